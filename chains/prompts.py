@@ -1,0 +1,81 @@
+"""Prompts: system role + few-shot turns + instruction, rendered through the model's chat template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.example_selectors import BaseExampleSelector
+from langchain_core.language_models import BaseChatModel, BaseLanguageModel
+from langchain_core.messages import BaseMessage
+from langchain_core.prompt_values import PromptValue
+from langchain_core.prompts import ChatPromptTemplate, FewShotChatMessagePromptTemplate
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from chains.task import Task
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def build_prompt(
+    task: Task,
+    examples: list[dict[str, str]] | None = None,
+    example_selector: BaseExampleSelector | None = None,
+) -> ChatPromptTemplate:
+    """The task's chat prompt; few-shot examples come from the selector, `examples`, or the task."""
+    fmt = task.template_format
+    example_prompt = ChatPromptTemplate.from_messages(
+        [("human", task.instruction), ("ai", task.answer)], template_format=fmt
+    )
+    if example_selector is not None:
+        few_shot = FewShotChatMessagePromptTemplate(
+            example_prompt=example_prompt,
+            example_selector=example_selector,
+            input_variables=task.input_variables,
+        )
+    else:
+        few_shot = FewShotChatMessagePromptTemplate(
+            example_prompt=example_prompt,
+            examples=task.examples if examples is None else examples,
+        )
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", task.system), few_shot, ("human", task.instruction)], template_format=fmt
+    )
+    system_vars = {k: v for k, v in task.system_variables.items() if k in prompt.input_variables}
+    return prompt.partial(**system_vars)
+
+
+def chatml(messages: list[dict[str, str]]) -> str:
+    """ChatML, the format of the embedded model, for LLMs that bring no chat template."""
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return turns + "<|im_start|>assistant\n"
+
+
+def _as_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    return [{"role": _ROLES.get(m.type, m.type), "content": str(m.content)} for m in messages]
+
+
+def _tokenizer_of(llm: Any) -> Any:
+    return getattr(getattr(llm, "pipeline", None), "tokenizer", None)
+
+
+def render_messages(messages: list[BaseMessage], tokenizer: Any = None) -> str:
+    """The prompt string the model was trained on: its own chat template, or ChatML."""
+    turns = _as_dicts(messages)
+    if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+        return chatml(turns)
+    try:
+        return tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
+    except Exception as exc:  # templates without a system role raise; fold it into the first turn
+        if turns[0]["role"] != "system" or "system" not in str(exc).lower():
+            raise
+        system, first, *rest = turns
+        merged = {"role": first["role"], "content": f"{system['content']}\n\n{first['content']}"}
+        return tokenizer.apply_chat_template([merged, *rest], tokenize=False, add_generation_prompt=True)
+
+
+def renderer_for(llm: BaseLanguageModel) -> Runnable[PromptValue, Any]:
+    """Chat models take messages as they are; text LLMs take the rendered chat string."""
+    if isinstance(llm, BaseChatModel):
+        return RunnablePassthrough()
+    tokenizer = _tokenizer_of(llm)
+    return RunnableLambda(lambda value: render_messages(value.to_messages(), tokenizer), name="render_chat")

@@ -1,0 +1,1 @@
+"""Files, command line, progress and resume around the chains."""

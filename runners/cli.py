@@ -1,0 +1,151 @@
+"""Command line: `synthaug generate TASK ...` (also `python -m runners`)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from chains import SynthaugError
+from chains.task import load_task
+from runners.inputs import InputError, default_inputs, load_inputs
+from runners.store import OutputError, check_writable, read_json, sidecar
+
+# Characters kept of one input text: far beyond a sentence, well inside a small model's context.
+MAX_INPUT_CHARS = 4000
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="synthaug", description="Make labelled training text with a local model.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="generate checked rows for a task into a JSONL file")
+    gen.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
+    gen.add_argument("--language", "-l", default="en", help="template language (default: en)")
+    gen.add_argument("--input", "-i", type=Path, help="CSV or JSONL input; omit for tasks that need no input")
+    gen.add_argument("--text-column", default="text", help="input column holding the text (default: text)")
+    gen.add_argument("--label-column", default="label", help="input column holding the label (default: label)")
+    gen.add_argument("--output", "-o", type=Path, required=True, help="output JSONL; rejects go beside it")
+    gen.add_argument("--n", type=_positive, default=1, help="accepted rows wanted per input (default: 1)")
+    gen.add_argument("--max-attempts", type=_positive, default=5, help="model calls per input before giving up")
+    gen.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
+    gen.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="model weight type")
+    gen.add_argument("--batch-size", type=_positive, default=8, help="prompts per model call (default: 8)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    gen.add_argument("--temperature", type=float, help="sampling temperature (default: the task's)")
+    gen.add_argument("--top-p", type=float, help="nucleus sampling mass (default: the task's)")
+    gen.add_argument("--max-new-tokens", type=_positive, help="token budget per answer (default: by output kind)")
+    gen.add_argument("--greedy", action="store_true", help="decode greedily instead of sampling")
+    gen.add_argument("--trust-remote-code", action="store_true", help="allow a model's own Python code to run")
+    gen.add_argument("--allow-pickle", action="store_true", help="allow pickle weight files (only for trusted models)")
+    gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
+    gen.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    return parser
+
+
+def _start_over(output: Path) -> None:
+    for path in (output, sidecar(output, "rejected"), sidecar(output, "manifest")):
+        if path.exists():
+            shutil.move(path, path.with_name(path.name + ".bak"))
+
+
+def _check_resume(output: Path, manifest: dict, force_new: bool) -> None:
+    old = read_json(sidecar(output, "manifest"))
+    if force_new:
+        _start_over(output)
+        return
+    if old is None:
+        if output.exists() and output.stat().st_size:
+            raise OutputError(f"{output} exists and has no run manifest beside it; pick another --output or pass --force-new")
+        return
+    changed = [k for k in manifest if old.get(k) != manifest[k]]
+    if changed:
+        details = ", ".join(f"{k}: {old.get(k)!r} -> {manifest[k]!r}" for k in changed)
+        raise OutputError(
+            f"{output} was made with other settings ({details}); rerun with the same settings to resume, "
+            "or pass --force-new to start over"
+        )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from chains import load_llm
+    from chains.chain import task_settings
+    from chains.model import EMBEDDED_MODEL
+    from runners.generate import Generator, run_manifest
+
+    task = load_task(args.task, args.language)
+    check_writable(args.output)
+    if args.input is not None:
+        inputs = load_inputs(args.input, task, args.text_column, args.label_column, MAX_INPUT_CHARS)
+    else:
+        inputs = default_inputs(task)
+    if inputs.skipped_empty:
+        print(f"skipped {inputs.skipped_empty} input rows with empty text", file=sys.stderr)
+    if inputs.truncated:
+        print(f"warning: truncated {len(inputs.truncated)} long input texts to {MAX_INPUT_CHARS} characters", file=sys.stderr)
+
+    generation = {
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "max_new_tokens": args.max_new_tokens,
+        "do_sample": False if args.greedy else None,
+    }
+    generation = {k: v for k, v in generation.items() if v is not None}
+    model_name = args.model or EMBEDDED_MODEL
+    inputs_name = str(args.input) if args.input else None
+    settings = {**generation, **task_settings(task, generation)}
+    manifest = run_manifest(task, model_name, settings, args.seed, args.n, inputs_name)
+    _check_resume(args.output, manifest, args.force_new)
+
+    llm = load_llm(
+        args.model,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        trust_remote_code=args.trust_remote_code,
+        allow_pickle=args.allow_pickle,
+        seed=args.seed,
+        **generation,
+    )
+    generator = Generator(
+        task=task,
+        llm=llm,
+        model_name=model_name,
+        n=args.n,
+        max_attempts=args.max_attempts,
+        seed=args.seed,
+        chunk_size=args.batch_size,
+        progress=not args.quiet,
+    )
+    summary = generator.run(inputs, args.output, inputs_name)
+    print(
+        f"accepted {summary.accepted} rows ({summary.resumed} kept from before), rejected {summary.rejected}, "
+        f"{summary.rows_per_second:.2f} rows/s"
+    )
+    print(f"rows: {args.output}\nrejects: {sidecar(args.output, 'rejected')}")
+    if summary.unmet:
+        missing = sum(summary.unmet.values())
+        print(
+            f"{len(summary.unmet)} inputs are {missing} rows short after {args.max_attempts} attempts each; "
+            "rerun the same command to try again (it resumes), or raise --max-attempts",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return cmd_generate(args)
+    except SynthaugError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["InputError", "main"]

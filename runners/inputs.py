@@ -1,0 +1,123 @@
+"""Read the user's CSV or JSONL input into task inputs, with errors that say how to fix the file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chains import SynthaugError, Task
+
+
+class InputError(SynthaugError):
+    """The input file cannot be used as it is."""
+
+
+@dataclass
+class Inputs:
+    """The rows to generate from, keyed by input id, and what was skipped on the way."""
+
+    rows: dict[str, dict[str, str]]
+    skipped_empty: int = 0
+    truncated: list[str] = field(default_factory=list)
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path} line {line} is not UTF-8 text; re-save the file as UTF-8 (e.g. `iconv -t UTF-8`)"
+        ) from None
+
+
+def read_records(path: Path) -> list[dict[str, str]]:
+    """The records of a .csv or .jsonl file, as text fields."""
+    if not path.is_file():
+        raise InputError(f"input file {path} does not exist; check the path given to --input")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
+        raise InputError(f"input file {path} must end in .csv or .jsonl; convert it or rename it")
+    text = _decode(path)
+    if not text.strip():
+        raise InputError(f"input file {path} is empty; give it a header and at least one row")
+    if suffix == ".csv":
+        csv.field_size_limit(sys.maxsize)  # long texts are truncated later, with a warning
+        return [dict(r) for r in csv.DictReader(io.StringIO(text, newline=""))]
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path} line {number} is not valid JSON ({exc.msg}); fix or remove that line") from None
+        if not isinstance(record, dict):
+            raise InputError(f"{path} line {number} must be a JSON object like {{\"text\": \"...\"}}")
+        records.append({k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in record.items()})
+    return records
+
+
+def load_inputs(
+    path: Path,
+    task: Task,
+    text_column: str = "text",
+    label_column: str = "label",
+    max_chars: int | None = None,
+) -> Inputs:
+    """Task inputs from a file: `text` from `text_column`, `label` from `label_column`."""
+    records = read_records(path)
+    if not records:
+        raise InputError(f"input file {path} has a header but no rows; add rows to generate from")
+    columns = {"text": text_column, "label": label_column}
+    found = list(records[0])
+    for variable in task.input_variables:
+        column = columns.get(variable, variable)
+        if column not in found:
+            flag = {"text": " (--text-column)", "label": " (--label-column)"}.get(variable, "")
+            raise InputError(
+                f"input file {path} has no column {column!r}{flag}; columns found: {', '.join(found) or 'none'}"
+            )
+    result = Inputs(rows={})
+    classes = {c.casefold(): c for c in task.classes}
+    for number, record in enumerate(records, 1):
+        values = {v: (record.get(columns.get(v, v)) or "") for v in task.input_variables}
+        if any(not value.strip() for value in values.values()):
+            result.skipped_empty += 1
+            continue
+        if "label" in values and classes:
+            label = values["label"].strip()
+            if label.casefold() not in classes:
+                raise InputError(
+                    f"{path} row {number} has label {label!r}, which is not one of the task's classes "
+                    f"({', '.join(task.classes)}); fix the row or pass --classes"
+                )
+            values["label"] = classes[label.casefold()]
+        input_id = (record.get("id") or "").strip() or str(number)
+        if max_chars is not None:
+            for key, value in values.items():
+                if len(value) > max_chars:
+                    values[key] = value[:max_chars]
+                    result.truncated.append(input_id)
+        if input_id in result.rows:
+            raise InputError(f"{path} row {number} repeats id {input_id!r}; make the id column unique")
+        result.rows[input_id] = values
+    if not result.rows:
+        raise InputError(f"every row of {path} has an empty {text_column!r}; fill in the text column")
+    return result
+
+
+def default_inputs(task: Task) -> Inputs:
+    """Inputs for a run with no input file: the task's defaults, or one input per class."""
+    missing = [v for v in task.input_variables if v not in task.defaults]
+    if not missing:
+        return Inputs(rows={"default": {v: task.defaults[v] for v in task.input_variables}})
+    if missing == ["label"] and task.classes:
+        base = {v: task.defaults[v] for v in task.input_variables if v != "label"}
+        return Inputs(rows={label: {**base, "label": label} for label in task.classes})
+    raise InputError(f"task {task.name!r} needs input values for {', '.join(missing)}; pass --input FILE")
