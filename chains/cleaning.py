@@ -10,7 +10,7 @@ _BOLD = re.compile(r"\*\*|__")
 _PREAMBLE_LINE = re.compile(
     r"^(?:sure|certainly|of course|absolutely|okay|ok|great)[!.,]*(?:\s+(?:here|i'd|i'll|i will)\b.*)?$"
     r"|^here(?:'s| is| are)\b.*$"
-    r"|^(?:네|예|물론(?:이죠|입니다)?|알겠습니다|좋아요)[,!.~]*(?:\s+(?:여기|다음).*)?$"
+    r"|^(?:네|예|물론(?:이죠|입니다)?|알겠습니다|좋아요)[,!.~]*(?:\s+(?:여기|다음|알겠|좋아|물론).*)?$"
     r"|^.{0,80}[:：]$",
     re.IGNORECASE,
 )

@@ -29,18 +29,18 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-def _check_sentence(text: str, raw: str, max_words: int, what: str = "answer") -> str:
+def _check_sentence(text: str, raw: str, max_words: int, where: str = "") -> str:
     """`text` if it is one sentence of at most `max_words` words, else an exception naming why."""
     if not _LETTER.search(text):
-        raise _fail(f"expected a sentence, got no words in the {what}", raw)
+        raise _fail(f"expected a sentence, got no words{where}", raw)
     if text.rstrip().endswith((":", "：")):
-        raise _fail(f"expected a sentence, got an introduction ending in ':' in the {what}", raw)
+        raise _fail(f"expected a sentence, got an introduction ending in ':'{where}", raw)
     parts = _SENTENCE_END.split(text)
     if len(parts) > 1:
-        raise _fail(f"expected one sentence, got {len(parts)} sentences in the {what}", raw)
+        raise _fail(f"expected one sentence, got {len(parts)} sentences{where}", raw)
     count = len(_words(text))
     if count > max_words:
-        raise _fail(f"expected at most {max_words} words, got {count} in the {what}", raw)
+        raise _fail(f"expected at most {max_words} words, got {count}{where}", raw)
     return text
 
 
@@ -119,7 +119,7 @@ class SentencesParser(_KindParser):
         ]
         items = [item for item in items if item]
         for i, item in enumerate(items, 1):
-            _check_sentence(item, text, self.max_words, what=f"item {i}")
+            _check_sentence(item, text, self.max_words, where=f" (item {i})")
         if not items:
             raise _fail("empty answer", text)
         return items

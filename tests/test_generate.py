@@ -1,0 +1,90 @@
+"""The generation loop with a scripted fake model: quotas, regeneration, rejects, dedup and resume."""
+
+import json
+
+from langchain_core.language_models import FakeListLLM
+
+from chains import load_task
+from runners.generate import Generator, dedup_key
+from runners.inputs import Inputs
+from runners.store import read_jsonl
+
+
+class CountingLLM(FakeListLLM):
+    calls: int = 0
+
+    def _call(self, prompt, stop=None, run_manager=None, **kwargs):
+        self.calls += 1
+        return super()._call(prompt, stop, run_manager, **kwargs)
+
+
+def run(task_name, responses, rows, out, n=1, max_attempts=3, language="en"):
+    llm = CountingLLM(responses=responses)
+    gen = Generator(task=load_task(task_name, language), llm=llm, model_name="fake", n=n, max_attempts=max_attempts, progress=False)
+    return gen.run(Inputs(rows=rows), out), llm
+
+
+def lines(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
+    out = tmp_path / "out.jsonl"
+    summary, llm = run("word", ["I think ramen is best", "Ramen", "Sushi"], {"a": {"text": "Lunch?"}}, out, n=2)
+    assert summary.accepted == 2 and summary.rejected == 1 and summary.unmet == {}
+    rows = lines(out)
+    assert [r["output"] for r in rows] == ["Ramen", "Sushi"]
+    assert [r["id"] for r in rows] == ["a-0", "a-1"]
+    assert [r["attempts"] for r in rows] == [1, 2]
+    assert rows[0]["examples"] == ["en-word-1", "en-word-2", "en-word-3"]
+    assert set(rows[0]) == {
+        "id", "task", "language", "input_id", "inputs", "output", "label", "raw", "attempts",
+        "examples", "model", "generation", "template", "seed",
+    }
+    rejects = lines(tmp_path / "out.rejected.jsonl")
+    assert rejects == [{"input_id": "a", "raw": "I think ramen is best", "reason": "expected one word, got 5 words", "attempt": 1}]
+
+
+def test_duplicates_and_copies_are_rejected(tmp_path):
+    out = tmp_path / "out.jsonl"
+    rows = {"1": {"text": "The bed was soft."}}
+    summary, _ = run("paraphrase", ["The bed was soft!", "The mattress was soft.", "the MATTRESS was soft", "A soft bed."], rows, out, n=2)
+    assert [r["output"] for r in lines(out)] == ["The mattress was soft.", "A soft bed."]
+    reasons = [r["reason"] for r in lines(tmp_path / "out.rejected.jsonl")]
+    assert reasons == ["copy of the input", "duplicate of an earlier row"]
+
+
+def test_attempts_run_out_and_the_shortfall_is_reported(tmp_path):
+    summary, llm = run("word", ["two words"], {"a": {"text": "x"}}, tmp_path / "o.jsonl", n=1, max_attempts=3)
+    assert summary.accepted == 0 and summary.unmet == {"a": 1} and llm.calls == 3
+
+
+def test_label_rows_carry_the_label_and_labels_may_repeat(tmp_path):
+    out = tmp_path / "out.jsonl"
+    rows = {"1": {"text": "Great stay."}, "2": {"text": "Lovely pool."}}
+    run("classify", ["Positive", "positive"], rows, out)
+    assert [(r["output"], r["label"]) for r in lines(out)] == [("positive", "positive"), ("positive", "positive")]
+
+
+def test_a_rerun_resumes_without_generating_again(tmp_path):
+    out = tmp_path / "out.jsonl"
+    rows = {"a": {"text": "x"}, "b": {"text": "y"}}
+    run("word", ["Ramen", "Sushi"], rows, out)
+    summary, llm = run("word", ["Pizza"], rows, out)
+    assert llm.calls == 0 and summary.resumed == 2 and len(lines(out)) == 2
+
+
+def test_a_torn_last_line_is_dropped_and_regenerated(tmp_path):
+    out = tmp_path / "out.jsonl"
+    rows = {"a": {"text": "x"}, "b": {"text": "y"}}
+    run("word", ["Ramen", "Sushi"], rows, out)
+    data = out.read_bytes()
+    out.write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 1] + b'{"id": "b-0", "outp')
+    assert len(read_jsonl(out)) == 1
+    run("word", ["Pizza"], rows, out)
+    assert [r["output"] for r in lines(out)] == ["Ramen", "Pizza"]
+
+
+def test_dedup_key_ignores_case_spacing_punctuation_and_width():
+    assert dedup_key("Ｒａｍｅｎ!!  NOW") == dedup_key("ramen now") == "ramen now"
+    assert dedup_key("김치찌개.") == dedup_key("김치찌개")

@@ -1,0 +1,109 @@
+"""End to end on the real embedded SmolLM2-135M-Instruct: every English task, the chain API and the CLI."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from langchain_core.exceptions import OutputParserException
+
+from chains import ModelUnavailableError, build_chain, build_prompt, load_llm, load_task, parser_for, render_messages
+from chains.prompts import chatml
+from runners.generate import Generator
+from runners.inputs import Inputs, default_inputs
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = {
+    "paraphrase": {"1": {"text": "The room was clean and quiet."}, "2": {"text": "We waited an hour to check in."}},
+    "classify": {"1": {"text": "The staff were rude and the room was dirty."}, "2": {"text": "We loved the view."}},
+}
+
+
+def independent_check(kind: str, output: str, classes: list[str]) -> bool:
+    """A check of the output kind written apart from the parsers."""
+    if kind == "word":
+        return re.fullmatch(r"[^\W\d_][\w'’&-]*", output) is not None
+    if kind == "label":
+        return output in classes
+    one_line = "\n" not in output and output == output.strip() and re.search(r"[^\W\d_]", output) is not None
+    one_sentence = re.search(r"[.!?]\s+\S", output) is None
+    return one_line and one_sentence and len(output.split()) <= 40
+
+
+@pytest.mark.parametrize("name", ["utterance", "headline", "paraphrase", "labeled", "classify", "word"])
+def test_each_english_task_fills_its_quota_with_valid_rows(embedded_llm, name, tmp_path):
+    task = load_task(name)
+    inputs = Inputs(rows=INPUTS[name]) if name in INPUTS else default_inputs(task)
+    n = 1 if name == "classify" else 3
+    out = tmp_path / "out.jsonl"
+    generator = Generator(task=task, llm=embedded_llm, model_name="embedded", n=n, max_attempts=12, progress=False)
+    summary = generator.run(inputs, out)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert summary.unmet == {}
+    assert len(rows) == n * len(inputs.rows)
+    parser = parser_for(task)
+    for row in rows:
+        assert independent_check(task.output, row["output"], task.classes), row
+        parsed = parser.parse(row["raw"])
+        assert row["output"] in (parsed if isinstance(parsed, list) else [parsed])
+    if name == "labeled":
+        assert sorted({r["label"] for r in rows}) == ["negative", "positive"]
+
+
+def test_the_models_chat_template_matches_the_rendering_the_unit_tests_pin(embedded_llm):
+    messages = build_prompt(load_task("labeled")).invoke({"label": "positive"}).to_messages()
+    tokenizer = embedded_llm.pipeline.tokenizer
+    rendered = render_messages(messages, tokenizer)
+    assert rendered == render_messages(messages) == chatml([{"role": r, "content": m.content} for r, m in zip(
+        ["system"] + ["user", "assistant"] * 4 + ["user"], messages)])
+
+
+def test_chain_invoke_batch_and_stream_on_the_real_model(embedded_llm):
+    chain = build_chain(load_task("classify"), embedded_llm)
+    assert chain.invoke({"text": "The staff were rude and the room was dirty."}) in ("positive", "negative")
+    results = chain.batch([{"text": "We loved it."}, {"text": "Terrible stay."}], return_exceptions=True)
+    assert len(results) == 2
+    assert all(r in ("positive", "negative") or isinstance(r, OutputParserException) for r in results)
+    streamed = list(chain.stream({"text": "Great breakfast."}))
+    assert len(streamed) == 1 and streamed[0] in ("positive", "negative")
+
+
+def test_n_samples_per_prompt_come_back_from_one_call(embedded_llm):
+    prompt = render_messages(build_prompt(load_task("word")).invoke({"text": "Name a fruit."}).to_messages())
+    texts = embedded_llm.generate_texts([prompt, prompt], n=3, stop=["\n"], max_new_tokens=8, do_sample=True)
+    assert [len(t) for t in texts] == [3, 3]
+    assert all("\n" not in t for group in texts for t in group)
+
+
+def test_a_model_that_is_not_available_offline_says_how_to_fix_it(tmp_path):
+    with pytest.raises(ModelUnavailableError, match="is not available offline.*pass the path of a local model folder"):
+        load_llm("no-such-org/no-such-model")
+
+
+def test_cli_generate_writes_only_valid_rows(tmp_path):
+    out = tmp_path / "labeled.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "runners", "generate", "labeled", "--n", "2", "--output", str(out), "--quiet"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"rows: {out}" in result.stdout
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 4
+    parser = parser_for(load_task("labeled"))
+    assert all(parser.parse(r["raw"]) == r["output"] for r in rows)
+    manifest = json.loads((tmp_path / "labeled.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["accepted"] == 4 and manifest["task"] == "labeled"
+
+
+def test_cli_reports_an_unavailable_model(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "runners", "generate", "word", "--model", str(tmp_path / "missing"), "-o", str(tmp_path / "o.jsonl")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: model '{tmp_path / 'missing'}' is not available offline")
+    assert not (tmp_path / "o.jsonl").exists()

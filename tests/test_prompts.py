@@ -1,0 +1,39 @@
+"""Exact prompts: each bundled task, in each language, rendered as the embedded model sees them."""
+
+from pathlib import Path
+
+import pytest
+
+from chains import build_prompt, load_task, render_messages
+from chains.task import available_tasks
+
+GOLDEN = Path(__file__).parent / "golden"
+# One input per task variable; braces show that user text reaches the model unchanged.
+INPUTS = {
+    "en": {"text": "The {room} was cold and the heater was {{broken}}.", "label": "negative"},
+    "ko": {"text": "{방}이 춥고 난방기가 {{고장}} 났어요.", "label": "부정"},
+}
+CASES = [(lang, name) for lang in ("en", "ko") for name in available_tasks(lang)]
+
+
+def render(language: str, name: str) -> str:
+    task = load_task(name, language)
+    values = {v: INPUTS[language][v] for v in task.input_variables}
+    return render_messages(build_prompt(task).invoke(values).to_messages())
+
+
+def test_every_language_has_the_six_tasks():
+    for language in ("en", "ko"):
+        assert available_tasks(language) == ["classify", "headline", "labeled", "paraphrase", "utterance", "word"]
+
+
+@pytest.mark.parametrize(("language", "name"), CASES)
+def test_rendered_prompt_is_exact(language, name):
+    expected = (GOLDEN / f"{language}-{name}.txt").read_text(encoding="utf-8")
+    assert render(language, name) == expected
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_user_braces_reach_the_model_unchanged(language):
+    prompt = render(language, "paraphrase")
+    assert INPUTS[language]["text"] in prompt
