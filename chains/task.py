@@ -183,8 +183,9 @@ def parse_task(text: str, source: str = "<template>") -> Task:
         return Task.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "template"
+        field = ".".join(str(p) for p in error["loc"])
         if error["type"] == "missing":
             raise TaskError(f"template {source} lacks the field {field!r}; add it") from exc
         message = error["msg"].removeprefix("Value error, ")
-        raise TaskError(f"template {source}: {field}: {message}") from exc
+        where = f"{field}: " if error["loc"] else ""
+        raise TaskError(f"template {source}: {where}{message}") from exc

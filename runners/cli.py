@@ -23,9 +23,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _similarity(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f"must be a cosine similarity in (0, 1], got {value}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="synthaug", description="Make labelled training text with a local model.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="synthaug", description="Make labelled training text with a local model.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     gen = commands.add_parser("generate", help="generate checked rows for a task into a JSONL file")
     gen.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
     gen.add_argument("--language", "-l", default="en", help="template language (default: en)")
@@ -34,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--label-column", default="label", help="input column holding the label (default: label)")
     gen.add_argument("--output", "-o", type=Path, required=True, help="output JSONL; rejects go beside it")
     gen.add_argument("--n", type=_positive, default=1, help="accepted rows wanted per input (default: 1)")
+    gen.add_argument("--per-label", type=_positive, help="accepted rows wanted per label, across its inputs")
+    gen.add_argument(
+        "--near-dup", type=_similarity, metavar="COSINE", help="also reject rows this similar to an earlier one (e.g. 0.95)"
+    )
     gen.add_argument("--max-attempts", type=_positive, default=5, help="model calls per input before giving up")
     gen.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
     gen.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="model weight type")
@@ -59,7 +70,6 @@ def _start_over(output: Path) -> None:
 def _check_resume(output: Path, manifest: dict, force_new: bool) -> None:
     old = read_json(sidecar(output, "manifest"))
     if force_new:
-        _start_over(output)
         return
     if old is None:
         if output.exists() and output.stat().st_size:
@@ -67,30 +77,40 @@ def _check_resume(output: Path, manifest: dict, force_new: bool) -> None:
         return
     changed = [k for k in manifest if old.get(k) != manifest[k]]
     if changed:
-        details = ", ".join(f"{k}: {old.get(k)!r} -> {manifest[k]!r}" for k in changed)
+        details = ", ".join(f"{k}: {old.get(k)!r} -> {manifest[k]!r}" for k in changed[:2])
+        details += f" and {len(changed) - 2} more" if len(changed) > 2 else ""
         raise OutputError(
             f"{output} was made with other settings ({details}); rerun with the same settings to resume, "
             "or pass --force-new to start over"
         )
 
 
+def _load_inputs(args: argparse.Namespace, task):
+    if args.input is None:
+        return default_inputs(task)
+    inputs = load_inputs(args.input, task, args.text_column, args.label_column, MAX_INPUT_CHARS)
+    if inputs.skipped_empty:
+        print(f"skipped {inputs.skipped_empty} input rows with empty text", file=sys.stderr)
+    if inputs.truncated:
+        print(
+            f"warning: cut {len(inputs.truncated)} long input texts to {MAX_INPUT_CHARS} characters "
+            f"to fit the model's context (inputs {', '.join(inputs.truncated[:5])})",
+            file=sys.stderr,
+        )
+    return inputs
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from chains import load_llm
     from chains.chain import task_settings
     from chains.model import EMBEDDED_MODEL
-    from runners.generate import Generator, run_manifest
+    from runners.generate import Generator, quota_spec, run_manifest
 
     task = load_task(args.task, args.language)
     check_writable(args.output)
-    if args.input is not None:
-        inputs = load_inputs(args.input, task, args.text_column, args.label_column, MAX_INPUT_CHARS)
-    else:
-        inputs = default_inputs(task)
-    if inputs.skipped_empty:
-        print(f"skipped {inputs.skipped_empty} input rows with empty text", file=sys.stderr)
-    if inputs.truncated:
-        print(f"warning: truncated {len(inputs.truncated)} long input texts to {MAX_INPUT_CHARS} characters", file=sys.stderr)
-
+    if args.per_label is not None and "label" not in task.input_variables:
+        raise InputError(f"--per-label needs a task whose inputs carry a label (like labeled); use --n for {task.name}")
+    inputs = _load_inputs(args, task)
     generation = {
         "temperature": args.temperature,
         "top_p": args.top_p,
@@ -101,7 +121,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     model_name = args.model or EMBEDDED_MODEL
     inputs_name = str(args.input) if args.input else None
     settings = {**generation, **task_settings(task, generation)}
-    manifest = run_manifest(task, model_name, settings, args.seed, args.n, inputs_name)
+    manifest = run_manifest(task, model_name, settings, args.seed, quota_spec(args.n, args.per_label), inputs_name)
     _check_resume(args.output, manifest, args.force_new)
 
     llm = load_llm(
@@ -113,14 +133,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         **generation,
     )
+    near_duplicates = None
+    if args.near_dup is not None:
+        from chains.dedup import NearDuplicateIndex
+        from chains.embeddings import load_embeddings
+
+        near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=args.near_dup)
+    if args.force_new:  # only now: a failed load above leaves the old output where it was
+        _start_over(args.output)
     generator = Generator(
         task=task,
         llm=llm,
         model_name=model_name,
         n=args.n,
+        per_label=args.per_label,
         max_attempts=args.max_attempts,
         seed=args.seed,
         chunk_size=args.batch_size,
+        near_duplicates=near_duplicates,
         progress=not args.quiet,
     )
     summary = generator.run(inputs, args.output, inputs_name)
@@ -129,14 +159,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"{summary.rows_per_second:.2f} rows/s"
     )
     print(f"rows: {args.output}\nrejects: {sidecar(args.output, 'rejected')}")
+    for quota in summary.unmet:
+        print(f"unmet quota {quota.shortfall()}", file=sys.stderr)
     if summary.unmet:
-        missing = sum(summary.unmet.values())
-        print(
-            f"{len(summary.unmet)} inputs are {missing} rows short after {args.max_attempts} attempts each; "
-            "rerun the same command to try again (it resumes), or raise --max-attempts",
-            file=sys.stderr,
-        )
+        print("rerun the same command to try again (it resumes), or raise --max-attempts", file=sys.stderr)
     return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, naming the fix, with exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,6 +180,3 @@ def main(argv: list[str] | None = None) -> int:
     except SynthaugError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-__all__ = ["InputError", "main"]

@@ -1,11 +1,11 @@
-"""The generation loop: batch prompts, parse answers, regenerate rejects, save accepted rows as they come."""
+"""The generation loop: batch prompts, parse answers, regenerate for unmet quotas, save rows as they come."""
 
 from __future__ import annotations
 
-import re
+import math
 import sys
 import time
-import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,20 +16,24 @@ from tqdm import tqdm
 
 from chains import Task, build_prompt, parser_for, sample
 from chains.chain import call_settings
+from chains.dedup import NearDuplicateIndex, dedup_key
 from chains.prompts import renderer_for
 from runners.inputs import Inputs
 from runners.store import append_jsonl, read_jsonl, sidecar, write_json_atomic
 
-_NOT_WORD = re.compile(r"[\W_]+")
 
-
-def dedup_key(text: str) -> str:
-    """Case, spacing, punctuation and Unicode width do not make two answers different."""
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+def quota_spec(n: int, per_label: int | None) -> dict[str, int | None]:
+    """How many rows a run wants: per input, or per label."""
+    return {"n": None if per_label else n, "per_label": per_label}
 
 
 def run_manifest(
-    task: Task, model: str, settings: dict[str, Any], seed: int, n: int, inputs_name: str | None
+    task: Task,
+    model: str,
+    settings: dict[str, Any],
+    seed: int,
+    quota: dict[str, int | None],
+    inputs_name: str | None,
 ) -> dict[str, Any]:
     """The settings that define a run: a resumed run must match them all."""
     return {
@@ -39,9 +43,38 @@ def run_manifest(
         "model": model,
         "generation": settings,
         "seed": seed,
-        "n": n,
+        "quota": quota,
         "input": inputs_name,
     }
+
+
+@dataclass
+class Quota:
+    """Rows wanted from a group of inputs: one input (`--n`) or every input of one label (`--per-label`)."""
+
+    key: str
+    input_ids: list[str]
+    target: int
+    have: int = 0
+    attempts: int = 0
+    cursor: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def need(self) -> int:
+        return max(0, self.target - self.have)
+
+    def plan(self) -> list[tuple[str, int]]:
+        """(input id, samples) for the next round: the need spread over the group, rotating inputs."""
+        count = min(self.need, len(self.input_ids))
+        chosen = [self.input_ids[(self.cursor + i) % len(self.input_ids)] for i in range(count)]
+        self.cursor += count
+        return [(input_id, math.ceil(self.need / count)) for input_id in chosen]
+
+    def shortfall(self) -> str:
+        """Why this quota is not met, for the summary."""
+        why = ", ".join(f"{reason} ({k}x)" for reason, k in self.reasons.most_common(2)) or "no answers"
+        return f"{self.key}: {self.need} of {self.target} rows short after {self.attempts} attempts; most rejected for: {why}"
 
 
 @dataclass
@@ -52,7 +85,7 @@ class Summary:
     rejected: int = 0
     resumed: int = 0
     seconds: float = 0.0
-    unmet: dict[str, int] = field(default_factory=dict)
+    unmet: list[Quota] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -61,15 +94,17 @@ class Summary:
 
 @dataclass
 class Generator:
-    """Generates `n` accepted rows per input with one task and one model."""
+    """Generates accepted rows for one task with one model until every quota is met or attempts run out."""
 
     task: Task
     llm: BaseLanguageModel
     model_name: str
     n: int = 1
+    per_label: int | None = None
     max_attempts: int = 5
     seed: int = 0
     chunk_size: int = 8
+    near_duplicates: NearDuplicateIndex | None = None
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -80,10 +115,19 @@ class Generator:
 
     def manifest(self, inputs_name: str | None) -> dict[str, Any]:
         """What must match for a later run to resume this one."""
-        return run_manifest(self.task, self.model_name, self.settings, self.seed, self.n, inputs_name)
+        quota = quota_spec(self.n, self.per_label)
+        return run_manifest(self.task, self.model_name, self.settings, self.seed, quota, inputs_name)
+
+    def quotas(self, inputs: Inputs) -> list[Quota]:
+        """One quota per input, or one per label when `per_label` is set."""
+        if self.per_label is None:
+            return [Quota(key=i, input_ids=[i], target=self.n) for i in inputs.rows]
+        groups: dict[str, list[str]] = {}
+        for input_id, values in inputs.rows.items():
+            groups.setdefault(values["label"], []).append(input_id)
+        return [Quota(key=label, input_ids=ids, target=self.per_label) for label, ids in groups.items()]
 
     def _row(self, input_id: str, index: int, inputs: dict[str, str], value: str, raw: str, attempt: int) -> dict[str, Any]:
-        label = value if self.task.output == "label" else inputs.get("label")
         return {
             "id": f"{input_id}-{index}",
             "task": self.task.name,
@@ -91,7 +135,7 @@ class Generator:
             "input_id": input_id,
             "inputs": inputs,
             "output": value,
-            "label": label,
+            "label": value if self.task.output == "label" else inputs.get("label"),
             "raw": raw,
             "attempts": attempt,
             "examples": self.example_ids,
@@ -101,7 +145,7 @@ class Generator:
             "seed": self.seed,
         }
 
-    def _judge(self, inputs: dict[str, str], raw: str) -> tuple[list[str], list[str]]:
+    def _parse(self, inputs: dict[str, str], raw: str) -> tuple[list[str], list[str]]:
         """Values that passed the parser and the copy check, and the reasons for the rest."""
         try:
             parsed = self.parser.parse(raw)
@@ -111,29 +155,38 @@ class Generator:
         if self.task.name != "paraphrase":
             return values, []
         source = dedup_key(inputs["text"])
-        return [v for v in values if dedup_key(v) != source], ["copy of the input" for v in values if dedup_key(v) == source]
+        kept = [v for v in values if dedup_key(v) != source]
+        return kept, ["copy of the input"] * (len(values) - len(kept))
 
     def run(self, inputs: Inputs, output: Path, inputs_name: str | None = None) -> Summary:
-        """Fill `output` up to `n` rows per input, resuming what an earlier run with the same settings saved."""
-        rejects_path, manifest_path = sidecar(output, "rejected"), sidecar(output, "manifest")
+        """Fill `output` until every quota is met, resuming what an earlier run with the same settings saved."""
+        rejects_path = sidecar(output, "rejected")
         existing = read_jsonl(output)
-        read_jsonl(rejects_path)  # drops a torn last line before appending
-        have: dict[str, int] = {}
-        seen: set[str] = set()
+        read_jsonl(rejects_path)  # cuts a torn last line before appending
+        rejects_path.touch()
+        quotas = self.quotas(inputs)
+        by_input = {i: q for q in quotas for i in q.input_ids}
+        self._index: Counter = Counter()
+        self._seen: set[str] = set()
         for row in existing:
-            have[row["input_id"]] = have.get(row["input_id"], 0) + 1
-            seen.add(dedup_key(str(row["output"])))
-        need = {i: max(0, self.n - have.get(i, 0)) for i in inputs.rows}
-        attempts = dict.fromkeys(inputs.rows, 0)
+            self._index[row["input_id"]] += 1
+            self._seen.add(dedup_key(str(row["output"])))
+            if row["input_id"] in by_input:
+                by_input[row["input_id"]].have += 1
+        if self.near_duplicates is not None and existing:
+            self.near_duplicates.check_and_add([str(r["output"]) for r in existing])
         summary = Summary(resumed=len(existing))
+        manifest_path = sidecar(output, "manifest")
         manifest = self.manifest(inputs_name)
         write_json_atomic(manifest_path, {**manifest, "counts": {"accepted": len(existing)}})
-        bar = tqdm(total=sum(need.values()), unit="row", disable=not self.progress, file=sys.stderr)
+        bar = tqdm(total=sum(q.need for q in quotas), unit="row", disable=not self.progress, file=sys.stderr)
         start = time.perf_counter()
-        while active := [i for i in inputs.rows if need[i] > 0 and attempts[i] < self.max_attempts]:
-            for at in range(0, len(active), self.chunk_size):
-                chunk = active[at : at + self.chunk_size]
-                rows, rejects = self._round(chunk, inputs, need, attempts, have, seen)
+        while active := [q for q in quotas if q.need > 0 and q.attempts < self.max_attempts]:
+            work = [(q, input_id, k) for q in active for input_id, k in q.plan()]
+            for q in active:
+                q.attempts += 1
+            for at in range(0, len(work), self.chunk_size):
+                rows, rejects = self._round(work[at : at + self.chunk_size], inputs)
                 append_jsonl(output, rows)
                 append_jsonl(rejects_path, rejects)
                 summary.accepted += len(rows)
@@ -143,42 +196,47 @@ class Generator:
                 bar.set_postfix(valid=f"{summary.accepted / total:.0%}" if total else "-")
         bar.close()
         summary.seconds = time.perf_counter() - start
-        summary.unmet = {i: k for i, k in need.items() if k > 0}
-        counts = {"accepted": summary.resumed + summary.accepted, "unmet_inputs": len(summary.unmet)}
+        summary.unmet = [q for q in quotas if q.need > 0]
+        counts = {"accepted": summary.resumed + summary.accepted, "unmet_quotas": [q.key for q in summary.unmet]}
         write_json_atomic(manifest_path, {**manifest, "counts": counts})
         return summary
 
-    def _round(
-        self,
-        chunk: list[str],
-        inputs: Inputs,
-        need: dict[str, int],
-        attempts: dict[str, int],
-        have: dict[str, int],
-        seen: set[str],
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _round(self, work: list[tuple[Quota, str, int]], inputs: Inputs) -> tuple[list[dict], list[dict]]:
+        """One batch of prompts: sample, parse, dedup, and split into rows and rejects."""
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
-        for count in sorted({need[i] for i in chunk}):  # one model call per distinct quota
-            group = [i for i in chunk if need[i] == count]
-            prompts = self.prompt.batch([inputs.rows[i] for i in group])
-            for input_id, raws in zip(group, sample(self.task, self.llm, prompts, n=count)):
-                attempts[input_id] += 1
+        for count in sorted({k for _, _, k in work}):  # one model call per distinct sample count
+            group = [(q, i) for q, i, k in work if k == count]
+            prompts = self.prompt.batch([inputs.rows[i] for _, i in group])
+            for (quota, input_id), raws in zip(group, sample(self.task, self.llm, prompts, n=count)):
+                values = inputs.rows[input_id]
                 for raw in raws:
-                    values, reasons = self._judge(inputs.rows[input_id], raw)
-                    for value in values:
-                        key = dedup_key(value)
-                        if need[input_id] == 0:
+                    accepted, reasons = self._parse(values, raw)
+                    for value in accepted:
+                        if quota.need == 0:
                             break
-                        if key in seen and self.task.output != "label":
-                            reasons.append("duplicate of an earlier row")
+                        if reason := self._duplicate(value):
+                            reasons.append(reason)
                             continue
-                        seen.add(key)
-                        index = have.get(input_id, 0)
-                        rows.append(self._row(input_id, index, inputs.rows[input_id], value, raw, attempts[input_id]))
-                        have[input_id] = index + 1
-                        need[input_id] -= 1
+                        rows.append(self._row(input_id, self._index[input_id], values, value, raw, quota.attempts))
+                        self._index[input_id] += 1
+                        quota.have += 1
+                    quota.reasons.update(reasons)
                     rejects += [
-                        {"input_id": input_id, "raw": raw, "reason": r, "attempt": attempts[input_id]} for r in reasons
+                        {"input_id": input_id, "raw": raw, "reason": r, "attempt": quota.attempts} for r in reasons
                     ]
         return rows, rejects
+
+    def _duplicate(self, value: str) -> str | None:
+        """Why `value` repeats an earlier row (exactly after normalising, or nearly), or None; new values are remembered."""
+        if self.task.output == "label":  # labels repeat by nature
+            return None
+        key = dedup_key(value)
+        if key in self._seen:
+            return "duplicate of an earlier row"
+        if self.near_duplicates is not None:
+            cosine = self.near_duplicates.check_and_add([value])[0]
+            if cosine is not None:
+                return f"near-duplicate of an earlier row (cosine {cosine:.2f})"
+        self._seen.add(key)
+        return None

@@ -26,8 +26,12 @@ def check_writable(output: Path) -> None:
     folder = output.parent
     if not folder.is_dir():
         raise OutputError(f"output folder {folder} does not exist; create it (mkdir -p {folder}) or pick another --output")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"output folder {folder} is not writable; pick another --output or fix its permissions")
+    try:  # a real write, because permission bits say nothing to root or on read-only mounts
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise OutputError(
+            f"output folder {folder} is not writable ({exc.strerror}); pick another --output or fix its permissions"
+        ) from None
     if output.exists() and not output.is_file():
         raise OutputError(f"output {output} is not a file; pick another --output")
 

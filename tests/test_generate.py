@@ -5,7 +5,8 @@ import json
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
-from runners.generate import Generator, dedup_key
+from chains.dedup import dedup_key
+from runners.generate import Generator
 from runners.inputs import Inputs
 from runners.store import read_jsonl
 
@@ -18,9 +19,11 @@ class CountingLLM(FakeListLLM):
         return super()._call(prompt, stop, run_manager, **kwargs)
 
 
-def run(task_name, responses, rows, out, n=1, max_attempts=3, language="en"):
+def run(task_name, responses, rows, out, n=1, max_attempts=3, language="en", **options):
     llm = CountingLLM(responses=responses)
-    gen = Generator(task=load_task(task_name, language), llm=llm, model_name="fake", n=n, max_attempts=max_attempts, progress=False)
+    gen = Generator(
+        task=load_task(task_name, language), llm=llm, model_name="fake", n=n, max_attempts=max_attempts, progress=False, **options
+    )
     return gen.run(Inputs(rows=rows), out), llm
 
 
@@ -31,7 +34,7 @@ def lines(path):
 def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
     out = tmp_path / "out.jsonl"
     summary, llm = run("word", ["I think ramen is best", "Ramen", "Sushi"], {"a": {"text": "Lunch?"}}, out, n=2)
-    assert summary.accepted == 2 and summary.rejected == 1 and summary.unmet == {}
+    assert summary.accepted == 2 and summary.rejected == 1 and summary.unmet == []
     rows = lines(out)
     assert [r["output"] for r in rows] == ["Ramen", "Sushi"]
     assert [r["id"] for r in rows] == ["a-0", "a-1"]
@@ -56,7 +59,10 @@ def test_duplicates_and_copies_are_rejected(tmp_path):
 
 def test_attempts_run_out_and_the_shortfall_is_reported(tmp_path):
     summary, llm = run("word", ["two words"], {"a": {"text": "x"}}, tmp_path / "o.jsonl", n=1, max_attempts=3)
-    assert summary.accepted == 0 and summary.unmet == {"a": 1} and llm.calls == 3
+    assert summary.accepted == 0 and llm.calls == 3
+    assert [q.shortfall() for q in summary.unmet] == [
+        "a: 1 of 1 rows short after 3 attempts; most rejected for: expected one word, got 2 words (3x)"
+    ]
 
 
 def test_label_rows_carry_the_label_and_labels_may_repeat(tmp_path):
@@ -88,3 +94,35 @@ def test_a_torn_last_line_is_dropped_and_regenerated(tmp_path):
 def test_dedup_key_ignores_case_spacing_punctuation_and_width():
     assert dedup_key("Ｒａｍｅｎ!!  NOW") == dedup_key("ramen now") == "ramen now"
     assert dedup_key("김치찌개.") == dedup_key("김치찌개")
+
+
+def test_per_label_quota_spreads_over_the_labels_inputs(tmp_path):
+    out = tmp_path / "out.jsonl"
+    rows = {"1": {"text": "Nice.", "label": "positive"}, "2": {"text": "Good.", "label": "positive"}, "3": {"text": "Bad.", "label": "negative"}}
+    responses = [f"Sentence number {i}." for i in range(20)]
+    summary, _ = run("paraphrase", responses, rows, out, per_label=3)
+    saved = lines(out)
+    assert summary.unmet == []
+    assert sorted(r["label"] for r in saved) == ["negative"] * 3 + ["positive"] * 3
+    assert {r["input_id"] for r in saved if r["label"] == "positive"} == {"1", "2"}
+    assert len({r["id"] for r in saved}) == 6
+
+
+class ToyEmbeddings:
+    """Texts sharing their first word embed to the same direction."""
+
+    def __call__(self, texts):
+        import zlib
+
+        import numpy as np
+
+        return [np.random.default_rng(zlib.crc32(t.split()[0].encode())).standard_normal(16) for t in texts]
+
+
+def test_near_duplicates_are_rejected_with_their_cosine(tmp_path):
+    from chains.dedup import NearDuplicateIndex
+
+    index = NearDuplicateIndex(ToyEmbeddings(), threshold=0.95)
+    summary, _ = run("headline", ["Storm hits coast", "Storm batters coast", "Markets rally"], {"d": {}}, tmp_path / "h.jsonl", n=2, near_duplicates=index)
+    assert [r["output"] for r in lines(tmp_path / "h.jsonl")] == ["Storm hits coast", "Markets rally"]
+    assert [r["reason"] for r in lines(tmp_path / "h.rejected.jsonl")] == ["near-duplicate of an earlier row (cosine 1.00)"]

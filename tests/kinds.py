@@ -1,0 +1,30 @@
+"""Checks of each output kind, written apart from the parsers so that tests can hold the parsers to them."""
+
+import re
+
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_word(value: str, max_words: int = 1) -> bool:
+    words = value.split()
+    return 1 <= len(words) <= max_words and all(re.fullmatch(r"[^\W_][\w'’&-]*", w) and LETTER.search(w) for w in words)
+
+
+def is_sentence(value: str, max_words: int = 40) -> bool:
+    return (
+        value == value.strip()
+        and "\n" not in value
+        and LETTER.search(value) is not None
+        and re.search(r"[.!?。？！]\s+\S", value) is None
+        and len(value.split()) <= max_words
+    )
+
+
+def check(kind: str, value, classes=()) -> bool:
+    if kind == "word":
+        return is_word(value)
+    if kind == "label":
+        return value in classes
+    if kind == "sentences":
+        return isinstance(value, list) and bool(value) and all(is_sentence(v) for v in value)
+    return is_sentence(value)
