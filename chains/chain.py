@@ -11,15 +11,18 @@ from langchain_core.runnables import Runnable
 from chains.llm import LocalPipeline
 from chains.parsers import parser_for
 from chains.prompts import build_prompt, renderer_for
+from chains.stopping import LINE_KINDS
 from chains.task import Task
-
-# An answer of these kinds ends at the end of its line; a list of sentences needs its newlines.
-STOP_AT_NEWLINE = ("word", "label", "sentence")
 
 
 def stop_for(task: Task) -> list[str] | None:
-    """Stop strings that end generation at the boundary of the task's output kind."""
-    return ["\n"] if task.output in STOP_AT_NEWLINE else None
+    """Stop strings for models that cannot stop at an answer's boundary themselves: one answer, one line."""
+    return ["\n"] if task.output in LINE_KINDS else None
+
+
+def boundary_for(task: Task) -> dict[str, Any]:
+    """What a LocalPipeline needs to end each answer where its kind ends, inside generation."""
+    return {"boundary": task.output, "max_words": task.max_words or 1}
 
 
 def task_settings(task: Task, fixed: dict[str, Any]) -> dict[str, Any]:
@@ -35,11 +38,11 @@ def call_settings(task: Task, llm: BaseLanguageModel) -> dict[str, Any]:
 
 
 def bind_task(task: Task, llm: BaseLanguageModel) -> Runnable:
-    """`llm` with the task's stop strings and decoding defaults bound."""
+    """`llm` with the task's answer boundary (or stop strings) and decoding defaults bound."""
+    if isinstance(llm, LocalPipeline):
+        return llm.bind(**boundary_for(task), **call_settings(task, llm))
     stop = stop_for(task)
-    if isinstance(llm, BaseChatModel):
-        return llm.bind(stop=stop) if stop else llm
-    return llm.bind(stop=stop, **call_settings(task, llm))
+    return llm.bind(stop=stop) if stop else llm
 
 
 def build_chain(
@@ -52,9 +55,8 @@ def build_chain(
 
 def sample(task: Task, llm: BaseLanguageModel, prompts: list[Any], n: int = 1) -> list[list[str]]:
     """`n` raw answers for each rendered prompt, in order; one batched model call where the model allows."""
-    stop = stop_for(task)
     if isinstance(llm, LocalPipeline):
-        return llm.generate_texts([str(p) for p in prompts], n=n, stop=stop, **call_settings(task, llm))
+        return llm.generate_texts([str(p) for p in prompts], n=n, **boundary_for(task), **call_settings(task, llm))
     runnable = bind_task(task, llm)
     flat = runnable.batch([p for p in prompts for _ in range(n)])
     texts = [m.content if hasattr(m, "content") else m for m in flat]

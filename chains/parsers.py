@@ -10,7 +10,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.output_parsers import BaseOutputParser
 from pydantic import Field, model_validator
 
-from chains.cleaning import answer_lines, clean_line, drop_trailing_note
+from chains.cleaning import answer_lines, clean_line, drop_trailing_note, is_chatter
 from chains.task import Task
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -33,6 +33,8 @@ def _check_sentence(text: str, raw: str, max_words: int, where: str = "") -> str
     """`text` if it is one sentence of at most `max_words` words, else an exception naming why."""
     if not _LETTER.search(text):
         raise _fail(f"expected a sentence, got no words{where}", raw)
+    if is_chatter(text):
+        raise _fail(f"expected a sentence, got only an acknowledgement {text!r}{where}", raw)
     if text.rstrip().endswith((":", "：")):
         raise _fail(f"expected a sentence, got an introduction ending in ':'{where}", raw)
     parts = _SENTENCE_END.split(text)
@@ -72,6 +74,8 @@ class WordParser(_KindParser):
         words = _words(answer)
         if not words:
             raise _fail("empty answer", text)
+        if is_chatter(answer):
+            raise _fail(f"expected a word, got only an acknowledgement {answer!r}", text)
         if len(words) > self.max_words:
             expected = "one word" if self.max_words == 1 else f"at most {self.max_words} words"
             raise _fail(f"expected {expected}, got {len(words)} words", text)

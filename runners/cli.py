@@ -47,8 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--max-attempts", type=_positive, default=5, help="model calls per input before giving up")
     gen.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
-    gen.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="model weight type")
-    gen.add_argument("--batch-size", type=_positive, default=8, help="prompts per model call (default: 8)")
+    gen.add_argument(
+        "--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
+        help="model weight type; auto: bfloat16 where the hardware has it, else float32",
+    )
+    gen.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
     gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     gen.add_argument("--temperature", type=float, help="sampling temperature (default: the task's)")
     gen.add_argument("--top-p", type=float, help="nucleus sampling mass (default: the task's)")
@@ -58,7 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--allow-pickle", action="store_true", help="allow pickle weight files (only for trusted models)")
     gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
     gen.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    bench = commands.add_parser("bench", help="compare throughput of four generation approaches on the same inputs")
+    bench.add_argument("--inputs", type=_positive, default=64, help="paraphrase inputs (default: 64)")
+    bench.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
+    bench.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
+    bench.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     return parser
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from runners.bench import run_bench
+
+    run_bench(inputs=args.inputs, batch_size=args.batch_size, dtype=args.dtype, seed=args.seed)
+    return 0
 
 
 def _start_over(output: Path) -> None:
@@ -176,7 +191,7 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return cmd_generate(args)
+        return {"generate": cmd_generate, "bench": cmd_bench}[args.command](args)
     except SynthaugError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class Quota:
     target: int
     have: int = 0
     attempts: int = 0
+    pending: int = 0
     cursor: int = 0
     reasons: Counter = field(default_factory=Counter)
 
@@ -64,12 +65,21 @@ class Quota:
     def need(self) -> int:
         return max(0, self.target - self.have)
 
-    def plan(self) -> list[tuple[str, int]]:
-        """(input id, samples) for the next round: the need spread over the group, rotating inputs."""
+    def plan(self, valid_rate: float = 1.0) -> list[tuple[Quota, str, int]]:
+        """Work for one more attempt, as (quota, input id, samples): the need spread over the group, rotating inputs.
+
+        The first attempt asks for enough samples to cover the expected rejects; a retry asks for twice
+        the need, because an input that failed once tends to fail again, and a second small batch costs
+        more than a few extra samples in this one.
+        """
         count = min(self.need, len(self.input_ids))
         chosen = [self.input_ids[(self.cursor + i) % len(self.input_ids)] for i in range(count)]
         self.cursor += count
-        return [(input_id, math.ceil(self.need / count)) for input_id in chosen]
+        self.attempts += 1
+        self.pending = count
+        per_input = math.ceil(self.need / count)
+        samples = max(per_input, round(per_input / max(valid_rate, 0.2))) if self.attempts == 1 else 2 * per_input
+        return [(self, input_id, samples) for input_id in chosen]
 
     def shortfall(self) -> str:
         """Why this quota is not met, for the summary."""
@@ -103,7 +113,7 @@ class Generator:
     per_label: int | None = None
     max_attempts: int = 5
     seed: int = 0
-    chunk_size: int = 8
+    chunk_size: int = 32
     near_duplicates: NearDuplicateIndex | None = None
     progress: bool = True
 
@@ -181,19 +191,22 @@ class Generator:
         write_json_atomic(manifest_path, {**manifest, "counts": {"accepted": len(existing)}})
         bar = tqdm(total=sum(q.need for q in quotas), unit="row", disable=not self.progress, file=sys.stderr)
         start = time.perf_counter()
-        while active := [q for q in quotas if q.need > 0 and q.attempts < self.max_attempts]:
-            work = [(q, input_id, k) for q in active for input_id, k in q.plan()]
-            for q in active:
-                q.attempts += 1
-            for at in range(0, len(work), self.chunk_size):
-                rows, rejects = self._round(work[at : at + self.chunk_size], inputs)
-                append_jsonl(output, rows)
-                append_jsonl(rejects_path, rejects)
-                summary.accepted += len(rows)
-                summary.rejected += len(rejects)
-                bar.update(len(rows))
-                total = summary.accepted + summary.rejected
-                bar.set_postfix(valid=f"{summary.accepted / total:.0%}" if total else "-")
+        # A queue, not rounds: retries join the next batch beside fresh inputs instead of running in small batches.
+        queue = deque(item for q in quotas if q.need > 0 for item in q.plan())
+        while queue:
+            batch = [queue.popleft() for _ in range(min(self.chunk_size, len(queue)))]
+            rows, rejects = self._round(batch, inputs)
+            append_jsonl(output, rows)
+            append_jsonl(rejects_path, rejects)
+            summary.accepted += len(rows)
+            summary.rejected += len(rejects)
+            valid_rate = summary.accepted / max(1, summary.accepted + summary.rejected)
+            for quota in {id(q): q for q, _, _ in batch}.values():
+                if quota.pending == 0 and quota.need > 0 and quota.attempts < self.max_attempts:
+                    queue.extend(quota.plan(valid_rate))
+            bar.update(len(rows))
+            total = summary.accepted + summary.rejected
+            bar.set_postfix(valid=f"{summary.accepted / total:.0%}" if total else "-")
         bar.close()
         summary.seconds = time.perf_counter() - start
         summary.unmet = [q for q in quotas if q.need > 0]
@@ -209,8 +222,11 @@ class Generator:
             group = [(q, i) for q, i, k in work if k == count]
             prompts = self.prompt.batch([inputs.rows[i] for _, i in group])
             for (quota, input_id), raws in zip(group, sample(self.task, self.llm, prompts, n=count)):
+                quota.pending -= 1
                 values = inputs.rows[input_id]
                 for raw in raws:
+                    if quota.need == 0:  # surplus samples of a met quota are not judged
+                        break
                     accepted, reasons = self._parse(values, raw)
                     for value in accepted:
                         if quota.need == 0:

@@ -62,9 +62,28 @@ def test_chain_invoke_batch_and_stream_on_the_real_model(embedded_llm):
 
 def test_n_samples_per_prompt_come_back_from_one_call(embedded_llm):
     prompt = render_messages(build_prompt(load_task("word")).invoke({"text": "Name a fruit."}).to_messages())
-    texts = embedded_llm.generate_texts([prompt, prompt], n=3, stop=["\n"], max_new_tokens=8, do_sample=True)
+    texts = embedded_llm.generate_texts([prompt, prompt], n=3, boundary="word", max_new_tokens=8, do_sample=True)
     assert [len(t) for t in texts] == [3, 3]
-    assert all("\n" not in t for group in texts for t in group)
+    assert all("\n" not in t and len(t.split()) <= 1 for group in texts for t in group)
+
+
+def test_batched_decoding_with_a_cached_prefix_matches_plain_generate():
+    """Greedy answers from the batched, prefix-cached, row-dropping path equal model.generate one prompt at a time."""
+    import torch
+
+    embedded_llm = load_llm(dtype="float32", batch_size=3)  # float32: padding must not change a greedy answer
+    task = load_task("paraphrase")
+    texts = ["The pool was cold.", "Our flight was delayed by three hours because of fog.", "Nice staff.", "The museum opens at nine."]
+    prompts = [render_messages(build_prompt(task).invoke({"text": t}).to_messages()) for t in texts]
+    model, tokenizer = embedded_llm.pipeline.model, embedded_llm.pipeline.tokenizer
+    expected = []
+    for prompt in prompts:
+        ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            out = model.generate(**ids, max_new_tokens=24, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+        expected.append(tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True))
+    got = embedded_llm.generate_texts(prompts, max_new_tokens=24, do_sample=False)
+    assert [g[0] for g in got] == expected
 
 
 def test_a_model_that_is_not_available_offline_says_how_to_fix_it(tmp_path):

@@ -1,0 +1,101 @@
+"""Decoding on the model: a batch loop whose finished rows leave at once, and a fast sampler.
+
+The sampler applies temperature and top-p within the top-k tokens and draws by the Gumbel-max trick:
+transformers samples with a full-vocabulary sort (top-p) and `torch.multinomial`; on a CPU these cost a
+fifth of a small model's decoding time. Here the draw happens among the `top_k` most likely tokens and
+the chosen token is left as the only finite logit, so greedy decoding picks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+TOP_K = 64
+
+
+def fast_sampler(temperature: float = 1.0, top_p: float = 1.0, top_k: int = TOP_K) -> Any:
+    """A transformers LogitsProcessor that samples one token per row; use it with `do_sample=False`."""
+    import torch
+    from transformers import LogitsProcessor
+
+    class FastSampler(LogitsProcessor):
+        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+            top, index = (scores.float() / temperature).topk(min(top_k, scores.shape[-1]), dim=-1)
+            probs = top.softmax(dim=-1)
+            outside = probs.cumsum(dim=-1) - probs >= top_p  # tokens past the nucleus; the first always stays
+            top = top.masked_fill(outside, float("-inf"))
+            gumbel = -torch.log(-torch.log(torch.rand_like(top).clamp(1e-10, 1.0)))
+            choice = index.gather(-1, (top + gumbel).argmax(dim=-1, keepdim=True))
+            return torch.full_like(scores, float("-inf")).scatter_(-1, choice, 0.0)
+
+    return FastSampler()
+
+
+def eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    """Every token id that ends a sequence for this model."""
+    ids = model.generation_config.eos_token_id
+    ids = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+    return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
+
+
+def decode(
+    model: Any,
+    input_ids: Any,
+    attention_mask: Any,
+    cache: Any,
+    max_new_tokens: int,
+    finished: Callable[[list[int]], bool],
+    eos: set[int],
+    sampler: Any = None,
+) -> list[list[int]]:
+    """New tokens for each row, until `finished(tokens)`, an end-of-sequence token or the budget.
+
+    Unlike `model.generate`, a finished row leaves the batch (and its cache) at once, so the work
+    follows the tokens actually generated rather than the longest answer of the batch.
+    """
+    import torch
+    from transformers import DynamicCache
+
+    cache = cache if cache is not None else DynamicCache()
+    cached = cache.get_seq_length()
+    positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    rows = list(range(input_ids.shape[0]))
+    generated: list[list[int]] = [[] for _ in rows]
+    with torch.inference_mode():
+        output = model(
+            input_ids=input_ids[:, cached:],
+            attention_mask=attention_mask,
+            position_ids=positions[:, cached:],
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        next_position = positions[:, -1] + 1
+        for step in range(max_new_tokens):
+            logits = output.logits[:, -1, :]
+            tokens = (sampler(None, logits) if sampler is not None else logits).argmax(dim=-1)
+            keep = []
+            for j, token in enumerate(tokens.tolist()):
+                if token in eos:
+                    continue
+                generated[rows[j]].append(token)
+                if not finished(generated[rows[j]]):
+                    keep.append(j)
+            if not keep or step == max_new_tokens - 1:
+                break
+            if len(keep) < len(rows):
+                index = torch.tensor(keep)
+                cache.batch_select_indices(index)
+                attention_mask, next_position, tokens = attention_mask[index], next_position[index], tokens[index]
+                rows = [rows[j] for j in keep]
+            attention_mask = torch.cat([attention_mask, attention_mask.new_ones((len(rows), 1))], dim=-1)
+            output = model(
+                input_ids=tokens[:, None],
+                attention_mask=attention_mask,
+                position_ids=next_position[:, None],
+                past_key_values=cache,
+                use_cache=True,
+            )
+            next_position = next_position + 1
+    return generated

@@ -1,0 +1,66 @@
+"""Where an answer of each output kind ends, so generation can stop there instead of running on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from chains.cleaning import is_chatter, is_preamble
+
+LINE_KINDS = ("word", "label", "sentence")
+_SENTENCE_END = re.compile(r"[.!?。？！][\"'”’」』)]*(?=\s)")
+_LABEL_END = re.compile(r"(?<=\S)[.,;!](?=\s|$)")
+_TOKEN = re.compile(r"\S+")
+# Tokens that come before a word answer without being it: "Answer:", "1.", "-", "Sure!"
+_LEAD_TOKEN = re.compile(r".*[:：]$|^(?:\d{1,2}[.)]|[-*•·])$")
+
+
+def answer_end(text: str, kind: str | None = None, stop: Sequence[str] = (), max_words: int = 1) -> int | None:
+    """The index at which the answer in `text` ends (keep `text[:index]`), or None if it may go on.
+
+    Stop strings end it where they start; a word, label or sentence also ends at the end of its first
+    line that is not an introduction; a sentence at its end; a word after `max_words` words.
+    """
+    ends = [i for i in (text.find(s) for s in stop) if i != -1]
+    if kind in LINE_KINDS:
+        position = 0
+        for line in text.splitlines(keepends=True):
+            content = line.rstrip("\r\n")
+            if content != line and content.strip() and not is_preamble(content):
+                ends.append(position + len(content))
+                break
+            position += len(line)
+    if kind == "sentence":
+        for match in _SENTENCE_END.finditer(text):
+            if not is_chatter(text[: match.end()]) and not is_preamble(text[: match.end()]):
+                ends.append(match.end())
+                break
+    elif kind == "label":
+        if match := _LABEL_END.search(text):
+            ends.append(match.start())
+    elif kind == "word":
+        words = [m for m in _TOKEN.finditer(text) if not _LEAD_TOKEN.match(m.group()) and not is_chatter(m.group())]
+        if len(words) >= max_words and words[max_words - 1].end() < len(text):
+            ends.append(words[max_words - 1].end())
+    return min(ends) if ends else None
+
+
+def cut_answer(text: str, kind: str | None = None, stop: Sequence[str] = (), max_words: int = 1) -> str:
+    """`text` up to the end of its answer."""
+    end = answer_end(text, kind, stop, max_words)
+    return text if end is None else text[:end]
+
+
+def answer_end_criteria(tokenizer: Any, prompt_width: int, kind: str | None, stop: Sequence[str], max_words: int) -> Any:
+    """A transformers StoppingCriteria that ends each sequence of a batch once its answer is complete."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class AnswerEnd(StoppingCriteria):
+        def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
+            texts = tokenizer.batch_decode(input_ids[:, prompt_width:], skip_special_tokens=True)
+            done = [answer_end(t, kind, stop, max_words) is not None for t in texts]
+            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([AnswerEnd()])

@@ -1,0 +1,158 @@
+"""`bench`: accepted rows/s, valid rate and peak memory of four ways to paraphrase the same inputs, in one process."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from chains import build_prompt, load_llm, load_task
+from chains.chain import boundary_for, call_settings
+from chains.dedup import dedup_key
+from chains.prompts import renderer_for
+from runners.datasets import rotten_tomatoes
+from runners.generate import Generator
+from runners.inputs import Inputs
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class PeakMemory:
+    """The largest resident set size of this process while the block runs, sampled every 10 ms."""
+
+    def __enter__(self) -> PeakMemory:
+        self.peak = _rss_mb()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.01):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+@dataclass
+class Result:
+    name: str
+    outputs: int
+    accepted: int
+    seconds: float
+    peak_mb: float
+
+    @property
+    def accepted_per_s(self) -> float:
+        return self.accepted / self.seconds
+
+    @property
+    def valid_rate(self) -> float:
+        return self.accepted / self.outputs if self.outputs else 0.0
+
+
+def _count_accepted(generator: Generator, rows: list[dict[str, str]], raws: list[str]) -> int:
+    """Outputs that pass the parser, are not copies of their input and repeat no earlier output."""
+    seen: set[str] = set()
+    accepted = 0
+    for values, raw in zip(rows, raws):
+        for value in generator._parse(values, raw)[0]:
+            if dedup_key(value) not in seen:
+                seen.add(dedup_key(value))
+                accepted += 1
+    return accepted
+
+
+def _measure(name: str, run: Callable[[], tuple[int, int]]) -> Result:
+    """Time `run`, which returns (outputs, accepted), and record the peak memory while it runs."""
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        outputs, accepted = run()
+        seconds = time.perf_counter() - start
+    return Result(name, outputs, accepted, seconds, memory.peak)
+
+
+def run_bench(inputs: int = 64, batch_size: int = 32, dtype: str = "auto", seed: int = 0, print_fn: Callable[[str], None] = print) -> list[Result]:
+    """Run the four approaches on the same paraphrase inputs and print the table."""
+    import torch
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
+    from transformers import pipeline
+
+    task = load_task("paraphrase")
+    rows = [{"text": r["text"]} for r in rotten_tomatoes()[:inputs]]
+    load_start = time.perf_counter()
+    llm = load_llm(dtype=dtype, batch_size=batch_size, seed=seed)
+    load_seconds = time.perf_counter() - load_start
+    model, tokenizer = llm.pipeline.model, llm.pipeline.tokenizer
+    settings = call_settings(task, llm)
+    prompts = (build_prompt(task) | renderer_for(llm)).batch(rows)
+    generator = Generator(task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, progress=False)
+    inputs_by_id = Inputs(rows={str(i): r for i, r in enumerate(rows)})
+
+    def counted(raws: list[str]) -> tuple[int, int]:
+        return len(raws), _count_accepted(generator, rows, raws)
+
+    def article_loop() -> tuple[int, int]:
+        texts = []
+        for prompt in prompts:
+            encoded = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+            with torch.inference_mode():
+                output = model.generate(**encoded, pad_token_id=tokenizer.pad_token_id, **settings)
+            texts.append(tokenizer.decode(output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True))
+        return counted(texts)
+
+    newcomer_pipe = pipeline("text-generation", model=model, tokenizer=tokenizer, return_full_text=False, **settings)
+    chat = ChatHuggingFace(llm=HuggingFacePipeline(pipeline=newcomer_pipe), tokenizer=tokenizer, model_id="embedded")
+    newcomer = build_prompt(task) | chat | StrOutputParser()
+
+    def synthaug_generate() -> tuple[int, int]:
+        with tempfile.TemporaryDirectory() as tmp:
+            summary = generator.run(inputs_by_id, Path(tmp) / "bench.jsonl")
+        return summary.accepted + summary.rejected, summary.accepted
+
+    torch.manual_seed(seed)
+    results = [
+        _measure("(a) article loop: model.generate per prompt", article_loop),
+        _measure("(b) prompt | ChatHuggingFace | StrOutputParser, .batch", lambda: counted(newcomer.batch(rows))),
+        _measure("(c) synthaug generate", synthaug_generate),
+        _measure(
+            "(d) ceiling: same batched decoding, one pass, no parsing",
+            lambda: counted([s[0] for s in llm.generate_texts(prompts, n=1, **boundary_for(task), **settings)]),
+        ),
+    ]
+    print_fn(format_table(results, inputs, batch_size, str(model.dtype).removeprefix("torch."), load_seconds))
+    return results
+
+
+def format_table(results: list[Result], inputs: int, batch_size: int, dtype: str, load_seconds: float) -> str:
+    lines = [
+        f"paraphrase, {inputs} inputs (Rotten Tomatoes snippets), embedded SmolLM2-135M-Instruct, dtype {dtype}, "
+        f"batch {batch_size}, model load {load_seconds:.2f} s",
+        "",
+        "| approach | outputs | accepted | valid rate | seconds | accepted rows/s | peak RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.outputs} | {r.accepted} | {r.valid_rate:.0%} | {r.seconds:.1f} | {r.accepted_per_s:.2f} | {r.peak_mb:.0f} |"
+        )
+    a, b, c, d = results[:4]
+    lines += [
+        "",
+        f"(c)/(a) = {c.accepted_per_s / a.accepted_per_s:.1f}x   (c)/(b) = {c.accepted_per_s / b.accepted_per_s:.1f}x   "
+        f"(c)/(d) = {c.accepted_per_s / d.accepted_per_s:.2f}",
+    ]
+    return "\n".join(lines)
