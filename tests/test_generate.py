@@ -126,3 +126,16 @@ def test_near_duplicates_are_rejected_with_their_cosine(tmp_path):
     summary, _ = run("headline", ["Storm hits coast", "Storm batters coast", "Markets rally"], {"d": {}}, tmp_path / "h.jsonl", n=2, near_duplicates=index)
     assert [r["output"] for r in lines(tmp_path / "h.jsonl")] == ["Storm hits coast", "Markets rally"]
     assert [r["reason"] for r in lines(tmp_path / "h.rejected.jsonl")] == ["near-duplicate of an earlier row (cosine 1.00)"]
+
+
+def test_each_row_records_the_examples_its_prompt_showed(tmp_path):
+    from chains.selectors import RandomSelector
+
+    task = load_task("paraphrase")
+    pool = [{"id": f"p{i}", "text": f"Source {i}.", "output": f"Target {i}."} for i in range(6)]
+    llm = CountingLLM(responses=[f"Answer number {i}." for i in range(8)])
+    gen = Generator(task=task, llm=llm, model_name="fake", selector=RandomSelector(pool, 2, seed=3), progress=False)
+    gen.run(Inputs(rows={str(i): {"text": f"Input {i}."} for i in range(4)}), tmp_path / "o.jsonl")
+    shown = [r["examples"] for r in lines(tmp_path / "o.jsonl")]
+    assert all(len(s) == 2 and set(s) <= {p["id"] for p in pool} for s in shown)
+    assert len({tuple(s) for s in shown}) > 1

@@ -153,3 +153,23 @@ def test_a_run_killed_at_several_points_resumes_to_exactly_the_quota(tmp_path):
     parser = parser_for(load_task("labeled"))
     assert all(parser.parse(r["raw"]) == r["output"] for r in rows)
     assert json.loads((tmp_path / "killed.manifest.json").read_text())["counts"]["accepted"] == 24
+
+
+def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, capsys):
+    from runners.cli import main
+    from runners.datasets import rotten_tomatoes
+
+    for name, rows in (("inputs.csv", rotten_tomatoes()[:32]), ("pool.csv", rotten_tomatoes()[500:600])):
+        with (tmp_path / name).open("w", encoding="utf-8") as handle:
+            handle.write("text,label\n" + "".join(f'"{r["text"].replace(chr(34), chr(39))}",{r["label"]}\n' for r in rows))
+    code = main([
+        "compare-selectors", "classify", "--input", str(tmp_path / "inputs.csv"), "--examples", str(tmp_path / "pool.csv"),
+        "--selectors", "fixed,semantic", "--quiet",
+    ])
+    out = capsys.readouterr().out
+    assert code == 0
+    table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| selector", "| ---"))]
+    assert [line.split(" | ")[0] for line in table] == ["| zero-shot (--shots 0)", "| fixed", "| semantic"]
+    assert "classify, 32 inputs x 1, 4 shots, pool of 100 examples" in out
+    accuracy = [line.rstrip(" |").rsplit(" | ", 1)[1] for line in table[1:]]
+    assert all(a.endswith("%") for a in accuracy)

@@ -1,0 +1,157 @@
+"""Few-shot example selectors: fixed, random, length, semantic, mmr, ngram and label-balanced, by name."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.example_selectors import (
+    BaseExampleSelector,
+    LengthBasedExampleSelector,
+    MaxMarginalRelevanceExampleSelector,
+    SemanticSimilarityExampleSelector,
+)
+from langchain_core.prompts import PromptTemplate
+
+from chains.task import Task
+
+SELECTORS = ("fixed", "random", "length", "semantic", "mmr", "ngram", "label")
+_WORD = re.compile(r"\w+")
+
+
+class FixedSelector(BaseExampleSelector):
+    """The first `k` examples of the pool, in order, for every prompt."""
+
+    def __init__(self, examples: list[dict[str, str]], k: int) -> None:
+        self.examples, self.k = list(examples), k
+
+    def add_example(self, example: dict[str, str]) -> None:
+        self.examples.append(example)
+
+    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
+        return self.examples[: self.k]
+
+
+class RandomSelector(FixedSelector):
+    """`k` examples drawn afresh for each prompt from a seeded generator: reproducible, varied across prompts."""
+
+    def __init__(self, examples: list[dict[str, str]], k: int, seed: int = 0) -> None:
+        super().__init__(examples, k)
+        self._rng = random.Random(seed)
+
+    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
+        return self._rng.sample(self.examples, min(self.k, len(self.examples)))
+
+
+class BalancedLabelSelector(RandomSelector):
+    """`k` examples spread evenly over the labels (random within a label), so each prompt shows the contrast."""
+
+    def __init__(self, examples: list[dict[str, str]], k: int, seed: int = 0, label_key: str = "label") -> None:
+        super().__init__(examples, k, seed)
+        self.label_key = label_key
+
+    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
+        by_label: dict[str, list[dict]] = {}
+        for example in self.examples:
+            by_label.setdefault(example.get(self.label_key, ""), []).append(example)
+        pools = {label: self._rng.sample(items, len(items)) for label, items in sorted(by_label.items())}
+        chosen: list[dict] = []
+        while len(chosen) < min(self.k, len(self.examples)):
+            for label in pools:
+                if pools[label] and len(chosen) < self.k:
+                    chosen.append(pools[label].pop())
+        return chosen
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.casefold())
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+class NGramOverlapSelector(FixedSelector):
+    """The `k` examples whose text shares the most word 1- to 3-grams with the input (ties keep pool order).
+
+    Our own, rather than langchain-community's NGramOverlapExampleSelector: that one needs nltk and the
+    whole community package for a score that is a few lines here.
+    """
+
+    def __init__(self, examples: list[dict[str, str]], k: int, input_keys: list[str]) -> None:
+        super().__init__(examples, k)
+        self.input_keys = input_keys
+
+    def _text(self, values: dict[str, str]) -> str:
+        return " ".join(values.get(key, "") for key in self.input_keys)
+
+    def score(self, text: str, example: dict[str, str]) -> float:
+        """Mean over n = 1..3 of the share of the input's n-grams found in the example."""
+        shares = []
+        for n in (1, 2, 3):
+            wanted = _ngrams(text, n)
+            if wanted:
+                shares.append(len(wanted & _ngrams(self._text(example), n)) / len(wanted))
+        return sum(shares) / len(shares) if shares else 0.0
+
+    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
+        text = self._text(input_variables)
+        ranked = sorted(range(len(self.examples)), key=lambda i: -self.score(text, self.examples[i]))
+        return [self.examples[i] for i in ranked[: self.k]]
+
+
+def make_selector(
+    name: str,
+    task: Task,
+    examples: list[dict[str, str]],
+    k: int,
+    seed: int = 0,
+    count_tokens: Callable[[str], int] | None = None,
+    max_tokens: int = 400,
+    embeddings: Any = None,
+) -> BaseExampleSelector:
+    """A selector by name over `examples`, choosing up to `k` per prompt.
+
+    `length` needs `count_tokens` (the model's tokenizer) and keeps the shots within `max_tokens`;
+    `semantic` and `mmr` need `embeddings` (a LangChain Embeddings).
+    """
+    keys = task.input_variables or task.answer_variables
+    if name == "fixed":
+        return FixedSelector(examples, k)
+    if name == "random":
+        return RandomSelector(examples, k, seed)
+    if name == "label":
+        return BalancedLabelSelector(examples, k, seed)
+    if name == "ngram":
+        return NGramOverlapSelector(examples, k, keys)
+    if name == "length":
+        fmt = task.template_format
+        shot = PromptTemplate.from_template(f"{task.instruction}\n{task.answer}", template_format=fmt)
+        selector = LengthBasedExampleSelector(
+            examples=examples, example_prompt=shot, max_length=max_tokens, get_text_length=count_tokens or _words
+        )
+        return _FirstK(selector, k)
+    if name in ("semantic", "mmr"):
+        from langchain_core.vectorstores import InMemoryVectorStore
+
+        if embeddings is None:
+            raise ValueError(f"the {name} selector needs embeddings")
+        cls = SemanticSimilarityExampleSelector if name == "semantic" else MaxMarginalRelevanceExampleSelector
+        return cls.from_examples(examples, embeddings, InMemoryVectorStore, k=k, input_keys=keys)
+    raise ValueError(f"unknown selector {name!r}; use one of {', '.join(SELECTORS)}")
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+class _FirstK(BaseExampleSelector):
+    """At most `k` of another selector's choices."""
+
+    def __init__(self, inner: BaseExampleSelector, k: int) -> None:
+        self.inner, self.k = inner, k
+
+    def add_example(self, example: dict[str, str]) -> None:
+        self.inner.add_example(example)
+
+    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
+        return self.inner.select_examples(input_variables)[: self.k]

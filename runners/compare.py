@@ -1,0 +1,73 @@
+"""`compare-selectors`: the same inputs through several example selectors, one table of what each gives."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from chains import Task
+from runners.generate import Generator
+from runners.inputs import Inputs
+from runners.pool import selector_for
+from runners.store import read_jsonl
+
+
+def distinct_n(texts: list[str], n: int = 2) -> float:
+    """Distinct n-grams over all n-grams of the texts (word level, case-folded): 1.0 when nothing repeats."""
+    grams = [tuple(words[i : i + n]) for t in texts for words in [t.casefold().split()] for i in range(len(words) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def compare_selectors(
+    task: Task,
+    llm: Any,
+    model_name: str,
+    inputs: Inputs,
+    names: list[str],
+    args: argparse.Namespace,
+    gold: dict[str, str] | None = None,
+) -> str:
+    """Run every selector (and zero-shot) on the same inputs; return a Markdown table."""
+    runs = [("zero-shot (--shots 0)", "fixed", 0)] + [(name, name, args.shots) for name in names]
+    header = "| selector | valid rate | distinct-2 | duplicate rate | mean prompt tokens | rows/s |"
+    lines = [
+        f"{task.name}, {len(inputs.rows)} inputs x {args.n}, {args.shots} shots, pool of {len(task.examples)} examples, "
+        f"model {model_name}",
+        "",
+        header + (" accuracy |" if gold else ""),
+        "| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if gold else ""),
+    ]
+    for label, name, shots in runs:
+        generator = Generator(
+            task=task,
+            llm=llm,
+            model_name=model_name,
+            n=args.n,
+            max_attempts=args.max_attempts,
+            seed=args.seed,
+            chunk_size=args.batch_size,
+            selector=selector_for(name, task, shots, args.seed, llm),
+            progress=False,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "rows.jsonl"
+            summary = generator.run(inputs, out)
+            rows = read_jsonl(out)
+        answered = summary.accepted + summary.rejected
+        duplicates = sum(k for reason, k in summary.reasons.items() if "duplicate" in reason)
+        tokens = generator.prompt_tokens
+        cells = [
+            label,
+            f"{summary.accepted / answered:.0%}" if answered else "-",
+            f"{distinct_n([str(r['output']) for r in rows]):.2f}",
+            f"{duplicates / max(1, summary.accepted + duplicates):.1%}",
+            f"{sum(tokens) / len(tokens):.0f}" if tokens else "-",
+            f"{summary.rows_per_second:.2f}",
+        ]
+        if gold:
+            right = sum(r["output"] == gold.get(r["input_id"]) for r in rows)
+            cells.append(f"{right / len(rows):.0%}" if rows else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""The few-shot example pool: the template's examples or the user's file, and the selector over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from langchain_core.example_selectors import BaseExampleSelector
+
+from chains import Task
+from chains.selectors import make_selector
+from runners.inputs import InputError, read_records
+
+
+def read_pool(path: Path, task: Task, text_column: str = "text", label_column: str = "label") -> list[dict[str, str]]:
+    """Examples from a CSV/JSONL file; `text` and `label` come from the named columns, ids from `id` or the row."""
+    records = read_records(path)
+    renamed = {text_column: "text", label_column: "label"}
+    pool = []
+    for number, record in enumerate(records, 1):
+        example = {renamed.get(k, k): (v or "").strip() for k, v in record.items()}
+        example["id"] = example.get("id") or f"ex-{number}"
+        pool.append(example)
+    needed = set(task.input_variables) | set(task.answer_variables)
+    missing = sorted(needed - set(pool[0]) if pool else needed)
+    if missing:
+        raise InputError(
+            f"examples file {path} lacks {', '.join(missing)} for task {task.name}; "
+            f"columns found: {', '.join(records[0]) if records else 'none'}"
+        )
+    return [e for e in pool if all(e[v] for v in needed)]
+
+
+def adapt_task(
+    task: Task, pool: list[dict[str, str]] | None = None, classes: list[str] | None = None, context: str | None = None
+) -> Task:
+    """The task with the user's examples; for a labelled pool its labels become the classes, unless given."""
+    update: dict[str, Any] = {}
+    if pool is not None:
+        update["examples"] = pool
+        if task.classes and not classes:
+            classes = sorted({e["label"] for e in pool if e.get("label")})
+    if classes:
+        update["classes"] = classes
+    if context is not None:
+        update["context"] = context
+    return Task.model_validate({**task.model_dump(), **update}) if update else task
+
+
+def selector_for(name: str, task: Task, shots: int, seed: int, llm: Any = None) -> BaseExampleSelector | None:
+    """The named selector over the task's examples; None for the task's own examples as they are."""
+    if name == "fixed" and shots >= len(task.examples):
+        return None
+    embeddings = None
+    if name in ("semantic", "mmr"):
+        from chains.embeddings import load_embeddings
+
+        embeddings = load_embeddings()
+    tokenizer = getattr(getattr(llm, "pipeline", None), "tokenizer", None)
+    count = (lambda text: len(tokenizer(text).input_ids)) if tokenizer is not None else None
+    return make_selector(name, task, task.examples, shots, seed, count_tokens=count, embeddings=embeddings)

@@ -1,0 +1,108 @@
+"""Each selector's choice: deterministic given a seed, within its budget, balanced, nearest by meaning."""
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from chains import load_task
+from chains.selectors import BalancedLabelSelector, NGramOverlapSelector, make_selector
+from runners.pool import adapt_task, read_pool
+
+POOL = [
+    {"id": f"e{i}", "text": text, "label": label}
+    for i, (text, label) in enumerate(
+        [
+            ("The pool was warm and clean.", "positive"),
+            ("The room smelled of smoke.", "negative"),
+            ("Breakfast was delicious.", "positive"),
+            ("Check-in took an hour.", "negative"),
+            ("The staff were lovely.", "positive"),
+            ("The wifi never worked.", "negative"),
+            ("A quiet room with a sea view.", "positive"),
+            ("The shower was broken and cold.", "negative"),
+        ]
+    )
+]
+TASK = adapt_task(load_task("classify"), POOL)
+
+
+def ids(examples):
+    return [e["id"] for e in examples]
+
+
+def test_fixed_is_the_first_k_in_order():
+    assert ids(make_selector("fixed", TASK, POOL, 3).select_examples({"text": "x"})) == ["e0", "e1", "e2"]
+
+
+def test_random_is_seeded_and_varies_across_prompts():
+    a = make_selector("random", TASK, POOL, 3, seed=7)
+    b = make_selector("random", TASK, POOL, 3, seed=7)
+    first = [ids(a.select_examples({"text": "x"})) for _ in range(5)]
+    assert first == [ids(b.select_examples({"text": "x"})) for _ in range(5)]
+    assert len({tuple(c) for c in first}) > 1
+    assert all(len(set(c)) == 3 for c in first)
+
+
+def test_length_respects_the_token_budget():
+    count = lambda text: len(text.split())  # noqa: E731 - a stand-in tokenizer: one token per word
+    selector = make_selector("length", TASK, POOL, 8, count_tokens=count, max_tokens=20)
+    chosen = selector.select_examples({"text": "one two three"})
+    used = sum(count(f"Text: {e['text']}\n{e['label']}") for e in chosen)
+    assert chosen and used + 3 <= 20
+    assert ids(chosen) == ids(POOL[: len(chosen)])
+
+
+def test_label_selector_balances_the_classes():
+    selector = BalancedLabelSelector(POOL, 4, seed=1)
+    for _ in range(5):
+        labels = [e["label"] for e in selector.select_examples({"text": "x"})]
+        assert sorted(labels) == ["negative", "negative", "positive", "positive"]
+
+
+def test_ngram_picks_the_most_overlapping_examples():
+    selector = NGramOverlapSelector(POOL, 2, ["text"])
+    assert ids(selector.select_examples({"text": "the shower was cold"})) == ["e7", "e0"]
+
+
+class KeywordEmbeddings(Embeddings):
+    """Texts embed onto axes by the topic words they contain: a constructed case with a known nearest example."""
+
+    TOPICS = ["pool", "smoke", "breakfast", "check", "staff", "wifi", "sea", "shower"]
+
+    def _one(self, text):
+        vector = np.array([float(t in text.casefold()) for t in self.TOPICS]) + 0.01
+        return list(vector / np.linalg.norm(vector))
+
+    def embed_documents(self, texts):
+        return [self._one(t) for t in texts]
+
+    def embed_query(self, text):
+        return self._one(text)
+
+
+def test_semantic_picks_the_nearest_examples():
+    selector = make_selector("semantic", TASK, POOL, 2, embeddings=KeywordEmbeddings())
+    chosen = ids(selector.select_examples({"text": "Is there wifi by the pool?"}))
+    assert sorted(chosen) == ["e0", "e5"]
+
+
+def test_mmr_returns_k_distinct_examples():
+    selector = make_selector("mmr", TASK, POOL, 3, embeddings=KeywordEmbeddings())
+    chosen = ids(selector.select_examples({"text": "the shower"}))
+    assert len(set(chosen)) == 3 and chosen[0] == "e7"
+
+
+def test_unknown_selector_is_named():
+    with pytest.raises(ValueError, match="unknown selector 'best'"):
+        make_selector("best", TASK, POOL, 2)
+
+
+def test_a_labelled_pool_makes_its_labels_the_classes(tmp_path):
+    path = tmp_path / "pool.csv"
+    path.write_text("review,stars\nGreat film.,5\nDull.,1\nFun.,5\n", encoding="utf-8")
+    task = load_task("labeled")
+    pool = read_pool(path, task, text_column="review", label_column="stars")
+    adapted = adapt_task(task, pool, context="Film reviews.")
+    assert adapted.classes == ["1", "5"] and adapted.context == "Film reviews."
+    assert [e["id"] for e in adapted.examples] == ["ex-1", "ex-2", "ex-3"]
+    assert adapt_task(task, pool, classes=["5", "1"]).classes == ["5", "1"]
