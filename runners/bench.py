@@ -68,7 +68,7 @@ def _count_accepted(generator: Generator, rows: list[dict[str, str]], raws: list
     seen: set[str] = set()
     accepted = 0
     for values, raw in zip(rows, raws):
-        for value in generator._parse(values, raw)[0]:
+        for value in generator.parse_answer(values, raw)[0]:
             if dedup_key(value) not in seen:
                 seen.add(dedup_key(value))
                 accepted += 1

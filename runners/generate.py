@@ -175,7 +175,7 @@ class Generator:
             "seed": self.seed,
         }
 
-    def _parse(self, inputs: dict[str, str], raw: str) -> tuple[list[str], list[str]]:
+    def parse_answer(self, inputs: dict[str, str], raw: str) -> tuple[list[str], list[str]]:
         """Values that passed the parser and the copy check, and the reasons for the rest."""
         try:
             parsed = self.parser.parse(raw)
@@ -249,7 +249,7 @@ class Generator:
                 for raw in raws:
                     if quota.need == 0:  # surplus samples of a met quota are not judged
                         break
-                    accepted, reasons = self._parse(values, raw)
+                    accepted, reasons = self.parse_answer(values, raw)
                     for value in accepted:
                         if quota.need == 0:
                             break
