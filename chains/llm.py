@@ -34,7 +34,7 @@ def shared_prefix(sequences: list[list[int]]) -> list[int]:
 
 
 class LocalPipeline(HuggingFacePipeline):
-    """Generates for many prompts in length-sorted batches through `model.generate`.
+    """Generates for many prompts in length-sorted batches with its own decode loop (`chains.decoding`).
 
     Unlike its parent it computes the prompts' shared prefix (system message and few-shot turns) once
     and reuses its key/value cache for every batch; ends each sequence at `stop` or at the boundary of

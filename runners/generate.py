@@ -18,7 +18,7 @@ from tqdm import tqdm
 from chains import Task, build_prompt, parser_for, sample
 from chains.chain import call_settings
 from chains.dedup import NearDuplicateIndex, dedup_key
-from chains.prompts import renderer_for
+from chains.prompts import renderer_for, token_counter
 from runners.inputs import Inputs
 from runners.store import append_jsonl, read_jsonl, sidecar, write_json_atomic
 
@@ -123,14 +123,16 @@ class Generator:
     """Chooses each prompt's few-shot examples; None shows the task's own examples."""
     selector_spec: dict[str, Any] | None = None
     """How the selector was asked for (name, shots), for the manifest."""
+    count_prompt_tokens: bool = False
+    """Record each prompt's length in tokens in `prompt_tokens` (for comparisons)."""
     progress: bool = True
 
     def __post_init__(self) -> None:
         self.parser = parser_for(self.task)
         self.render = renderer_for(self.llm)
         self.settings = {**getattr(self.llm, "generation", {}), **call_settings(self.task, self.llm)}
-        tokenizer = getattr(getattr(self.llm, "pipeline", None), "tokenizer", None)
-        self._count_tokens = (lambda text: len(tokenizer(text).input_ids)) if tokenizer is not None else None
+        # Tokenising every prompt twice is only worth it when someone reads the counts.
+        self._count_tokens = token_counter(self.llm) if self.count_prompt_tokens else None
         self.prompt_tokens: list[int] = []
 
     def _prompt(self, values: dict[str, str]) -> tuple[Any, list[str]]:

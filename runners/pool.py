@@ -8,6 +8,7 @@ from typing import Any
 from langchain_core.example_selectors import BaseExampleSelector
 
 from chains import Task
+from chains.prompts import token_counter
 from chains.selectors import make_selector
 from runners.inputs import InputError, read_records
 
@@ -56,6 +57,4 @@ def selector_for(name: str, task: Task, shots: int, seed: int, llm: Any = None) 
         from chains.embeddings import load_embeddings
 
         embeddings = load_embeddings()
-    tokenizer = getattr(getattr(llm, "pipeline", None), "tokenizer", None)
-    count = (lambda text: len(tokenizer(text).input_ids)) if tokenizer is not None else None
-    return make_selector(name, task, task.examples, shots, seed, count_tokens=count, embeddings=embeddings)
+    return make_selector(name, task, task.examples, shots, seed, count_tokens=token_counter(llm), embeddings=embeddings)
