@@ -53,10 +53,14 @@ def build_chain(
     return prompt | renderer_for(llm) | bind_task(task, llm) | parser_for(task)
 
 
-def sample(task: Task, llm: BaseLanguageModel, prompts: list[Any], n: int = 1) -> list[list[str]]:
-    """`n` raw answers for each rendered prompt, in order; one batched model call where the model allows."""
+def sample(task: Task, llm: BaseLanguageModel, prompts: list[Any], n: int = 1, **settings: Any) -> list[list[str]]:
+    """`n` raw answers for each rendered prompt, in order; one batched model call where the model allows.
+
+    `settings` (temperature, do_sample, ...) override the task's for a LocalPipeline; other models keep their own.
+    """
     if isinstance(llm, LocalPipeline):
-        return llm.generate_texts([str(p) for p in prompts], n=n, **boundary_for(task), **call_settings(task, llm))
+        overrides = {**call_settings(task, llm), **settings}
+        return llm.generate_texts([str(p) for p in prompts], n=n, **boundary_for(task), **overrides)
     runnable = bind_task(task, llm)
     flat = runnable.batch([p for p in prompts for _ in range(n)])
     texts = [m.content if hasattr(m, "content") else m for m in flat]

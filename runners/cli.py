@@ -1,18 +1,18 @@
-"""Command line: `synthaug generate | compare-selectors | bench | sample-data` (also `python -m runners`)."""
+"""Command line: `synthaug generate | report | evaluate | compare-selectors | bench | sample-data | export`."""
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from chains import SynthaugError, Task
+from chains.judge import JUDGES
 from chains.selectors import SELECTORS
 from chains.task import load_task
 from runners.inputs import InputError, Inputs, default_inputs, load_inputs
-from runners.store import OutputError, check_writable, read_json, sidecar
+from runners.store import check_resume, check_writable, sidecar, start_over
 
 # Characters kept of one input text: far beyond a sentence, well inside a small model's context.
 MAX_INPUT_CHARS = 4000
@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--near-dup", type=_similarity, metavar="COSINE", help="also reject rows this similar to an earlier one (e.g. 0.95)"
     )
+    gen.add_argument(
+        "--verify-label", nargs="?", const="embedding", choices=JUDGES, metavar="JUDGE",
+        help="label each row again and reject disagreements: embedding (default; logistic regression on MiniLM "
+        "embeddings of your labelled texts) or classify (the few-shot classify chain)",
+    )
     gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
     compare = commands.add_parser("compare-selectors", help="run the same inputs through several example selectors")
     _add_task_args(compare)
@@ -88,36 +93,37 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
     bench.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
     bench.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    report = commands.add_parser("report", help="quality metrics of a finished run, printed and as an HTML page")
+    report.add_argument("run", type=Path, help="the JSONL file a generate run wrote")
+    report.add_argument("--examples", type=Path, help="real labelled texts (CSV/JSONL) to train the label-fidelity judge on")
+    report.add_argument("--text-column", default="text", help="text column of --examples (default: text)")
+    report.add_argument("--label-column", default="label", help="label column of --examples (default: label)")
+    report.add_argument("--html", type=Path, help="where to write the page (default: RUN.report.html beside the run)")
+    report.add_argument(
+        "--near-dup", type=_similarity, default=0.95, metavar="COSINE", help="cosine that counts as a near-duplicate"
+    )
+    ev = commands.add_parser("evaluate", help="train classifiers on k real examples per class, with and without added rows")
+    ev.add_argument("--data", default="rotten-tomatoes", help="rotten-tomatoes (default) or a labelled CSV/JSONL file")
+    ev.add_argument("--text-column", default="text", help="text column of --data (default: text)")
+    ev.add_argument("--label-column", default="label", help="label column of --data (default: label)")
+    ev.add_argument("--k", default="10,50", help="real examples per class, comma-separated (default: 10,50)")
+    ev.add_argument("--seeds", type=_positive, default=5, help="draws of the training examples (default: 5)")
+    ev.add_argument("--test-size", type=_positive, default=1000, help="held-out real test rows (default: 1000)")
+    ev.add_argument("--n", type=_positive, default=4, help="paraphrases per real example (default: 4)")
+    ev.add_argument(
+        "--verify-label", choices=[*JUDGES, "none"], default="embedding", help="label judge for the rows (default: embedding)"
+    )
+    ev.add_argument("--workdir", type=Path, default=Path("eval"), help="folder for the resumable run files (default: eval)")
+    ev.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
+    ev.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
+    ev.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
+    ev.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     data = commands.add_parser("sample-data", help="write real labelled text shipped in a wheel to a CSV file")
     data.add_argument("name", choices=["rotten-tomatoes"], help="data set")
     data.add_argument("--output", "-o", type=Path, required=True, help="CSV file to write (text,label)")
     data.add_argument("--offset", type=_not_negative, default=0, help="skip this many rows first")
     data.add_argument("--limit", type=_positive, help="write at most this many rows")
     return parser
-
-
-def _start_over(output: Path) -> None:
-    for path in (output, sidecar(output, "rejected"), sidecar(output, "manifest")):
-        if path.exists():
-            shutil.move(path, path.with_name(path.name + ".bak"))
-
-
-def _check_resume(output: Path, manifest: dict, force_new: bool) -> None:
-    old = read_json(sidecar(output, "manifest"))
-    if force_new:
-        return
-    if old is None:
-        if output.exists() and output.stat().st_size:
-            raise OutputError(f"{output} exists and has no run manifest beside it; pick another --output or pass --force-new")
-        return
-    changed = [k for k in manifest if old.get(k) != manifest[k]]
-    if changed:
-        details = ", ".join(f"{k}: {old.get(k)!r} -> {manifest[k]!r}" for k in changed[:2])
-        details += f" and {len(changed) - 2} more" if len(changed) > 2 else ""
-        raise OutputError(
-            f"{output} was made with other settings ({details}); rerun with the same settings to resume, "
-            "or pass --force-new to start over"
-        )
 
 
 def _task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
@@ -170,20 +176,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from chains.chain import task_settings
     from chains.model import EMBEDDED_MODEL
     from runners.generate import Generator, quota_spec, run_manifest
-    from runners.pool import selector_for
+    from runners.pool import judge_for, selector_for
 
     check_writable(args.output)
     task, inputs = _task_and_inputs(args)
     if args.per_label is not None and "label" not in task.input_variables:
         raise InputError(f"--per-label needs a task whose inputs carry a label (like labeled); use --n for {task.name}")
+    if args.verify_label and (task.output == "label" or not any("label" in v for v in inputs.rows.values())):
+        raise InputError(
+            f"--verify-label needs rows that carry a label; {task.name} rows here have none "
+            "(use the labeled task, or an --input file with a label column)"
+        )
     generation = _generation(args)
     model_name = args.model or EMBEDDED_MODEL
     inputs_name = str(args.input) if args.input else None
     settings = {**generation, **task_settings(task, generation)}
     selector_spec = {"name": args.selector, "shots": args.shots}
     quota = quota_spec(args.n, args.per_label)
-    manifest = run_manifest(task, model_name, settings, args.seed, quota, inputs_name, selector_spec)
-    _check_resume(args.output, manifest, args.force_new)
+    manifest = run_manifest(task, model_name, settings, args.seed, quota, inputs_name, selector_spec, args.verify_label)
+    check_resume(args.output, manifest, args.force_new)
 
     llm = _load_model(args)
     near_duplicates = None
@@ -192,8 +203,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from chains.embeddings import load_embeddings
 
         near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=args.near_dup)
+    judge = judge_for(args.verify_label, task, inputs, args.language, llm) if args.verify_label else None
     if args.force_new:  # only now: a failed load above leaves the old output where it was
-        _start_over(args.output)
+        start_over(args.output)
     generator = Generator(
         task=task,
         llm=llm,
@@ -206,6 +218,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         near_duplicates=near_duplicates,
         selector=selector_for(args.selector, task, args.shots, args.seed, llm),
         selector_spec=selector_spec,
+        judge=judge,
         progress=not args.quiet,
     )
     summary = generator.run(inputs, args.output, inputs_name)
@@ -250,6 +263,74 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from runners.report import summary_table, write_report
+
+    if args.html is not None:
+        check_writable(args.html)
+    report, html = write_report(args.run, args.examples, args.html, args.near_dup, args.text_column, args.label_column)
+    print(report.title)
+    print(f"label fidelity judge: {report.judge_source}\n")
+    print(summary_table(report))
+    if report.reasons:
+        top = ", ".join(f"{reason} ({k})" for reason, k in report.reasons.most_common(3))
+        print(f"\nmost common rejection reasons: {top}")
+    print(f"\nHTML report: {html}")
+    return 0
+
+
+def _labelled_data(args: argparse.Namespace) -> list[dict[str, str]]:
+    if args.data == "rotten-tomatoes":
+        from runners.datasets import rotten_tomatoes
+
+        return rotten_tomatoes()
+    from runners.inputs import read_records
+
+    records = read_records(Path(args.data))
+    rows = [{"text": (r.get(args.text_column) or "").strip(), "label": (r.get(args.label_column) or "").strip()} for r in records]
+    rows = [r for r in rows if r["text"] and r["label"]]
+    if len({r["label"] for r in rows}) < 2:
+        raise InputError(
+            f"{args.data} needs rows with text and label of at least two classes "
+            f"(columns {args.text_column!r}, {args.label_column!r}); see --text-column and --label-column"
+        )
+    return rows
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from chains import load_llm
+    from chains.embeddings import load_embeddings
+    from chains.model import EMBEDDED_MODEL
+    from runners.evaluate import evaluate, table
+
+    try:
+        ks = sorted({int(k) for k in args.k.split(",")})
+    except ValueError:
+        raise InputError(f"--k must be whole numbers separated by commas, like 10,50; got {args.k!r}") from None
+    if not ks or min(ks) < 2:
+        raise InputError(f"--k needs values of 2 or more examples per class; got {args.k!r}")
+    rows = _labelled_data(args)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    check_writable(args.workdir / "evaluate.md")
+    llm = load_llm(args.model, dtype=args.dtype, batch_size=args.batch_size)
+    options = {
+        "n": args.n, "batch_size": args.batch_size, "progress": not args.quiet,
+        "verify_label": None if args.verify_label == "none" else args.verify_label,
+    }
+    try:
+        scores = evaluate(
+            rows, llm, args.model or EMBEDDED_MODEL, load_embeddings().embed_documents, args.workdir, ks, args.seeds,
+            args.test_size, options,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    result = table(scores)
+    command = "synthaug evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "synthaug evaluate"
+    (args.workdir / "evaluate.md").write_text(f"`{command}`\n\n{result}\n", encoding="utf-8")
+    print(result)
+    return 0
+
+
 def cmd_sample_data(args: argparse.Namespace) -> int:
     import csv
 
@@ -273,7 +354,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
 
 
-COMMANDS = {"generate": cmd_generate, "compare-selectors": cmd_compare, "bench": cmd_bench, "sample-data": cmd_sample_data}
+COMMANDS = {
+    "generate": cmd_generate, "compare-selectors": cmd_compare, "bench": cmd_bench, "report": cmd_report, "evaluate": cmd_evaluate,
+    "sample-data": cmd_sample_data,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

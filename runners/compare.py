@@ -10,14 +10,9 @@ from typing import Any
 from chains import Task
 from runners.generate import Generator
 from runners.inputs import Inputs
+from runners.metrics import distinct_n
 from runners.pool import selector_for
 from runners.store import read_jsonl
-
-
-def distinct_n(texts: list[str], n: int = 2) -> float:
-    """Distinct n-grams over all n-grams of the texts (word level, case-folded): 1.0 when nothing repeats."""
-    grams = [tuple(words[i : i + n]) for t in texts for words in [t.casefold().split()] for i in range(len(words) - n + 1)]
-    return len(set(grams)) / len(grams) if grams else 0.0
 
 
 def compare_selectors(

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from chains import Task, build_prompt, parser_for, sample
 from chains.chain import call_settings
 from chains.dedup import NearDuplicateIndex, dedup_key
+from chains.judge import LabelJudge, Verdict
 from chains.prompts import renderer_for, token_counter
 from runners.inputs import Inputs
 from runners.store import append_jsonl, read_jsonl, sidecar, write_json_atomic
@@ -36,9 +37,11 @@ def run_manifest(
     quota: dict[str, int | None],
     inputs_name: str | None,
     selector: dict[str, Any] | None = None,
+    verify_label: str | None = None,
 ) -> dict[str, Any]:
     """The settings that define a run: a resumed run must match them all."""
     return {
+        "verify_label": verify_label,
         "selector": selector or {"name": "fixed", "shots": len(task.examples)},
         "task": task.name,
         "language": task.language,
@@ -123,6 +126,8 @@ class Generator:
     """Chooses each prompt's few-shot examples; None shows the task's own examples."""
     selector_spec: dict[str, Any] | None = None
     """How the selector was asked for (name, shots), for the manifest."""
+    judge: LabelJudge | None = None
+    """Labels each new row again; a row whose label it disagrees with is rejected (`--verify-label`)."""
     count_prompt_tokens: bool = False
     """Record each prompt's length in tokens in `prompt_tokens` (for comparisons)."""
     progress: bool = True
@@ -146,7 +151,10 @@ class Generator:
     def manifest(self, inputs_name: str | None) -> dict[str, Any]:
         """What must match for a later run to resume this one."""
         quota = quota_spec(self.n, self.per_label)
-        return run_manifest(self.task, self.model_name, self.settings, self.seed, quota, inputs_name, self.selector_spec)
+        judge = self.judge.name if self.judge else None
+        return run_manifest(
+            self.task, self.model_name, self.settings, self.seed, quota, inputs_name, self.selector_spec, judge
+        )
 
     def quotas(self, inputs: Inputs) -> list[Quota]:
         """One quota per input, or one per label when `per_label` is set."""
@@ -158,7 +166,15 @@ class Generator:
         return [Quota(key=label, input_ids=ids, target=self.per_label) for label, ids in groups.items()]
 
     def _row(
-        self, input_id: str, index: int, inputs: dict[str, str], value: str, raw: str, attempt: int, examples: list[str]
+        self,
+        input_id: str,
+        index: int,
+        inputs: dict[str, str],
+        value: str,
+        raw: str,
+        attempt: int,
+        examples: list[str],
+        verdict: Verdict | None,
     ) -> dict[str, Any]:
         return {
             "id": f"{input_id}-{index}",
@@ -175,6 +191,9 @@ class Generator:
             "generation": self.settings,
             "template": self.task.hash,
             "seed": self.seed,
+            "judge": None
+            if verdict is None
+            else {"name": self.judge.name, "label": verdict.label, "confidence": round(verdict.confidence, 4)},
         }
 
     def parse_answer(self, inputs: dict[str, str], raw: str) -> tuple[list[str], list[str]]:
@@ -238,36 +257,49 @@ class Generator:
         return summary
 
     def _round(self, work: list[tuple[Quota, str, int]], inputs: Inputs) -> tuple[list[dict], list[dict]]:
-        """One batch of prompts: sample, parse, dedup, and split into rows and rejects."""
+        """One batch of prompts: sample, parse, judge, dedup, and split into rows and rejects."""
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
         for count in sorted({k for _, _, k in work}):  # one model call per distinct sample count
             group = [(q, i) for q, i, k in work if k == count]
             prompts, shown = zip(*(self._prompt(inputs.rows[i]) for _, i in group))
             answers = sample(self.task, self.llm, list(prompts), n=count)
-            for (quota, input_id), raws, example_ids in zip(group, answers, shown):
+            parsed = [[self.parse_answer(inputs.rows[i], raw) for raw in raws] for (_, i), raws in zip(group, answers)]
+            verdicts = iter(self._verdicts([v for per_input in parsed for values, _ in per_input for v in values]))
+            for (quota, input_id), raws, results, example_ids in zip(group, answers, parsed, shown):
                 quota.pending -= 1
                 values = inputs.rows[input_id]
-                for raw in raws:
-                    if quota.need == 0:  # surplus samples of a met quota are not judged
-                        break
-                    accepted, reasons = self.parse_answer(values, raw)
-                    for value in accepted:
+                for raw, (accepted, reasons) in zip(raws, results):
+                    judged = [(value, next(verdicts)) for value in accepted]  # keeps the verdicts in step
+                    if quota.need == 0:  # surplus samples of a met quota are not counted
+                        continue
+                    for value, verdict in judged:
                         if quota.need == 0:
                             break
-                        if reason := self._duplicate(value):
+                        if reason := self._disagreement(values, verdict) or self._duplicate(value):
                             reasons.append(reason)
                             continue
-                        rows.append(
-                            self._row(input_id, self._index[input_id], values, value, raw, quota.attempts, example_ids)
-                        )
+                        index = self._index[input_id]
+                        rows.append(self._row(input_id, index, values, value, raw, quota.attempts, example_ids, verdict))
                         self._index[input_id] += 1
                         quota.have += 1
                     quota.reasons.update(reasons)
+                    label, attempt = values.get("label"), quota.attempts
                     rejects += [
-                        {"input_id": input_id, "raw": raw, "reason": r, "attempt": quota.attempts} for r in reasons
+                        {"input_id": input_id, "label": label, "raw": raw, "reason": r, "attempt": attempt}
+                        for r in reasons
                     ]
         return rows, rejects
+
+    def _verdicts(self, values: list[str]) -> list[Verdict | None]:
+        """The judge's verdict on each parsed value, in one batch; None for each when no judge is set."""
+        return self.judge.judge(values) if self.judge is not None else [None] * len(values)
+
+    def _disagreement(self, inputs: dict[str, str], verdict: Verdict | None) -> str | None:
+        """Why the judge's label contradicts the row's, or None."""
+        if verdict is None or (verdict.label or "").casefold() == inputs.get("label", "").casefold():
+            return None
+        return f"judge labelled it {verdict.label} ({verdict.confidence:.2f}), not {inputs.get('label')}"
 
     def _duplicate(self, value: str) -> str | None:
         """Why `value` repeats an earlier row (exactly after normalising, or nearly), or None; new values are remembered."""

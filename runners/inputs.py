@@ -90,6 +90,8 @@ def load_inputs(
         if any(not value.strip() for value in values.values()):
             result.skipped_empty += 1
             continue
+        if "label" not in values and task.output != "label" and (record.get(label_column) or "").strip():
+            values["label"] = record[label_column].strip()  # carried to the rows (a paraphrase keeps its source's label)
         if "label" in values and classes:
             label = values["label"].strip()
             if label.casefold() not in classes:

@@ -8,9 +8,11 @@ from typing import Any
 from langchain_core.example_selectors import BaseExampleSelector
 
 from chains import Task
+from chains.judge import ChainJudge, EmbeddingJudge, LabelJudge, judge_task
 from chains.prompts import token_counter
 from chains.selectors import make_selector
-from runners.inputs import InputError, read_records
+from chains.task import load_task
+from runners.inputs import InputError, Inputs, read_records
 
 
 def read_pool(path: Path, task: Task, text_column: str = "text", label_column: str = "label") -> list[dict[str, str]]:
@@ -58,3 +60,19 @@ def selector_for(name: str, task: Task, shots: int, seed: int, llm: Any = None) 
 
         embeddings = load_embeddings()
     return make_selector(name, task, task.examples, shots, seed, count_tokens=token_counter(llm), embeddings=embeddings)
+
+
+def judge_for(name: str, task: Task, inputs: Inputs, language: str, llm: Any = None) -> LabelJudge:
+    """The `--verify-label` judge, trained on (or shown) the real labelled texts: the example pool and the inputs."""
+    examples = [e for e in task.examples if e.get("text") and e.get("label")]
+    examples += [v for v in inputs.rows.values() if v.get("text") and v.get("label")]
+    if len({e["label"] for e in examples}) < 2:
+        raise InputError(
+            "--verify-label needs real labelled texts of at least two classes; "
+            "pass --examples FILE with text and label columns, or an --input file with a label column"
+        )
+    if name == "embedding":
+        from chains.embeddings import load_embeddings
+
+        return EmbeddingJudge(load_embeddings().embed_documents, examples)
+    return ChainJudge(judge_task(load_task("classify", language), task, examples), llm)

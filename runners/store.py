@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,11 @@ def check_writable(output: Path) -> None:
         raise OutputError(f"output {output} is not a file; pick another --output")
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Every complete row; a torn last line (a crash mid-write) is dropped from the file too."""
+def read_jsonl(path: Path, repair: bool = True) -> list[dict[str, Any]]:
+    """Every complete row; a torn last line (a crash mid-write) is dropped, and cut from the file if `repair`.
+
+    Readers of a run that may still be going (report, export) pass repair=False and leave the file alone.
+    """
     if not path.exists():
         return []
     data = path.read_bytes()
@@ -52,8 +56,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
                 raise OutputError(
                     f"{path} has a damaged line in the middle (byte {good}); move the file away to start again"
                 ) from None
-            with path.open("r+b") as handle:  # only the last line can be torn by a crash: cut it off
-                handle.truncate(good)
+            if repair:
+                with path.open("r+b") as handle:  # only the last line can be torn by a crash: cut it off
+                    handle.truncate(good)
             break
         good += len(line)
     return rows
@@ -84,3 +89,29 @@ def read_json(path: Path) -> Any:
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def start_over(output: Path) -> None:
+    """Move a run's files to *.bak, so a new run starts empty and nothing is lost."""
+    for path in (output, sidecar(output, "rejected"), sidecar(output, "manifest")):
+        if path.exists():
+            shutil.move(path, path.with_name(path.name + ".bak"))
+
+
+def check_resume(output: Path, manifest: dict, force_new: bool) -> None:
+    """Refuse to append to a run made with other settings (unless it will be started over)."""
+    if force_new:
+        return
+    old = read_json(sidecar(output, "manifest"))
+    if old is None:
+        if output.exists() and output.stat().st_size:
+            raise OutputError(f"{output} exists and has no run manifest beside it; pick another --output or pass --force-new")
+        return
+    changed = [k for k in manifest if old.get(k) != manifest[k]]
+    if changed:
+        details = ", ".join(f"{k}: {old.get(k)!r} -> {manifest[k]!r}" for k in changed[:2])
+        details += f" and {len(changed) - 2} more" if len(changed) > 2 else ""
+        raise OutputError(
+            f"{output} was made with other settings ({details}); rerun with the same settings to resume, "
+            "or pass --force-new to start over"
+        )

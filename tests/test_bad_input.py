@@ -108,7 +108,11 @@ def test_csv_fields_with_newlines_and_quotes_are_read_whole(tmp_path):
     path = tmp_path / "in.csv"
     path.write_text('text,label\n"Line one\nline two, with ""quotes""",positive\nPlain.,negative\n', encoding="utf-8")
     rows = load_inputs(path, load_task("paraphrase")).rows
-    assert rows == {"1": {"text": 'Line one\nline two, with "quotes"'}, "2": {"text": "Plain."}}
+    # The label column is carried along, so a paraphrase keeps its source's label.
+    assert rows == {
+        "1": {"text": 'Line one\nline two, with "quotes"', "label": "positive"},
+        "2": {"text": "Plain.", "label": "negative"},
+    }
 
 
 def test_empty_rows_are_skipped_and_counted(tmp_path):

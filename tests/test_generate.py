@@ -42,10 +42,13 @@ def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
     assert rows[0]["examples"] == ["en-word-1", "en-word-2", "en-word-3"]
     assert set(rows[0]) == {
         "id", "task", "language", "input_id", "inputs", "output", "label", "raw", "attempts",
-        "examples", "model", "generation", "template", "seed",
+        "examples", "model", "generation", "template", "seed", "judge",
     }
+    assert rows[0]["judge"] is None
     rejects = lines(tmp_path / "out.rejected.jsonl")
-    assert rejects == [{"input_id": "a", "raw": "I think ramen is best", "reason": "expected one word, got 5 words", "attempt": 1}]
+    assert rejects == [
+        {"input_id": "a", "label": None, "raw": "I think ramen is best", "reason": "expected one word, got 5 words", "attempt": 1}
+    ]
 
 
 def test_duplicates_and_copies_are_rejected(tmp_path):

@@ -1,0 +1,115 @@
+"""Label judges: label a generated text again, independently, so rows that drifted off their label are caught."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from langchain_core.exceptions import OutputParserException
+from langchain_core.language_models import BaseLanguageModel
+
+from chains.chain import sample
+from chains.parsers import parser_for
+from chains.prompts import build_prompt, renderer_for
+from chains.task import Task
+
+JUDGES = ("embedding", "classify")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's label for one text and how sure it is (0..1)."""
+
+    label: str | None
+    confidence: float
+
+
+class LabelJudge(Protocol):
+    """Anything that labels texts; `name` is recorded with each verdict."""
+
+    name: str
+
+    def judge(self, texts: list[str]) -> list[Verdict]: ...
+
+
+def _labelled(examples: Sequence[dict[str, str]]) -> tuple[list[str], list[str]]:
+    pairs = {e["text"]: e["label"] for e in examples if e.get("text") and e.get("label")}
+    return list(pairs), list(pairs.values())
+
+
+class EmbeddingJudge:
+    """Logistic regression on sentence embeddings of real labelled examples; confidence is its probability."""
+
+    name = "embedding"
+
+    def __init__(self, embed: Callable[[list[str]], Sequence[Sequence[float]]], examples: Sequence[dict[str, str]]):
+        from sklearn.linear_model import LogisticRegression
+
+        texts, labels = _labelled(examples)
+        if len(set(labels)) < 2:
+            raise ValueError("the embedding judge needs labelled examples of at least two classes")
+        self.embed = embed
+        self.model = LogisticRegression(max_iter=1000).fit(np.asarray(embed(texts)), labels)
+
+    def judge(self, texts: list[str]) -> list[Verdict]:
+        if not texts:
+            return []
+        probabilities = self.model.predict_proba(np.asarray(self.embed(texts)))
+        best = probabilities.argmax(axis=1)
+        return [Verdict(str(self.model.classes_[i]), float(p[i])) for i, p in zip(best, probabilities)]
+
+
+class ChainJudge:
+    """The few-shot `classify` chain; confidence is the share of `votes` sampled answers that agree."""
+
+    name = "classify"
+
+    def __init__(self, task: Task, llm: BaseLanguageModel, votes: int = 5, temperature: float = 0.7):
+        if task.output != "label":
+            raise ValueError(f"a judge needs a label task like classify, not {task.name}")
+        self.task, self.llm, self.votes = task, llm, votes
+        self.render = renderer_for(llm)
+        self.parser = parser_for(task)
+        # One greedy answer has no spread to measure; several sampled ones do.
+        self.settings: dict[str, Any] = {"do_sample": True, "temperature": temperature} if votes > 1 else {}
+
+    def judge(self, texts: list[str]) -> list[Verdict]:
+        if not texts:
+            return []
+        prompt = build_prompt(self.task)
+        prompts = [self.render.invoke(prompt.invoke({"text": t})) for t in texts]
+        verdicts = []
+        for answers in sample(self.task, self.llm, prompts, n=self.votes, **self.settings):
+            votes: Counter = Counter()
+            for raw in answers:
+                try:
+                    votes[self.parser.parse(raw)] += 1
+                except OutputParserException:
+                    pass  # an unreadable vote counts for no label
+            label, count = votes.most_common(1)[0] if votes else (None, 0)
+            verdicts.append(Verdict(label, count / len(answers)))
+        return verdicts
+
+
+def judge_task(classify: Task, task: Task, examples: Sequence[dict[str, str]], per_class: int = 2) -> Task:
+    """The `classify` task set up like `task` (classes, context), shown `per_class` real labelled examples per class.
+
+    Shots alternate between classes so the last one does not sway a small model towards its label.
+    """
+    texts, labels = _labelled(examples)
+    by_label: dict[str, list[str]] = {}
+    for text, label in zip(texts, labels):
+        by_label.setdefault(label, []).append(text)
+    shots = [
+        {"id": f"judge-{label}-{i}", "text": group[i], "label": label}
+        for i in range(per_class)
+        for label, group in sorted(by_label.items())
+        if i < len(group)
+    ]
+    update: dict[str, Any] = {"classes": task.classes or sorted(set(labels)), "examples": shots or classify.examples}
+    if task.context:
+        update["context"] = task.context
+    return Task.model_validate({**classify.model_dump(), **update})

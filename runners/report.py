@@ -1,0 +1,229 @@
+"""`report OUT.jsonl`: quality metrics per label and overall, as a printed table and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runners import charts, metrics
+from runners.store import read_json, read_jsonl, sidecar
+
+NO_LABEL = "(no label)"
+OVERALL = "all"
+
+
+@dataclass
+class GroupStats:
+    """The metrics of one label's rows (or of all rows)."""
+
+    name: str
+    count: int
+    rejected: int
+    values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def valid_rate(self) -> float:
+        return self.count / (self.count + self.rejected) if self.count + self.rejected else float("nan")
+
+
+@dataclass
+class Report:
+    """Everything the printed table and the HTML page show."""
+
+    title: str
+    groups: list[GroupStats]
+    columns: list[tuple[str, str, str]]  # (key, header, format)
+    judge_source: str
+    lengths: list[int]
+    similarities: np.ndarray
+    similarity_title: str
+    reasons: Counter
+
+
+def reason_kind(reason: str) -> str:
+    """A rejection reason without its particulars (numbers, cosines), so like reasons count together."""
+    return re.sub(r"\d+", "N", re.sub(r"\s*\([^)]*\)", "", reason)).strip()
+
+
+def _group_values(
+    texts: list[str], vectors: np.ndarray, labels: list[str | None], judged: list[str | None] | None,
+    sources: list[str] | None, source_cosine: np.ndarray | None, near_dup: float,
+) -> dict[str, float]:
+    length = metrics.length_stats(texts)
+    values = {
+        "distinct1": metrics.distinct_n(texts, 1),
+        "distinct2": metrics.distinct_n(texts, 2),
+        "duplicates": metrics.duplicate_rate(texts),
+        "near_duplicates": metrics.near_duplicate_rate(vectors, near_dup),
+        "pairwise": metrics.mean_pairwise_similarity(vectors),
+        "words": length.get("mean", float("nan")),
+        "words_p10": length.get("p10", float("nan")),
+        "words_p90": length.get("p90", float("nan")),
+    }
+    if judged is not None:
+        values["fidelity"] = metrics.agreement(labels, judged)
+    if sources is not None and source_cosine is not None:
+        values["copies"] = float(sum(metrics.is_copy(t, s) for t, s in zip(texts, sources)))
+        values["source_cosine"] = float(np.median(source_cosine)) if len(source_cosine) else float("nan")
+        values["overlap"] = float(np.mean([metrics.token_overlap(t, s) for t, s in zip(texts, sources)]))
+    return values
+
+
+def build_report(
+    rows: list[dict[str, Any]],
+    rejects: list[dict[str, Any]],
+    embed: Callable[[list[str]], Sequence[Sequence[float]]],
+    judged: list[str | None] | None = None,
+    judge_source: str = "none",
+    near_dup: float = 0.95,
+    title: str = "",
+) -> Report:
+    """Metrics of `rows` per label and overall; `judged` is an independent label per row, for fidelity."""
+    texts = [str(r["output"]) for r in rows]
+    labels = [r.get("label") if r.get("task") != "classify" else None for r in rows]
+    vectors = _unit(embed(texts)) if texts else np.zeros((0, 1))
+    paraphrase = bool(rows) and all(r.get("task") == "paraphrase" for r in rows)
+    sources = [str(r["inputs"].get("text", "")) for r in rows] if paraphrase else None
+    source_cosine = None
+    if sources is not None:
+        source_cosine = (vectors * _unit(embed(sources))).sum(axis=1)
+    rejected = Counter(r.get("label") or NO_LABEL for r in rejects)
+    names = sorted({lab or NO_LABEL for lab in labels})
+    groups = []
+    for name in [*names, OVERALL] if len(names) > 1 else [OVERALL]:
+        pick = [i for i, lab in enumerate(labels) if name == OVERALL or (lab or NO_LABEL) == name]
+        subset = [texts[i] for i in pick]
+        values = _group_values(
+            subset, vectors[pick], [labels[i] for i in pick], [judged[i] for i in pick] if judged else None,
+            [sources[i] for i in pick] if sources else None,
+            source_cosine[pick] if source_cosine is not None else None, near_dup,
+        )
+        count_rejected = sum(rejected.values()) if name == OVERALL else rejected.get(name, 0)
+        groups.append(GroupStats(name, len(pick), count_rejected, values))
+    columns = [
+        ("distinct1", "distinct-1", "{:.2f}"), ("distinct2", "distinct-2", "{:.2f}"),
+        ("duplicates", "duplicate rate", "{:.1%}"), ("near_duplicates", f"near-dup rate (cos >= {near_dup})", "{:.1%}"),
+        ("pairwise", "mean pairwise cos", "{:.2f}"), ("words", "words mean", "{:.1f}"),
+        ("words_p10", "words p10", "{:.0f}"), ("words_p90", "words p90", "{:.0f}"),
+    ]
+    if judged is not None:
+        columns.append(("fidelity", "label fidelity", "{:.1%}"))
+    if sources is not None:
+        columns += [("copies", "exact copies", "{:.0f}"), ("source_cosine", "median cos to source", "{:.2f}"),
+                    ("overlap", "mean token overlap", "{:.2f}")]
+    if sources is not None:
+        similarities, sim_title = source_cosine, "Cosine similarity of each paraphrase to its source"
+    else:
+        similarities, sim_title = metrics.nearest_similarity(vectors), "Cosine similarity of each row to its nearest other row"
+    return Report(
+        title=title, groups=groups, columns=columns, judge_source=judge_source,
+        lengths=[len(t.split()) for t in texts], similarities=similarities, similarity_title=sim_title,
+        reasons=Counter(reason_kind(str(r.get("reason", ""))) for r in rejects),
+    )
+
+
+def _unit(vectors: Sequence[Sequence[float]]) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    return array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
+
+
+def _cells(report: Report, group: GroupStats) -> list[str]:
+    cells = [group.name, str(group.count), f"{group.valid_rate:.0%}" if group.count + group.rejected else "-"]
+    for key, _, fmt in report.columns:
+        value = group.values.get(key, float("nan"))
+        cells.append("-" if value != value else fmt.format(value))
+    return cells
+
+
+def summary_table(report: Report) -> str:
+    """The metrics as a Markdown table, one row per label and one for all rows."""
+    headers = ["label", "rows", "valid rate", *(h for _, h, _ in report.columns)]
+    lines = ["| " + " | ".join(headers) + " |", "| --- |" + " ---: |" * (len(headers) - 1)]
+    lines += ["| " + " | ".join(_cells(report, g)) + " |" for g in report.groups]
+    return "\n".join(lines)
+
+
+def html_page(report: Report) -> str:
+    """A self-contained page: the table, then label counts, lengths, similarities and rejection reasons."""
+    headers = ["label", "rows", "valid rate", *(h for _, h, _ in report.columns)]
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in _cells(report, g)) + "</tr>" for g in report.groups
+    )
+    label_counts = {g.name: g.count for g in report.groups if g.name != OVERALL} or {OVERALL: report.groups[-1].count}
+    figures = [
+        charts.bar_chart("Rows per label", label_counts),
+        charts.histogram("Words per row", report.lengths, bins=min(20, max(1, len(set(report.lengths))))),
+        charts.histogram(report.similarity_title, report.similarities),
+        charts.bar_chart("Rejection reasons", dict(report.reasons)),
+    ]
+    style = (
+        "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
+        "figure{display:inline-block;margin:1em 2em 1em 0;vertical-align:top}figcaption{font-weight:bold}"
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(report.title)}</title>"
+        f"<style>{style}</style></head><body><h1>{escape(report.title)}</h1>"
+        f"<p>Label fidelity judge: {escape(report.judge_source)}</p>"
+        f"<table><tr>{head}</tr>{body}</table>{''.join(figures)}</body></html>"
+    )
+
+
+def load_run(path: Path) -> tuple[list[dict], list[dict], dict | None]:
+    """The rows, rejects and manifest of a run."""
+    rows = read_jsonl(path, repair=False)
+    return rows, read_jsonl(sidecar(path, "rejected"), repair=False), read_json(sidecar(path, "manifest"))
+
+
+def write_report(
+    path: Path,
+    examples: Path | None = None,
+    html: Path | None = None,
+    near_dup: float = 0.95,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> tuple[Report, Path]:
+    """Report on the run in `path`: returns the report and where its HTML page was written."""
+    from chains.embeddings import load_embeddings
+    from chains.judge import EmbeddingJudge
+    from runners.inputs import InputError, read_records
+
+    if not path.is_file():
+        raise InputError(f"run file {path} does not exist; give the JSONL file that `generate --output` wrote")
+    rows, rejects, manifest = load_run(path)
+    if not rows:
+        raise InputError(f"{path} has no rows yet; run `generate` first (or wait for it to save some)")
+    embed = load_embeddings().embed_documents
+    judged, source = None, "none (rows carry no label to check)"
+    labelled = [r for r in rows if r.get("label") and r.get("task") != "classify"]
+    if labelled and all(r.get("judge") for r in labelled):
+        judged = [(r.get("judge") or {}).get("label") for r in rows]
+        source = f"the rows' own verdicts from generate --verify-label {labelled[0]['judge']['name']}"
+    elif labelled:
+        if examples is not None:
+            records = read_records(examples)
+            pool = [{"text": r.get(text_column, ""), "label": r.get(label_column, "")} for r in records]
+            source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled texts in {examples}"
+        else:
+            pool = list({r["inputs"]["text"]: r["inputs"] for r in labelled if r["inputs"].get("text")}.values())
+            source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled source texts of the rows"
+        if len({p.get("label") for p in pool if p.get("text")}) >= 2:
+            judged = [v.label for v in EmbeddingJudge(embed, pool).judge([str(r["output"]) for r in rows])]
+        else:
+            source = "none (pass --examples FILE with text and label columns of at least two classes)"
+    task = (manifest or {}).get("task") or rows[0].get("task", "")
+    title = f"synthaug report: {path.name} ({task}, {len(rows)} rows, model {rows[0].get('model', '?')})"
+    report = build_report(rows, rejects, embed, judged, source, near_dup, title)
+    html = html or path.with_name(f"{path.stem}.report.html")
+    tmp = html.with_name(html.name + ".tmp")
+    tmp.write_text(html_page(report), encoding="utf-8")
+    tmp.replace(html)
+    return report, html
