@@ -1,5 +1,7 @@
 """The command line's exit codes and one-line errors for input it cannot use (no model is loaded)."""
 
+import json
+
 import pytest
 
 from runners.cli import main
@@ -77,3 +79,47 @@ def test_n_must_be_positive(capsys, tmp_path, value):
         main(["generate", "word", "--n", value, "-o", str(tmp_path / "o.jsonl")])
     assert info.value.code == 2
     assert f"argument --n: must be a positive whole number, got {value}" in capsys.readouterr().err
+
+
+def test_verify_label_needs_labelled_rows(capsys, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("text\nGreat view.\n", encoding="utf-8")
+    code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(path), "--verify-label", "-o", str(tmp_path / "o.jsonl")])
+    assert (code, err) == (
+        2,
+        "error: --verify-label needs rows that carry a label; paraphrase rows here have none "
+        "(use the labeled task, or an --input file with a label column)",
+    )
+
+
+def test_report_on_a_missing_run(capsys, tmp_path):
+    code, err = error_of(capsys, ["report", str(tmp_path / "none.jsonl")])
+    assert (code, err) == (2, f"error: run file {tmp_path / 'none.jsonl'} does not exist; give the JSONL file that `generate --output` wrote")
+
+
+@pytest.mark.parametrize("value", ["ten", "1", ""])
+def test_evaluate_k_must_be_counts(capsys, value):
+    code, err = error_of(capsys, ["evaluate", "--k", value])
+    assert code == 2 and err.startswith("error: --k ")
+
+
+def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
+    out = tmp_path / "run.jsonl"
+    rows = [
+        {"task": "paraphrase", "output": text, "label": label, "model": "m", "inputs": {"text": source, "label": label}}
+        for text, source, label in [
+            ("A warm, kind film.", "A kind and warm film.", "fresh"),
+            ("It is a dull and slow movie.", "A slow, dull movie.", "rotten"),
+            ("Funny from start to end.", "Funny all the way through.", "fresh"),
+            ("The plot makes no sense.", "The plot is senseless.", "rotten"),
+        ]
+    ]
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "run.rejected.jsonl").write_text(json.dumps({"label": "fresh", "reason": "copy of the input"}) + "\n")
+    assert main(["report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "logistic regression on MiniLM embeddings of the 4 labelled source texts" in printed
+    assert "| all | 4 | 80% |" in printed and "| fresh | 2 | 67% |" in printed
+    assert "most common rejection reasons: copy of the input (1)" in printed
+    page = (tmp_path / "run.report.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 4

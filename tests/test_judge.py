@@ -1,0 +1,95 @@
+"""Label judges and the `--verify-label` filter, with fakes for the model and the embeddings."""
+
+import json
+
+import pytest
+from langchain_core.language_models import FakeListLLM
+
+from chains import load_task
+from chains.judge import ChainJudge, EmbeddingJudge, Verdict, judge_task
+from runners.evaluate import DATA, Score, draw, split, table
+from runners.generate import Generator
+from runners.inputs import Inputs
+
+LABELLED = [
+    {"text": "great fun", "label": "fresh"},
+    {"text": "great acting", "label": "fresh"},
+    {"text": "dull plot", "label": "rotten"},
+    {"text": "dull and slow", "label": "rotten"},
+]
+
+
+def word_embed(texts):
+    return [[t.count("great") + 0.1, t.count("dull") + 0.1] for t in texts]
+
+
+def test_embedding_judge_learns_the_labels_and_reports_its_probability():
+    verdicts = EmbeddingJudge(word_embed, LABELLED).judge(["great great", "dull dull"])
+    assert [v.label for v in verdicts] == ["fresh", "rotten"]
+    assert all(0.5 < v.confidence <= 1 for v in verdicts)
+
+
+def test_embedding_judge_needs_two_classes():
+    with pytest.raises(ValueError, match="two classes"):
+        EmbeddingJudge(word_embed, LABELLED[:2])
+
+
+def test_chain_judge_takes_the_majority_of_its_votes():
+    task = judge_task(load_task("classify"), load_task("paraphrase"), LABELLED)
+    llm = FakeListLLM(responses=["fresh", "Label: fresh", "rotten", "no idea at all", "rotten", "rotten"])
+    verdicts = ChainJudge(task, llm, votes=3).judge(["a", "b"])
+    assert verdicts == [Verdict("fresh", 2 / 3), Verdict("rotten", 2 / 3)]
+
+
+def test_judge_task_alternates_classes_and_keeps_the_context():
+    task = judge_task(load_task("classify"), load_task("labeled"), LABELLED, per_class=2)
+    assert [e["label"] for e in task.examples] == ["fresh", "rotten", "fresh", "rotten"]
+    assert task.classes == ["positive", "negative"]  # the generating task's classes win
+    assert task.context == load_task("labeled").context
+
+
+class ByWordJudge:
+    """Labels a text `fresh` if it says great, else `rotten`."""
+
+    name = "by-word"
+
+    def judge(self, texts):
+        return [Verdict("fresh" if "great" in t else "rotten", 0.9) for t in texts]
+
+
+def test_rows_the_judge_disagrees_with_are_rejected_and_regenerated(tmp_path):
+    out = tmp_path / "out.jsonl"
+    llm = FakeListLLM(responses=["A dull film.", "A great film."])
+    generator = Generator(
+        task=load_task("paraphrase"), llm=llm, model_name="fake", judge=ByWordJudge(), progress=False
+    )
+    summary = generator.run(Inputs(rows={"a": {"text": "Great fun.", "label": "fresh"}}), out)
+    assert (summary.accepted, summary.rejected) == (1, 1)
+    row = json.loads(out.read_text())
+    assert row["output"] == "A great film." and row["judge"] == {"name": "by-word", "label": "fresh", "confidence": 0.9}
+    reject = json.loads((tmp_path / "out.rejected.jsonl").read_text())
+    assert reject["reason"] == "judge labelled it rotten (0.90), not fresh" and reject["label"] == "fresh"
+    assert generator.manifest(None)["verify_label"] == "by-word"
+
+
+def test_split_is_balanced_and_disjoint_and_draw_is_seeded():
+    rows = [{"text": f"t{i}", "label": "ab"[i % 3 == 0]} for i in range(60)]
+    pool, test = split(rows, 10)
+    assert sorted(r["label"] for r in test) == ["a"] * 5 + ["b"] * 5
+    assert not {r["text"] for r in pool} & {r["text"] for r in test} and len(pool) + len(test) == 60
+    first = draw(pool, 3, seed=1)
+    assert first == draw(pool, 3, seed=1) and first != draw(pool, 3, seed=2)
+    assert sorted(r["label"] for r in first) == ["a"] * 3 + ["b"] * 3
+    with pytest.raises(ValueError, match="fewer than 40"):
+        draw(pool, 40, seed=0)
+
+
+def test_table_reports_mean_std_and_gains():
+    scores = [
+        Score(10, seed, "minilm+lr", data, 20, accuracy, accuracy)
+        for seed, base in [(0, 0.60), (1, 0.62)]
+        for data, accuracy in zip(DATA, [base, base + 0.02, base + 0.05])
+    ]
+    text = table(scores)
+    assert "| 10 | minilm+lr | real | 20 | 61.0 ± 1.4 | 61.0 ± 1.4 |" in text
+    assert "k=10 minilm+lr: synthaug +5.0 accuracy points over real only, +3.0 over EDA" in text
