@@ -10,6 +10,7 @@ from typing import Any
 from chains import SynthaugError, Task
 from chains.judge import JUDGES
 from chains.selectors import SELECTORS
+from runners.export import FORMATS
 from chains.task import load_task
 from runners.inputs import InputError, Inputs, default_inputs, load_inputs
 from runners.store import check_resume, check_writable, sidecar, start_over
@@ -83,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="label each row again and reject disagreements: embedding (default; logistic regression on MiniLM "
         "embeddings of your labelled texts) or classify (the few-shot classify chain)",
     )
+    gen.add_argument(
+        "--ray", nargs="?", const="", metavar="ADDRESS",
+        help="run the model on Ray actors; with no address a local Ray with this machine's cores starts",
+    )
+    gen.add_argument("--workers", type=_positive, help="Ray actors, each with its own copy of the model (default: one per core)")
+    gen.add_argument(
+        "--format", choices=FORMATS, default="jsonl",
+        help="also export the rows when the run ends: csv, parquet, or hf (a datasets folder); jsonl is the run file itself",
+    )
     gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
     compare = commands.add_parser("compare-selectors", help="run the same inputs through several example selectors")
     _add_task_args(compare)
@@ -118,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
     ev.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    export = commands.add_parser("export", help="convert a run's rows to CSV, Parquet or a Hugging Face datasets folder")
+    export.add_argument("run", type=Path, help="the JSONL file a generate run wrote")
+    export.add_argument("--to", choices=FORMATS, required=True, help="format to write")
+    export.add_argument("--dest", type=Path, help="where to write (default: beside the run, e.g. out.parquet or out.hf/)")
+    export.add_argument("--classes", help="comma-separated label names for the hf ClassLabel, in order (default: the run's)")
     data = commands.add_parser("sample-data", help="write real labelled text shipped in a wheel to a CSV file")
     data.add_argument("name", choices=["rotten-tomatoes"], help="data set")
     data.add_argument("--output", "-o", type=Path, required=True, help="CSV file to write (text,label)")
@@ -158,18 +173,23 @@ def _generation(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if v is not None}
 
 
+def _load_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Everything `load_llm` needs, so a remote worker can load the same model."""
+    return {
+        "model": args.model,
+        "dtype": args.dtype,
+        "batch_size": args.batch_size,
+        "trust_remote_code": args.trust_remote_code,
+        "allow_pickle": args.allow_pickle,
+        "seed": args.seed,
+        **_generation(args),
+    }
+
+
 def _load_model(args: argparse.Namespace) -> Any:
     from chains import load_llm
 
-    return load_llm(
-        args.model,
-        dtype=args.dtype,
-        batch_size=args.batch_size,
-        trust_remote_code=args.trust_remote_code,
-        allow_pickle=args.allow_pickle,
-        seed=args.seed,
-        **_generation(args),
-    )
+    return load_llm(**_load_kwargs(args))
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -204,6 +224,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=args.near_dup)
     judge = judge_for(args.verify_label, task, inputs, args.language, llm) if args.verify_label else None
+    backend = None
+    if args.ray is not None:
+        from runners.distributed import RayBackend
+
+        backend = RayBackend(
+            task, _load_kwargs(args), args.workers, args.ray or None, args.batch_size, args.seed, not args.quiet
+        )
     if args.force_new:  # only now: a failed load above leaves the old output where it was
         start_over(args.output)
     generator = Generator(
@@ -219,9 +246,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         selector=selector_for(args.selector, task, args.shots, args.seed, llm),
         selector_spec=selector_spec,
         judge=judge,
+        backend=backend,
         progress=not args.quiet,
     )
-    summary = generator.run(inputs, args.output, inputs_name)
+    try:
+        summary = generator.run(inputs, args.output, inputs_name)
+    finally:
+        if backend is not None:
+            backend.close()
     print(
         f"accepted {summary.accepted} rows ({summary.resumed} kept from before), rejected {summary.rejected}, "
         f"{summary.rows_per_second:.2f} rows/s"
@@ -231,6 +263,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"unmet quota {quota.shortfall()}", file=sys.stderr)
     if summary.unmet:
         print("rerun the same command to try again (it resumes), or raise --max-attempts", file=sys.stderr)
+    if args.format != "jsonl":
+        from runners.export import default_destination, export_rows
+        from runners.store import read_jsonl
+
+        destination = export_rows(read_jsonl(args.output), args.format, default_destination(args.output, args.format), task.classes)
+        print(f"{args.format} export: {destination}")
     return 0
 
 
@@ -331,6 +369,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from runners.export import default_destination, export_rows
+    from runners.store import read_jsonl
+
+    if not args.run.is_file():
+        raise InputError(f"run file {args.run} does not exist; give the JSONL file that `generate --output` wrote")
+    destination = args.dest or default_destination(args.run, args.to)
+    check_writable(destination, folder_ok=args.to == "hf")
+    rows = read_jsonl(args.run, repair=False)
+    if not rows:
+        raise InputError(f"{args.run} has no rows to export; run `generate` first")
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    export_rows(rows, args.to, destination, classes)
+    print(f"wrote {len(rows)} rows to {destination}")
+    return 0
+
+
 def cmd_sample_data(args: argparse.Namespace) -> int:
     import csv
 
@@ -355,7 +410,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 COMMANDS = {
-    "generate": cmd_generate, "compare-selectors": cmd_compare, "bench": cmd_bench, "report": cmd_report, "evaluate": cmd_evaluate,
+    "generate": cmd_generate, "compare-selectors": cmd_compare, "bench": cmd_bench, "report": cmd_report, "evaluate": cmd_evaluate, "export": cmd_export,
     "sample-data": cmd_sample_data,
 }
 

@@ -6,9 +6,10 @@ import math
 import sys
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.example_selectors import BaseExampleSelector
 from langchain_core.exceptions import OutputParserException
@@ -93,6 +94,16 @@ class Quota:
         return f"{self.key}: {self.need} of {self.target} rows short after {self.attempts} attempts; most rejected for: {why}"
 
 
+Sampled = tuple[Quota, str, list[str], list[str]]
+"""One work item's result: its quota, input id, raw answers and the ids of the examples its prompt showed."""
+
+
+class Backend(Protocol):
+    """Runs prompts somewhere else (e.g. Ray workers): (key, prompt, samples) in, batches of (key, answers) out."""
+
+    def batches(self, requests: list[tuple[int, str, int]]) -> Iterator[list[tuple[int, list[str]]]]: ...
+
+
 @dataclass
 class Summary:
     """What a run did, for the closing report."""
@@ -126,6 +137,8 @@ class Generator:
     """Chooses each prompt's few-shot examples; None shows the task's own examples."""
     selector_spec: dict[str, Any] | None = None
     """How the selector was asked for (name, shots), for the manifest."""
+    backend: Backend | None = None
+    """Where prompts run; None runs them on `llm` in this process. Parsing, dedup and saving stay here."""
     judge: LabelJudge | None = None
     """Labels each new row again; a row whose label it disagrees with is rejected (`--verify-label`)."""
     count_prompt_tokens: bool = False
@@ -234,20 +247,21 @@ class Generator:
         start = time.perf_counter()
         # A queue, not rounds: retries join the next batch beside fresh inputs instead of running in small batches.
         queue = deque(item for q in quotas if q.need > 0 for item in q.plan())
+        batches = self._local_batches if self.backend is None else self._remote_batches
         while queue:
-            batch = [queue.popleft() for _ in range(min(self.chunk_size, len(queue)))]
-            rows, rejects = self._round(batch, inputs)
-            append_jsonl(output, rows)
-            append_jsonl(rejects_path, rejects)
-            summary.accepted += len(rows)
-            summary.rejected += len(rejects)
-            valid_rate = summary.accepted / max(1, summary.accepted + summary.rejected)
-            for quota in {id(q): q for q, _, _ in batch}.values():
-                if quota.pending == 0 and quota.need > 0 and quota.attempts < self.max_attempts:
-                    queue.extend(quota.plan(valid_rate))
-            bar.update(len(rows))
-            total = summary.accepted + summary.rejected
-            bar.set_postfix(valid=f"{summary.accepted / total:.0%}" if total else "-")
+            for sampled in batches(queue, inputs):
+                rows, rejects = self._accept(sampled, inputs)
+                append_jsonl(output, rows)
+                append_jsonl(rejects_path, rejects)
+                summary.accepted += len(rows)
+                summary.rejected += len(rejects)
+                valid_rate = summary.accepted / max(1, summary.accepted + summary.rejected)
+                for quota in {id(q): q for q, _, _, _ in sampled}.values():
+                    if quota.pending == 0 and quota.need > 0 and quota.attempts < self.max_attempts:
+                        queue.extend(quota.plan(valid_rate))
+                bar.update(len(rows))
+                total = summary.accepted + summary.rejected
+                bar.set_postfix(valid=f"{summary.accepted / total:.0%}" if total else "-")
         bar.close()
         summary.seconds = time.perf_counter() - start
         summary.unmet = [q for q in quotas if q.need > 0]
@@ -256,39 +270,59 @@ class Generator:
         write_json_atomic(manifest_path, {**manifest, "counts": counts})
         return summary
 
-    def _round(self, work: list[tuple[Quota, str, int]], inputs: Inputs) -> tuple[list[dict], list[dict]]:
-        """One batch of prompts: sample, parse, judge, dedup, and split into rows and rejects."""
+    def _local_batches(self, queue: deque, inputs: Inputs) -> Iterator[list[Sampled]]:
+        """Batches of `chunk_size` from the live queue, so retries queued meanwhile join later batches."""
+        while queue:
+            work = [queue.popleft() for _ in range(min(self.chunk_size, len(queue)))]
+            sampled: list[Sampled] = []
+            for count in sorted({k for _, _, k in work}):  # one model call per distinct sample count
+                group = [(q, i) for q, i, k in work if k == count]
+                prompts, shown = zip(*(self._prompt(inputs.rows[i]) for _, i in group))
+                answers = sample(self.task, self.llm, list(prompts), n=count)
+                sampled += [(q, i, raws, ids) for (q, i), raws, ids in zip(group, answers, shown)]
+            yield sampled
+
+    def _remote_batches(self, queue: deque, inputs: Inputs) -> Iterator[list[Sampled]]:
+        """The whole queue sent to the backend at once; batches come back as its workers finish them."""
+        work = list(queue)
+        queue.clear()
+        requests, meta = [], []
+        for key, (quota, input_id, count) in enumerate(work):
+            prompt, shown = self._prompt(inputs.rows[input_id])
+            requests.append((key, str(prompt), count))
+            meta.append((quota, input_id, shown))
+        for results in self.backend.batches(requests):
+            yield [(meta[key][0], meta[key][1], raws, meta[key][2]) for key, raws in results]
+
+    def _accept(self, sampled: list[Sampled], inputs: Inputs) -> tuple[list[dict], list[dict]]:
+        """Parse, judge and dedup sampled answers, and split them into rows and rejects."""
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
-        for count in sorted({k for _, _, k in work}):  # one model call per distinct sample count
-            group = [(q, i) for q, i, k in work if k == count]
-            prompts, shown = zip(*(self._prompt(inputs.rows[i]) for _, i in group))
-            answers = sample(self.task, self.llm, list(prompts), n=count)
-            parsed = [[self.parse_answer(inputs.rows[i], raw) for raw in raws] for (_, i), raws in zip(group, answers)]
-            verdicts = iter(self._verdicts([v for per_input in parsed for values, _ in per_input for v in values]))
-            for (quota, input_id), raws, results, example_ids in zip(group, answers, parsed, shown):
-                quota.pending -= 1
-                values = inputs.rows[input_id]
-                for raw, (accepted, reasons) in zip(raws, results):
-                    judged = [(value, next(verdicts)) for value in accepted]  # keeps the verdicts in step
-                    if quota.need == 0:  # surplus samples of a met quota are not counted
+        parsed = [[self.parse_answer(inputs.rows[i], raw) for raw in raws] for _, i, raws, _ in sampled]
+        verdicts = iter(self._verdicts([v for per_input in parsed for values, _ in per_input for v in values]))
+        for (quota, input_id, raws, example_ids), results in zip(sampled, parsed):
+            quota.pending -= 1
+            values = inputs.rows[input_id]
+            for raw, (accepted, reasons) in zip(raws, results):
+                judged = [(value, next(verdicts)) for value in accepted]  # keeps the verdicts in step
+                if quota.need == 0:  # surplus samples of a met quota are not counted
+                    continue
+                for value, verdict in judged:
+                    if quota.need == 0:
+                        break
+                    if reason := self._disagreement(values, verdict) or self._duplicate(value):
+                        reasons.append(reason)
                         continue
-                    for value, verdict in judged:
-                        if quota.need == 0:
-                            break
-                        if reason := self._disagreement(values, verdict) or self._duplicate(value):
-                            reasons.append(reason)
-                            continue
-                        index = self._index[input_id]
-                        rows.append(self._row(input_id, index, values, value, raw, quota.attempts, example_ids, verdict))
-                        self._index[input_id] += 1
-                        quota.have += 1
-                    quota.reasons.update(reasons)
-                    label, attempt = values.get("label"), quota.attempts
-                    rejects += [
-                        {"input_id": input_id, "label": label, "raw": raw, "reason": r, "attempt": attempt}
-                        for r in reasons
-                    ]
+                    index = self._index[input_id]
+                    rows.append(self._row(input_id, index, values, value, raw, quota.attempts, example_ids, verdict))
+                    self._index[input_id] += 1
+                    quota.have += 1
+                quota.reasons.update(reasons)
+                label, attempt = values.get("label"), quota.attempts
+                rejects += [
+                    {"input_id": input_id, "label": label, "raw": raw, "reason": r, "attempt": attempt}
+                    for r in reasons
+                ]
         return rows, rejects
 
     def _verdicts(self, values: list[str]) -> list[Verdict | None]:

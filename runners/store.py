@@ -22,8 +22,11 @@ def sidecar(output: Path, kind: str) -> Path:
     return output.with_name(f"{output.stem}.{kind}{suffix}")
 
 
-def check_writable(output: Path) -> None:
-    """Fail early, before any model is loaded, when the output folder cannot take the files."""
+def check_writable(output: Path, folder_ok: bool = False) -> None:
+    """Fail early, before any model is loaded, when the output folder cannot take the files.
+
+    `folder_ok`: the output is itself a folder that will be replaced whole (a `datasets` export).
+    """
     folder = output.parent
     if not folder.is_dir():
         raise OutputError(f"output folder {folder} does not exist; create it (mkdir -p {folder}) or pick another --output")
@@ -33,7 +36,7 @@ def check_writable(output: Path) -> None:
         raise OutputError(
             f"output folder {folder} is not writable ({exc.strerror}); pick another --output or fix its permissions"
         ) from None
-    if output.exists() and not output.is_file():
+    if output.exists() and not output.is_file() and not (folder_ok and output.is_dir()):
         raise OutputError(f"output {output} is not a file; pick another --output")
 
 

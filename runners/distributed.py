@@ -1,0 +1,117 @@
+"""`generate --ray`: prompts run as Ray Data batch inference on actors that each load the model once.
+
+The driver keeps everything that needs one view of the run (quotas, parsing, judging, dedup and the
+durable writer), so rows, resume and validity are the same as on the local path; only sampling moves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from chains import SynthaugError, Task
+
+INSTALL_HINT = "pip install 'synthaug[ray]'"
+
+
+class SampleWorker:
+    """A Ray Data actor: loads the model once, then samples answers for batches of rendered prompts."""
+
+    def __init__(self, task: dict[str, Any], load: dict[str, Any], seed: int, threads: int) -> None:
+        import torch
+
+        from chains import load_llm
+
+        torch.set_num_threads(threads)
+        self.task = Task.model_validate(task)
+        self.llm = load_llm(**load)
+        self.seed = seed
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import torch
+
+        from chains import sample
+
+        keys, prompts, counts = list(batch["key"]), list(batch["prompt"]), list(batch["n"])
+        # Seeded by what the batch holds, not by which worker runs it, so a batch samples the same anywhere.
+        torch.manual_seed(zlib.crc32(f"{self.seed}:{keys[0]}".encode()))
+        answers: dict[int, list[str]] = {}
+        for count in sorted(set(counts)):
+            group = [i for i, c in enumerate(counts) if c == count]
+            for i, raws in zip(group, sample(self.task, self.llm, [str(prompts[i]) for i in group], n=int(count))):
+                answers[i] = raws
+        return {"key": keys, "raws": [json.dumps(answers[i]) for i in range(len(keys))]}
+
+
+class RayBackend:
+    """Sends a generator's prompts to `workers` Ray actors through `map_batches`; batches stream back as they finish."""
+
+    def __init__(
+        self,
+        task: Task,
+        load: dict[str, Any],
+        workers: int | None = None,
+        address: str | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        progress: bool = True,
+    ) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise SynthaugError(f"--ray needs Ray installed; run `{INSTALL_HINT}`") from None
+        self._started = not ray.is_initialized()
+        if self._started:
+            try:
+                ray.init(
+                    address=address,
+                    num_cpus=None if address else os.cpu_count(),
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
+            except (ConnectionError, ValueError, RuntimeError) as exc:
+                raise SynthaugError(
+                    f"cannot reach a Ray cluster at {address}: {str(exc).splitlines()[0]}; "
+                    "check the address (ray://host:10001 or host:6379), or omit it to start a local Ray"
+                ) from None
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.workers = workers or cpus
+        self.threads = max(1, cpus // self.workers)
+        self.task, self.load, self.batch_size, self.seed = task, {**load, "seed": None}, batch_size, seed
+        ray.data.DataContext.get_current().enable_progress_bars = progress
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.INFO if progress else logging.WARNING)
+
+    def batches(self, requests: list[tuple[int, str, int]]) -> Iterator[list[tuple[int, list[str]]]]:
+        import ray
+
+        items = [{"key": k, "prompt": p, "n": n} for k, p, n in requests]
+        # One block per batch, or Ray Data keeps all the items in one block that only one actor can take;
+        # and no more actors than blocks, since each one loads the model.
+        blocks = max(1, math.ceil(len(items) / self.batch_size))
+        dataset = ray.data.from_items(items, override_num_blocks=blocks)
+        answered = dataset.map_batches(
+            SampleWorker,
+            fn_constructor_kwargs={
+                "task": self.task.model_dump(), "load": self.load, "seed": self.seed, "threads": self.threads,
+            },
+            batch_size=self.batch_size,
+            compute=ray.data.ActorPoolStrategy(size=min(self.workers, blocks)),
+            num_cpus=self.threads,
+            batch_format="numpy",
+        )
+        for batch in answered.iter_batches(batch_size=None, batch_format="numpy"):
+            yield [(int(k), json.loads(r)) for k, r in zip(batch["key"], batch["raws"])]
+
+    def close(self) -> None:
+        """Stop the local Ray this backend started; a cluster it joined keeps running."""
+        import ray
+
+        if self._started:
+            ray.shutdown()

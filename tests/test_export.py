@@ -1,0 +1,75 @@
+"""Every export format reads back as the same rows and labels; exports replace their target whole."""
+
+import pytest
+
+from runners.cli import main
+from runners.export import FORMATS, ExportError, class_names, default_destination, export_rows, read_rows
+
+ROWS = [
+    {
+        "id": f"r{i}-0",
+        "task": "labeled",
+        "input_id": f"r{i}",
+        "inputs": {"label": label},
+        "output": text,
+        "label": label,
+        "raw": raw,
+        "attempts": i + 1,
+        "examples": ["ex-1", "ex-2"],
+        "generation": {"temperature": 0.8, "do_sample": True, "max_new_tokens": 64},
+        "seed": 0,
+        "judge": judge,
+    }
+    for i, (text, label, raw, judge) in enumerate(
+        [
+            ("The staff were kind, and the view was \"lovely\".", "positive", "[1] The staff...", None),
+            ("방이 너무 좁고 시끄러웠어요.", "negative", "방이 너무 좁고\n시끄러웠어요.", {"name": "embedding", "label": "negative", "confidence": 0.91}),
+            ("Breakfast, sadly, was cold.", "negative", "Breakfast, sadly, was cold.", None),
+        ]
+    )
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_round_trip(tmp_path, fmt):
+    destination = export_rows(ROWS, fmt, default_destination(tmp_path / "out.jsonl", fmt))
+    assert read_rows(destination, fmt) == ROWS
+    assert not destination.with_name(destination.name + ".tmp").exists()
+
+
+def test_hf_label_is_a_class_label_in_the_task_order(tmp_path):
+    from datasets import ClassLabel, load_from_disk
+
+    destination = export_rows(ROWS, "hf", tmp_path / "out.hf", classes=["positive", "negative"])
+    dataset = load_from_disk(str(destination))
+    assert dataset.features["label"] == ClassLabel(names=["positive", "negative"])
+    assert dataset["label"] == [0, 1, 1]
+
+
+def test_rows_without_labels_keep_a_plain_column(tmp_path):
+    rows = [{**r, "label": None} for r in ROWS]
+    assert class_names(rows) is None
+    destination = export_rows(rows, "hf", tmp_path / "out.hf")
+    assert read_rows(destination, "hf") == rows
+
+
+def test_labels_outside_the_classes_are_refused(tmp_path):
+    with pytest.raises(ExportError, match=r"rows have labels \['negative'\] outside the classes \['positive'\]"):
+        export_rows(ROWS, "hf", tmp_path / "out.hf", classes=["positive"])
+
+
+def test_an_export_replaces_the_old_one(tmp_path):
+    destination = tmp_path / "out.csv"
+    destination.write_text("old,stuff\n" * 100, encoding="utf-8")
+    export_rows(ROWS[:1], "csv", destination)
+    assert read_rows(destination, "csv") == ROWS[:1]
+
+
+def test_export_command(tmp_path, capsys):
+    run = tmp_path / "out.jsonl"
+    export_rows(ROWS, "jsonl", run)
+    assert main(["export", str(run), "--to", "parquet"]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote 3 rows to {tmp_path / 'out.parquet'}"
+    assert read_rows(tmp_path / "out.parquet", "parquet") == ROWS
+    assert main(["export", str(tmp_path / "none.jsonl"), "--to", "csv"]) == 2
+    assert "error: run file" in capsys.readouterr().err
