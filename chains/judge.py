@@ -41,18 +41,27 @@ def _labelled(examples: Sequence[dict[str, str]]) -> tuple[list[str], list[str]]
 
 
 class EmbeddingJudge:
-    """Logistic regression on sentence embeddings of real labelled examples; confidence is its probability."""
+    """Logistic regression on sentence embeddings of real labelled examples; confidence is its probability.
+
+    `C` is weakly regularised: with unit-length embeddings and a handful of examples, the default C=1
+    labels a quarter of its own training examples wrong, and would then reject faithful paraphrases of them.
+    """
 
     name = "embedding"
 
-    def __init__(self, embed: Callable[[list[str]], Sequence[Sequence[float]]], examples: Sequence[dict[str, str]]):
+    def __init__(
+        self,
+        embed: Callable[[list[str]], Sequence[Sequence[float]]],
+        examples: Sequence[dict[str, str]],
+        C: float = 10.0,
+    ):
         from sklearn.linear_model import LogisticRegression
 
         texts, labels = _labelled(examples)
         if len(set(labels)) < 2:
             raise ValueError("the embedding judge needs labelled examples of at least two classes")
         self.embed = embed
-        self.model = LogisticRegression(max_iter=1000).fit(np.asarray(embed(texts)), labels)
+        self.model = LogisticRegression(C=C, max_iter=1000).fit(np.asarray(embed(texts)), labels)
 
     def judge(self, texts: list[str]) -> list[Verdict]:
         if not texts:

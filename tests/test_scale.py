@@ -1,0 +1,89 @@
+"""On the real model: Ray runs against the plain path and resuming on Ray, label verification, evaluation."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chains import load_task, parser_for
+from chains.dedup import dedup_key
+from tests.kinds import is_sentence
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthaug(*args, timeout=900):
+    result = subprocess.run(
+        [sys.executable, "-m", "runners", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def rows_of(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def snippets(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "rt32.csv"
+    synthaug("sample-data", "rotten-tomatoes", "-o", path, "--offset", 200, "--limit", 32)
+    return path
+
+
+def check_rows(rows):
+    parser = parser_for(load_task("paraphrase"))
+    assert all(parser.parse(r["raw"]) == r["output"] and is_sentence(r["output"]) for r in rows)
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({dedup_key(r["output"]) for r in rows}) == len(rows)
+
+
+def test_ray_with_two_workers_gives_what_the_plain_path_gives_and_resumes(tmp_path, snippets):
+    common = ["generate", "paraphrase", "-i", snippets, "--n", 1, "-q"]
+    plain, ray = tmp_path / "plain.jsonl", tmp_path / "ray.jsonl"
+    synthaug(*common, "-o", plain)
+    synthaug(*common, "-o", ray, "--ray", "--workers", 2)
+    plain_rows, ray_rows = rows_of(plain), rows_of(ray)
+    assert len(plain_rows) == len(ray_rows) == 32
+    assert {tuple(sorted(r)) for r in ray_rows} == {tuple(sorted(plain_rows[0]))}  # one schema, the same
+    assert {r["label"] for r in ray_rows} == {"fresh", "rotten"}  # the source labels travel with the rows
+    check_rows(ray_rows)
+
+    # A crash after 10 rows, mid-line: the resumed Ray run keeps them and fills the rest.
+    lines = ray.read_bytes().splitlines(keepends=True)
+    ray.write_bytes(b"".join(lines[:10]) + lines[10][:25])
+    out = synthaug(*common, "-o", ray, "--ray", "--workers", 2)
+    assert "(10 kept from before)" in out
+    resumed = rows_of(ray)
+    assert resumed[:10] == ray_rows[:10] and len(resumed) == 32
+    check_rows(resumed)
+
+
+def test_verified_rows_carry_the_judges_agreeing_label_and_export(tmp_path, snippets):
+    out = tmp_path / "v.jsonl"
+    synthaug("generate", "paraphrase", "-i", snippets, "--n", 1, "--verify-label", "-q", "-o", out, "--format", "hf")
+    rows = rows_of(out)
+    # An input whose paraphrases the judge keeps labelling otherwise may run out of attempts; most do not.
+    assert 24 <= len(rows) <= 32 and len({r["input_id"] for r in rows}) == len(rows)
+    assert all(r["judge"]["name"] == "embedding" and r["judge"]["label"] == r["label"] for r in rows)
+    assert all(0.5 <= r["judge"]["confidence"] <= 1 for r in rows)
+    from runners.export import read_rows
+
+    assert read_rows(tmp_path / "v.hf", "hf") == rows
+    report = synthaug("report", out)
+    assert "label fidelity judge: the rows' own verdicts from generate --verify-label embedding" in report
+    assert f"| all | {len(rows)} |" in report and (tmp_path / "v.report.html").exists()
+
+
+def test_evaluate_prints_every_classifier_and_training_set(tmp_path):
+    out = synthaug(
+        "evaluate", "--k", 3, "--seeds", 1, "--test-size", 40, "--n", 1, "--workdir", tmp_path, "-q", timeout=600
+    )
+    table = [line for line in out.splitlines() if line.startswith("| 3 |")]
+    assert len(table) == 6
+    assert "k=3 minilm+lr: synthaug" in out
+    assert (tmp_path / "evaluate.md").read_text(encoding="utf-8").startswith("`synthaug evaluate --k 3")
+    assert len(rows_of(tmp_path / "k3-seed0.jsonl")) == 6
