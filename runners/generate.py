@@ -24,7 +24,6 @@ from runners.inputs import Inputs
 from runners.quotas import Quota, Summary, quota_spec, run_manifest
 from runners.store import append_jsonl, read_jsonl, sidecar, write_json_atomic
 
-
 Sampled = tuple[Quota, str, list[str], list[str]]
 """One work item's result: its quota, input id, raw answers and the ids of the examples its prompt showed."""
 

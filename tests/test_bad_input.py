@@ -7,8 +7,8 @@ import pytest
 from chains import load_task
 from chains.chain import task_settings
 from runners.cli import main
-from runners.quotas import quota_spec, run_manifest
 from runners.inputs import load_inputs
+from runners.quotas import quota_spec, run_manifest
 
 GOOD_CSV = "text,label\nGreat view.,positive\n"
 

@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from kinds import check
 from langchain_core.exceptions import OutputParserException
 
 from chains import ModelUnavailableError, build_chain, build_prompt, load_llm, load_task, parser_for, render_messages
 from chains.prompts import chatml
 from runners.generate import Generator
 from runners.inputs import Inputs, default_inputs
-from kinds import check
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent

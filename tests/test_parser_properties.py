@@ -2,10 +2,10 @@
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kinds import check
 from langchain_core.exceptions import OutputParserException
 
 from chains.parsers import LabelParser, SentenceParser, SentencesParser, WordParser
-from kinds import check
 
 PARSERS = [
     ("word", WordParser()),
