@@ -136,13 +136,18 @@ class LocalPipeline(HuggingFacePipeline):
                 attention_mask,
                 self._cache_for(prefix, len(input_ids)) if prefix else None,
                 settings["max_new_tokens"],
-                lambda tokens: answer_end(tokenizer.decode(tokens, skip_special_tokens=True), boundary, stop or (), max_words) is not None,
+                lambda tokens: (
+                    answer_end(tokenizer.decode(tokens, skip_special_tokens=True), boundary, stop or (), max_words)
+                    is not None
+                ),
                 eos,
                 sampler,
             )
             texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
             for j, i in enumerate(chunk):
-                samples = [cut_answer(t, boundary, stop or (), max_words) for t in texts[j * per_prompt : (j + 1) * per_prompt]]
+                samples = [
+                    cut_answer(t, boundary, stop or (), max_words) for t in texts[j * per_prompt : (j + 1) * per_prompt]
+                ]
                 results[i] = samples * (n // per_prompt)
         return results
 

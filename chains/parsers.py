@@ -117,9 +117,7 @@ class SentencesParser(_KindParser):
 
     def parse(self, text: str) -> list[str]:
         items = [
-            clean_line(part)
-            for line in self._lines(text)
-            for part in _SENTENCE_END.split(drop_trailing_note(line))
+            clean_line(part) for line in self._lines(text) for part in _SENTENCE_END.split(drop_trailing_note(line))
         ]
         items = [item for item in items if item]
         for i, item in enumerate(items, 1):
@@ -159,7 +157,7 @@ class LabelParser(_KindParser):
         if key in by_key:
             return by_key[key]
         # "Positive. The guest liked it." or "긍정입니다": a class first, then no other class.
-        starts = [k for k in by_key if key.startswith(k) and _ends_label(key[len(k):])]
+        starts = [k for k in by_key if key.startswith(k) and _ends_label(key[len(k) :])]
         mentioned = [k for k in by_key if k in key]
         if len(starts) == 1 and mentioned == starts:
             return by_key[starts[0]]

@@ -52,7 +52,9 @@ def cut_answer(text: str, kind: str | None = None, stop: Sequence[str] = (), max
     return text if end is None else text[:end]
 
 
-def answer_end_criteria(tokenizer: Any, prompt_width: int, kind: str | None, stop: Sequence[str], max_words: int) -> Any:
+def answer_end_criteria(
+    tokenizer: Any, prompt_width: int, kind: str | None, stop: Sequence[str], max_words: int
+) -> Any:
     """A transformers StoppingCriteria that ends each sequence of a batch once its answer is complete."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList

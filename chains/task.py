@@ -155,9 +155,7 @@ def load_task(name: str, language: str = "en") -> Task:
     path = Path(name)
     if path.suffix not in (".yaml", ".yml"):
         if language not in available_languages():
-            raise TaskError(
-                f"unknown language {language!r}; use one of {', '.join(available_languages())}"
-            )
+            raise TaskError(f"unknown language {language!r}; use one of {', '.join(available_languages())}")
         path = TEMPLATES_DIR / language / f"{name}.yaml"
         if not path.is_file():
             raise TaskError(

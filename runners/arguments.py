@@ -42,17 +42,27 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
     p.add_argument("--language", "-l", default="en", help="template language (default: en)")
     p.add_argument("--input", "-i", type=Path, help="CSV or JSONL input; omit for tasks that need no input")
-    p.add_argument("--text-column", default="text", help="column holding the text, in inputs and examples (default: text)")
-    p.add_argument("--label-column", default="label", help="column holding the label, in inputs and examples (default: label)")
-    p.add_argument("--examples", type=Path, help="CSV/JSONL few-shot pool; for labelled tasks its labels become the classes")
+    p.add_argument(
+        "--text-column", default="text", help="column holding the text, in inputs and examples (default: text)"
+    )
+    p.add_argument(
+        "--label-column", default="label", help="column holding the label, in inputs and examples (default: label)"
+    )
+    p.add_argument(
+        "--examples", type=Path, help="CSV/JSONL few-shot pool; for labelled tasks its labels become the classes"
+    )
     p.add_argument("--classes", help="comma-separated class names, replacing the template's")
     p.add_argument("--context", help="what the data is about, replacing the template's Context line")
-    p.add_argument("--shots", type=_not_negative, default=4, help="few-shot examples per prompt; 0 is zero-shot (default: 4)")
+    p.add_argument(
+        "--shots", type=_not_negative, default=4, help="few-shot examples per prompt; 0 is zero-shot (default: 4)"
+    )
     p.add_argument("--n", type=_positive, default=1, help="accepted rows wanted per input (default: 1)")
     p.add_argument("--max-attempts", type=_positive, default=5, help="model calls per input before giving up")
     p.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
     p.add_argument(
-        "--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
+        "--dtype",
+        choices=["auto", "float32", "bfloat16"],
+        default="auto",
         help="model weight type; auto: bfloat16 where the hardware has it, else float32",
     )
     p.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
@@ -75,20 +85,34 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--selector", choices=SELECTORS, default="fixed", help="how each prompt's examples are chosen")
     gen.add_argument("--per-label", type=_positive, help="accepted rows wanted per label, across its inputs")
     gen.add_argument(
-        "--near-dup", type=_similarity, metavar="COSINE", help="also reject rows this similar to an earlier one (e.g. 0.95)"
+        "--near-dup",
+        type=_similarity,
+        metavar="COSINE",
+        help="also reject rows this similar to an earlier one (e.g. 0.95)",
     )
     gen.add_argument(
-        "--verify-label", nargs="?", const="embedding", choices=JUDGES, metavar="JUDGE",
+        "--verify-label",
+        nargs="?",
+        const="embedding",
+        choices=JUDGES,
+        metavar="JUDGE",
         help="label each row again and reject disagreements: embedding (default; logistic regression on MiniLM "
         "embeddings of your labelled texts) or classify (the few-shot classify chain)",
     )
     gen.add_argument(
-        "--ray", nargs="?", const="", metavar="ADDRESS",
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
         help="run the model on Ray actors; with no address a local Ray with this machine's cores starts",
     )
-    gen.add_argument("--workers", type=_positive, help="Ray actors, each with its own copy of the model (default: one per core)")
     gen.add_argument(
-        "--format", choices=FORMATS, default="jsonl",
+        "--workers", type=_positive, help="Ray actors, each with its own copy of the model (default: one per core)"
+    )
+    gen.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="jsonl",
         help="also export the rows when the run ends: csv, parquet, or hf (a datasets folder); jsonl is the run file itself",
     )
     gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
@@ -102,18 +126,30 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
     bench.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     bench.add_argument(
-        "--ray", type=_positive, nargs="?", const=2, metavar="WORKERS", help="add a row for generate on local Ray (default: 2 workers)"
+        "--scale", type=_positive, metavar="INPUTS", help="add a row for generate on this many inputs (e.g. 1024)"
+    )
+    bench.add_argument(
+        "--ray",
+        type=_positive,
+        nargs="?",
+        const=2,
+        metavar="WORKERS",
+        help="add a row for generate on local Ray (default: 2 workers)",
     )
     report = commands.add_parser("report", help="quality metrics of a finished run, printed and as an HTML page")
     report.add_argument("run", type=Path, help="the JSONL file a generate run wrote")
-    report.add_argument("--examples", type=Path, help="real labelled texts (CSV/JSONL) to train the label-fidelity judge on")
+    report.add_argument(
+        "--examples", type=Path, help="real labelled texts (CSV/JSONL) to train the label-fidelity judge on"
+    )
     report.add_argument("--text-column", default="text", help="text column of --examples (default: text)")
     report.add_argument("--label-column", default="label", help="label column of --examples (default: label)")
     report.add_argument("--html", type=Path, help="where to write the page (default: RUN.report.html beside the run)")
     report.add_argument(
         "--near-dup", type=_similarity, default=0.95, metavar="COSINE", help="cosine that counts as a near-duplicate"
     )
-    ev = commands.add_parser("evaluate", help="train classifiers on k real examples per class, with and without added rows")
+    ev = commands.add_parser(
+        "evaluate", help="train classifiers on k real examples per class, with and without added rows"
+    )
     ev.add_argument("--data", default="rotten-tomatoes", help="rotten-tomatoes (default) or a labelled CSV/JSONL file")
     ev.add_argument("--text-column", default="text", help="text column of --data (default: text)")
     ev.add_argument("--label-column", default="label", help="label column of --data (default: label)")
@@ -122,18 +158,29 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--test-size", type=_positive, default=1000, help="held-out real test rows (default: 1000)")
     ev.add_argument("--n", type=_positive, default=4, help="paraphrases per real example (default: 4)")
     ev.add_argument(
-        "--verify-label", choices=[*JUDGES, "none"], default="embedding", help="label judge for the rows (default: embedding)"
+        "--verify-label",
+        choices=[*JUDGES, "none"],
+        default="embedding",
+        help="label judge for the rows (default: embedding)",
     )
-    ev.add_argument("--workdir", type=Path, default=Path("eval"), help="folder for the resumable run files (default: eval)")
+    ev.add_argument(
+        "--workdir", type=Path, default=Path("eval"), help="folder for the resumable run files (default: eval)"
+    )
     ev.add_argument("--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)")
     ev.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto", help="model weight type")
     ev.add_argument("--batch-size", type=_positive, default=32, help="prompts per model call (default: 32)")
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
-    export = commands.add_parser("export", help="convert a run's rows to CSV, Parquet or a Hugging Face datasets folder")
+    export = commands.add_parser(
+        "export", help="convert a run's rows to CSV, Parquet or a Hugging Face datasets folder"
+    )
     export.add_argument("run", type=Path, help="the JSONL file a generate run wrote")
     export.add_argument("--to", choices=FORMATS, required=True, help="format to write")
-    export.add_argument("--dest", type=Path, help="where to write (default: beside the run, e.g. out.parquet or out.hf/)")
-    export.add_argument("--classes", help="comma-separated label names for the hf ClassLabel, in order (default: the run's)")
+    export.add_argument(
+        "--dest", type=Path, help="where to write (default: beside the run, e.g. out.parquet or out.hf/)"
+    )
+    export.add_argument(
+        "--classes", help="comma-separated label names for the hf ClassLabel, in order (default: the run's)"
+    )
     data = commands.add_parser("sample-data", help="write real labelled text shipped in a wheel to a CSV file")
     data.add_argument("name", choices=["rotten-tomatoes"], help="data set")
     data.add_argument("--output", "-o", type=Path, required=True, help="CSV file to write (text,label)")

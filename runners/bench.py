@@ -90,9 +90,13 @@ def run_bench(
     dtype: str = "auto",
     seed: int = 0,
     ray_workers: int | None = None,
+    scale: int | None = None,
     print_fn: Callable[[str], None] = print,
 ) -> list[Result]:
-    """Run the four approaches (and Ray with `ray_workers`) on the same paraphrase inputs and print the table."""
+    """Run the four approaches on the same paraphrase inputs and print the table.
+
+    `ray_workers` adds a row for `generate --ray`; `scale` adds one for `generate` on that many inputs.
+    """
     import torch
     from langchain_core.output_parsers import StrOutputParser
     from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
@@ -106,7 +110,9 @@ def run_bench(
     model, tokenizer = llm.pipeline.model, llm.pipeline.tokenizer
     settings = call_settings(task, llm)
     prompts = (build_prompt(task) | renderer_for(llm)).batch(rows)
-    generator = Generator(task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, progress=False)
+    generator = Generator(
+        task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, progress=False
+    )
     inputs_by_id = Inputs(rows={str(i): r for i, r in enumerate(rows)})
 
     def counted(raws: list[str]) -> tuple[int, int]:
@@ -145,10 +151,18 @@ def run_bench(
         from runners.distributed import RayBackend
 
         start = time.perf_counter()
-        backend = RayBackend(task, {"dtype": dtype, "batch_size": batch_size}, ray_workers, None, batch_size, seed, False)
+        backend = RayBackend(
+            task, {"dtype": dtype, "batch_size": batch_size}, ray_workers, None, batch_size, seed, False
+        )
         notes.append(f"Ray start-up {time.perf_counter() - start:.1f} s (not in the row); peak RSS of the driver only")
         ray_generator = Generator(
-            task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, backend=backend,
+            task=task,
+            llm=llm,
+            model_name="embedded",
+            n=1,
+            chunk_size=batch_size,
+            seed=seed,
+            backend=backend,
             progress=False,
         )
 
@@ -161,6 +175,18 @@ def run_bench(
             results.append(_measure(f"(e) synthaug generate --ray, {ray_workers} workers", ray_generate))
         finally:
             backend.close()
+    if scale:
+        big = Inputs(rows={str(i): {"text": r["text"]} for i, r in enumerate(rotten_tomatoes()[:scale])})
+
+        def generate_at_scale() -> tuple[int, int]:
+            scaled = Generator(
+                task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, progress=False
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                summary = scaled.run(big, Path(tmp) / "bench.jsonl")
+            return summary.accepted + summary.rejected, summary.accepted
+
+        results.append(_measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_at_scale))
     table = format_table(results, inputs, batch_size, str(model.dtype).removeprefix("torch."), load_seconds)
     print_fn("\n".join([table, *notes]))
     return results

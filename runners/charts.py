@@ -24,7 +24,8 @@ def bar_chart(title: str, counts: dict[str, float], top: int = 12) -> str:
         short = name if len(name) <= 34 else name[:33] + "…"
         bars.append(
             f'<text x="{label_width - 6}" y="{y + BAR - 5}" text-anchor="end">{escape(short)}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{BAR}" fill="{COLOUR}"><title>{escape(name)}: {value:g}</title></rect>'
+            f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{BAR}" fill="{COLOUR}">'
+            f"<title>{escape(name)}: {value:g}</title></rect>"
             f'<text x="{label_width + length + 4:.1f}" y="{y + BAR - 5}">{value:g}</text>'
         )
     return _figure(title, height, "".join(bars))
@@ -57,7 +58,7 @@ def histogram(title: str, values: list[float] | np.ndarray, bins: int = 20, unit
 
 def _figure(title: str, height: int, body: str) -> str:
     return (
-        f'<figure><figcaption>{escape(title)}</figcaption>'
+        f"<figure><figcaption>{escape(title)}</figcaption>"
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-size="12" '
         f'font-family="sans-serif" role="img" aria-label="{escape(title)}">{body}</svg></figure>'
     )

@@ -145,7 +145,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from runners.export import default_destination, export_rows
         from runners.store import read_jsonl
 
-        destination = export_rows(read_jsonl(args.output), args.format, default_destination(args.output, args.format), task.classes)
+        destination = export_rows(
+            read_jsonl(args.output), args.format, default_destination(args.output, args.format), task.classes
+        )
         print(f"{args.format} export: {destination}")
     return 0
 
@@ -175,7 +177,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from runners.bench import run_bench
 
-    run_bench(inputs=args.inputs, batch_size=args.batch_size, dtype=args.dtype, seed=args.seed, ray_workers=args.ray)
+    run_bench(
+        inputs=args.inputs,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        seed=args.seed,
+        ray_workers=args.ray,
+        scale=args.scale,
+    )
     return 0
 
 
@@ -203,7 +212,10 @@ def _labelled_data(args: argparse.Namespace) -> list[dict[str, str]]:
     from runners.inputs import read_records
 
     records = read_records(Path(args.data))
-    rows = [{"text": (r.get(args.text_column) or "").strip(), "label": (r.get(args.label_column) or "").strip()} for r in records]
+    rows = [
+        {"text": (r.get(args.text_column) or "").strip(), "label": (r.get(args.label_column) or "").strip()}
+        for r in records
+    ]
     rows = [r for r in rows if r["text"] and r["label"]]
     if len({r["label"] for r in rows}) < 2:
         raise InputError(
@@ -230,13 +242,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     check_writable(args.workdir / "evaluate.md")
     llm = load_llm(args.model, dtype=args.dtype, batch_size=args.batch_size)
     options = {
-        "n": args.n, "batch_size": args.batch_size, "progress": not args.quiet,
+        "n": args.n,
+        "batch_size": args.batch_size,
+        "progress": not args.quiet,
         "verify_label": None if args.verify_label == "none" else args.verify_label,
     }
     try:
         scores = evaluate(
-            rows, llm, args.model or EMBEDDED_MODEL, load_embeddings().embed_documents, args.workdir, ks, args.seeds,
-            args.test_size, options,
+            rows,
+            llm,
+            args.model or EMBEDDED_MODEL,
+            load_embeddings().embed_documents,
+            args.workdir,
+            ks,
+            args.seeds,
+            args.test_size,
+            options,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
@@ -281,7 +302,12 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "generate": cmd_generate, "compare-selectors": cmd_compare, "bench": cmd_bench, "report": cmd_report, "evaluate": cmd_evaluate, "export": cmd_export,
+    "generate": cmd_generate,
+    "compare-selectors": cmd_compare,
+    "bench": cmd_bench,
+    "report": cmd_report,
+    "evaluate": cmd_evaluate,
+    "export": cmd_export,
     "sample-data": cmd_sample_data,
 }
 

@@ -25,7 +25,11 @@ def rotten_tomatoes(min_words: int = 6, max_words: int = 40) -> list[dict[str, s
     rows = []
     for record in records:
         text = " ".join(record["text"].split())
-        if record["category"] in ("fresh", "rotten") and min_words <= len(text.split()) <= max_words and text not in seen:
+        if (
+            record["category"] in ("fresh", "rotten")
+            and min_words <= len(text.split()) <= max_words
+            and text not in seen
+        ):
             seen.add(text)
             rows.append({"text": text, "label": record["category"]})
     return rows

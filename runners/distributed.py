@@ -99,7 +99,10 @@ class RayBackend:
         answered = dataset.map_batches(
             SampleWorker,
             fn_constructor_kwargs={
-                "task": self.task.model_dump(), "load": self.load, "seed": self.seed, "threads": self.threads,
+                "task": self.task.model_dump(),
+                "load": self.load,
+                "seed": self.seed,
+                "threads": self.threads,
             },
             batch_size=self.batch_size,
             compute=ray.data.ActorPoolStrategy(size=min(self.workers, blocks)),

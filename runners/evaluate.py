@@ -167,8 +167,14 @@ def generate_for(
     verify = options["verify_label"]
     judge = judge_for(verify, task, inputs, task.language, llm) if verify else None
     generator = Generator(
-        task=task, llm=llm, model_name=model_name, n=options["n"], seed=options["seed"],
-        chunk_size=options["batch_size"], judge=judge, progress=options["progress"],
+        task=task,
+        llm=llm,
+        model_name=model_name,
+        n=options["n"],
+        seed=options["seed"],
+        chunk_size=options["batch_size"],
+        judge=judge,
+        progress=options["progress"],
     )
     check_resume(output, generator.manifest(name), force_new=False)
     generator.run(inputs, output, name)

@@ -46,7 +46,9 @@ def class_names(rows: Sequence[dict[str, Any]], classes: Sequence[str] | None = 
     names = list(classes) if classes else sorted(set(labels))
     missing = sorted(set(labels) - set(names))
     if missing:
-        raise ExportError(f"rows have labels {missing} outside the classes {names}; export without classes or fix the rows")
+        raise ExportError(
+            f"rows have labels {missing} outside the classes {names}; export without classes or fix the rows"
+        )
     return names
 
 

@@ -234,8 +234,7 @@ class Generator:
                 quota.reasons.update(reasons)
                 label, attempt = values.get("label"), quota.attempts
                 rejects += [
-                    {"input_id": input_id, "label": label, "raw": raw, "reason": r, "attempt": attempt}
-                    for r in reasons
+                    {"input_id": input_id, "label": label, "raw": raw, "reason": r, "attempt": attempt} for r in reasons
                 ]
         return rows, rejects
 
@@ -250,7 +249,10 @@ class Generator:
         return f"judge labelled it {verdict.label} ({verdict.confidence:.2f}), not {inputs.get('label')}"
 
     def _duplicate(self, value: str) -> str | None:
-        """Why `value` repeats an earlier row (exactly after normalising, or nearly), or None; new values are remembered."""
+        """Why `value` repeats an earlier row (exactly after normalising, or nearly), or None.
+
+        A new value is remembered.
+        """
         if self.task.output == "label":  # labels repeat by nature
             return None
         key = dedup_key(value)

@@ -58,7 +58,7 @@ def read_records(path: Path) -> list[dict[str, str]]:
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} line {number} is not valid JSON ({exc.msg}); fix or remove that line") from None
         if not isinstance(record, dict):
-            raise InputError(f"{path} line {number} must be a JSON object like {{\"text\": \"...\"}}")
+            raise InputError(f'{path} line {number} must be a JSON object like {{"text": "..."}}')
         records.append({k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in record.items()})
     return records
 
@@ -91,7 +91,9 @@ def load_inputs(
             result.skipped_empty += 1
             continue
         if "label" not in values and task.output != "label" and (record.get(label_column) or "").strip():
-            values["label"] = record[label_column].strip()  # carried to the rows (a paraphrase keeps its source's label)
+            values["label"] = record[
+                label_column
+            ].strip()  # carried to the rows (a paraphrase keeps its source's label)
         if "label" in values and classes:
             label = values["label"].strip()
             if label.casefold() not in classes:

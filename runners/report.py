@@ -53,8 +53,13 @@ def reason_kind(reason: str) -> str:
 
 
 def _group_values(
-    texts: list[str], vectors: np.ndarray, labels: list[str | None], judged: list[str | None] | None,
-    sources: list[str] | None, source_cosine: np.ndarray | None, near_dup: float,
+    texts: list[str],
+    vectors: np.ndarray,
+    labels: list[str | None],
+    judged: list[str | None] | None,
+    sources: list[str] | None,
+    source_cosine: np.ndarray | None,
+    near_dup: float,
 ) -> dict[str, float]:
     length = metrics.length_stats(texts)
     values = {
@@ -101,30 +106,49 @@ def build_report(
         pick = [i for i, lab in enumerate(labels) if name == OVERALL or (lab or NO_LABEL) == name]
         subset = [texts[i] for i in pick]
         values = _group_values(
-            subset, vectors[pick], [labels[i] for i in pick], [judged[i] for i in pick] if judged else None,
+            subset,
+            vectors[pick],
+            [labels[i] for i in pick],
+            [judged[i] for i in pick] if judged else None,
             [sources[i] for i in pick] if sources else None,
-            source_cosine[pick] if source_cosine is not None else None, near_dup,
+            source_cosine[pick] if source_cosine is not None else None,
+            near_dup,
         )
         count_rejected = sum(rejected.values()) if name == OVERALL else rejected.get(name, 0)
         groups.append(GroupStats(name, len(pick), count_rejected, values))
     columns = [
-        ("distinct1", "distinct-1", "{:.2f}"), ("distinct2", "distinct-2", "{:.2f}"),
-        ("duplicates", "duplicate rate", "{:.1%}"), ("near_duplicates", f"near-dup rate (cos >= {near_dup})", "{:.1%}"),
-        ("pairwise", "mean pairwise cos", "{:.2f}"), ("words", "words mean", "{:.1f}"),
-        ("words_p10", "words p10", "{:.0f}"), ("words_p90", "words p90", "{:.0f}"),
+        ("distinct1", "distinct-1", "{:.2f}"),
+        ("distinct2", "distinct-2", "{:.2f}"),
+        ("duplicates", "duplicate rate", "{:.1%}"),
+        ("near_duplicates", f"near-dup rate (cos >= {near_dup})", "{:.1%}"),
+        ("pairwise", "mean pairwise cos", "{:.2f}"),
+        ("words", "words mean", "{:.1f}"),
+        ("words_p10", "words p10", "{:.0f}"),
+        ("words_p90", "words p90", "{:.0f}"),
     ]
     if judged is not None:
         columns.append(("fidelity", "label fidelity", "{:.1%}"))
     if sources is not None:
-        columns += [("copies", "exact copies", "{:.0f}"), ("source_cosine", "median cos to source", "{:.2f}"),
-                    ("overlap", "mean token overlap", "{:.2f}")]
+        columns += [
+            ("copies", "exact copies", "{:.0f}"),
+            ("source_cosine", "median cos to source", "{:.2f}"),
+            ("overlap", "mean token overlap", "{:.2f}"),
+        ]
     if sources is not None:
         similarities, sim_title = source_cosine, "Cosine similarity of each paraphrase to its source"
     else:
-        similarities, sim_title = metrics.nearest_similarity(vectors), "Cosine similarity of each row to its nearest other row"
+        similarities, sim_title = (
+            metrics.nearest_similarity(vectors),
+            "Cosine similarity of each row to its nearest other row",
+        )
     return Report(
-        title=title, groups=groups, columns=columns, judge_source=judge_source,
-        lengths=[len(t.split()) for t in texts], similarities=similarities, similarity_title=sim_title,
+        title=title,
+        groups=groups,
+        columns=columns,
+        judge_source=judge_source,
+        lengths=[len(t.split()) for t in texts],
+        similarities=similarities,
+        similarity_title=sim_title,
         reasons=Counter(reason_kind(str(r.get("reason", ""))) for r in rejects),
     )
 
@@ -193,8 +217,7 @@ def write_report(
 ) -> tuple[Report, Path]:
     """Report on the run in `path`: returns the report and where its HTML page was written."""
     from chains.embeddings import load_embeddings
-    from chains.judge import EmbeddingJudge
-    from runners.inputs import InputError, read_records
+    from runners.inputs import InputError
 
     if not path.is_file():
         raise InputError(f"run file {path} does not exist; give the JSONL file that `generate --output` wrote")
@@ -202,23 +225,7 @@ def write_report(
     if not rows:
         raise InputError(f"{path} has no rows yet; run `generate` first (or wait for it to save some)")
     embed = load_embeddings().embed_documents
-    judged, source = None, "none (rows carry no label to check)"
-    labelled = [r for r in rows if r.get("label") and r.get("task") != "classify"]
-    if labelled and all(r.get("judge") for r in labelled):
-        judged = [(r.get("judge") or {}).get("label") for r in rows]
-        source = f"the rows' own verdicts from generate --verify-label {labelled[0]['judge']['name']}"
-    elif labelled:
-        if examples is not None:
-            records = read_records(examples)
-            pool = [{"text": r.get(text_column, ""), "label": r.get(label_column, "")} for r in records]
-            source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled texts in {examples}"
-        else:
-            pool = list({r["inputs"]["text"]: r["inputs"] for r in labelled if r["inputs"].get("text")}.values())
-            source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled source texts of the rows"
-        if len({p.get("label") for p in pool if p.get("text")}) >= 2:
-            judged = [v.label for v in EmbeddingJudge(embed, pool).judge([str(r["output"]) for r in rows])]
-        else:
-            source = "none (pass --examples FILE with text and label columns of at least two classes)"
+    judged, source = _fidelity(rows, embed, examples, text_column, label_column)
     task = (manifest or {}).get("task") or rows[0].get("task", "")
     title = f"synthaug report: {path.name} ({task}, {len(rows)} rows, model {rows[0].get('model', '?')})"
     report = build_report(rows, rejects, embed, judged, source, near_dup, title)
@@ -227,3 +234,36 @@ def write_report(
     tmp.write_text(html_page(report), encoding="utf-8")
     tmp.replace(html)
     return report, html
+
+
+def _fidelity(
+    rows: list[dict[str, Any]],
+    embed: Callable[[list[str]], Sequence[Sequence[float]]],
+    examples: Path | None,
+    text_column: str,
+    label_column: str,
+) -> tuple[list[str | None] | None, str]:
+    """An independent label per row and where it came from: a judge trained on `examples` (if given),
+    the rows' own `--verify-label` verdicts, or a judge trained on the rows' labelled sources."""
+    from chains.judge import EmbeddingJudge
+    from runners.inputs import read_records
+
+    judged, source = None, "none (rows carry no label to check)"
+    labelled = [r for r in rows if r.get("label") and r.get("task") != "classify"]
+    pool = None
+    if labelled and examples is not None:
+        records = read_records(examples)
+        pool = [{"text": r.get(text_column, ""), "label": r.get(label_column, "")} for r in records]
+        source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled texts in {examples}"
+    elif labelled and all(r.get("judge") for r in labelled):
+        judged = [(r.get("judge") or {}).get("label") for r in rows]
+        source = f"the rows' own verdicts from generate --verify-label {labelled[0]['judge']['name']}"
+    elif labelled:
+        pool = list({r["inputs"]["text"]: r["inputs"] for r in labelled if r["inputs"].get("text")}.values())
+        source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled source texts of the rows"
+    if pool is not None:
+        if len({p.get("label") for p in pool if p.get("text")}) >= 2:
+            judged = [v.label for v in EmbeddingJudge(embed, pool).judge([str(r["output"]) for r in rows])]
+        else:
+            source = "none (pass --examples FILE with text and label columns of at least two classes)"
+    return judged, source

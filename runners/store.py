@@ -29,7 +29,9 @@ def check_writable(output: Path, folder_ok: bool = False) -> None:
     """
     folder = output.parent
     if not folder.is_dir():
-        raise OutputError(f"output folder {folder} does not exist; create it (mkdir -p {folder}) or pick another --output")
+        raise OutputError(
+            f"output folder {folder} does not exist; create it (mkdir -p {folder}) or pick another --output"
+        )
     try:  # a real write, because permission bits say nothing to root or on read-only mounts
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as exc:
@@ -80,7 +82,9 @@ def append_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def write_json_atomic(path: Path, value: Any) -> None:
     """Write via a temporary file and rename, so readers see the old or the new file, never half."""
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8") as tmp:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
+    ) as tmp:
         json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True)
         tmp.flush()
         os.fsync(tmp.fileno())
@@ -108,7 +112,9 @@ def check_resume(output: Path, manifest: dict, force_new: bool) -> None:
     old = read_json(sidecar(output, "manifest"))
     if old is None:
         if output.exists() and output.stat().st_size:
-            raise OutputError(f"{output} exists and has no run manifest beside it; pick another --output or pass --force-new")
+            raise OutputError(
+                f"{output} exists and has no run manifest beside it; pick another --output or pass --force-new"
+            )
         return
     changed = [k for k in manifest if old.get(k) != manifest[k]]
     if changed:

@@ -20,7 +20,9 @@ def workspace(tmp_path):
     out.write_text(json.dumps({"id": "1-0", "input_id": "1", "output": "Kept."}) + "\n", encoding="utf-8")
     task = load_task("word")
     selector = {"name": "fixed", "shots": 4}
-    manifest = run_manifest(task, "SmolLM2-135M-Instruct", task_settings(task, {}), 0, quota_spec(1, None), None, selector)
+    manifest = run_manifest(
+        task, "SmolLM2-135M-Instruct", task_settings(task, {}), 0, quota_spec(1, None), None, selector
+    )
     (tmp_path / "out.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (tmp_path / "out.rejected.jsonl").write_text("", encoding="utf-8")
     files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -36,39 +38,134 @@ TEMPLATE = "name: t\nlanguage: en\nsystem: s\ninstruction: 'Say {text}'\noutput:
 
 # (name, files to create {name: content}, argv after `generate`, expected error line)
 CASES = [
-    ("missing input file", {}, ["paraphrase", "-i", "{d}/none.csv"], "error: input file {d}/none.csv does not exist; check the path given to --input"),
-    ("empty file", {"in.csv": ""}, ["paraphrase", "-i", "{d}/in.csv"], "error: input file {d}/in.csv is empty; give it a header and at least one row"),
-    ("header only", {"in.csv": "text,label\n"}, ["paraphrase", "-i", "{d}/in.csv"], "error: input file {d}/in.csv has a header but no rows; add rows to generate from"),
-    ("missing text column", {"in.csv": "review,stars\nok,5\n"}, ["paraphrase", "-i", "{d}/in.csv"],
-     "error: input file {d}/in.csv has no column 'text' (--text-column); columns found: review, stars"),
-    ("missing label column", {"in.csv": GOOD_CSV}, ["labeled", "-i", "{d}/in.csv", "--label-column", "y"],
-     "error: input file {d}/in.csv has no column 'y' (--label-column); columns found: text, label"),
-    ("non-UTF-8 bytes", {"in.csv": b"text\nfine\ncaf\xe9\n"}, ["paraphrase", "-i", "{d}/in.csv"],
-     "error: {d}/in.csv line 3 is not UTF-8 text; re-save the file as UTF-8 (e.g. `iconv -t UTF-8`)"),
-    ("malformed JSONL line", {"in.jsonl": '{"text": "a"}\n{"text": "b"\n'}, ["paraphrase", "-i", "{d}/in.jsonl"],
-     "error: {d}/in.jsonl line 2 is not valid JSON (Expecting ',' delimiter); fix or remove that line"),
-    ("JSONL line not an object", {"in.jsonl": '["a"]\n'}, ["paraphrase", "-i", "{d}/in.jsonl"],
-     'error: {d}/in.jsonl line 1 must be a JSON object like {{"text": "..."}}'),
-    ("unknown suffix", {"in.txt": "a\n"}, ["paraphrase", "-i", "{d}/in.txt"], "error: input file {d}/in.txt must end in .csv or .jsonl; convert it or rename it"),
-    ("only empty texts", {"in.csv": "text\n   \n\"\"\n"}, ["paraphrase", "-i", "{d}/in.csv"], "error: every row of {d}/in.csv has an empty 'text'; fill in the text column"),
-    ("examples file lacks a column", {"ex.csv": "sentence\nHi.\n"}, ["labeled", "--examples", "{d}/ex.csv"],
-     "error: examples file {d}/ex.csv lacks label, text for task labeled; columns found: sentence"),
-    ("unknown task", {}, ["poem"], "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, utterance, word or a path to a .yaml template"),
+    (
+        "missing input file",
+        {},
+        ["paraphrase", "-i", "{d}/none.csv"],
+        "error: input file {d}/none.csv does not exist; check the path given to --input",
+    ),
+    (
+        "empty file",
+        {"in.csv": ""},
+        ["paraphrase", "-i", "{d}/in.csv"],
+        "error: input file {d}/in.csv is empty; give it a header and at least one row",
+    ),
+    (
+        "header only",
+        {"in.csv": "text,label\n"},
+        ["paraphrase", "-i", "{d}/in.csv"],
+        "error: input file {d}/in.csv has a header but no rows; add rows to generate from",
+    ),
+    (
+        "missing text column",
+        {"in.csv": "review,stars\nok,5\n"},
+        ["paraphrase", "-i", "{d}/in.csv"],
+        "error: input file {d}/in.csv has no column 'text' (--text-column); columns found: review, stars",
+    ),
+    (
+        "missing label column",
+        {"in.csv": GOOD_CSV},
+        ["labeled", "-i", "{d}/in.csv", "--label-column", "y"],
+        "error: input file {d}/in.csv has no column 'y' (--label-column); columns found: text, label",
+    ),
+    (
+        "non-UTF-8 bytes",
+        {"in.csv": b"text\nfine\ncaf\xe9\n"},
+        ["paraphrase", "-i", "{d}/in.csv"],
+        "error: {d}/in.csv line 3 is not UTF-8 text; re-save the file as UTF-8 (e.g. `iconv -t UTF-8`)",
+    ),
+    (
+        "malformed JSONL line",
+        {"in.jsonl": '{"text": "a"}\n{"text": "b"\n'},
+        ["paraphrase", "-i", "{d}/in.jsonl"],
+        "error: {d}/in.jsonl line 2 is not valid JSON (Expecting ',' delimiter); fix or remove that line",
+    ),
+    (
+        "JSONL line not an object",
+        {"in.jsonl": '["a"]\n'},
+        ["paraphrase", "-i", "{d}/in.jsonl"],
+        'error: {d}/in.jsonl line 1 must be a JSON object like {{"text": "..."}}',
+    ),
+    (
+        "unknown suffix",
+        {"in.txt": "a\n"},
+        ["paraphrase", "-i", "{d}/in.txt"],
+        "error: input file {d}/in.txt must end in .csv or .jsonl; convert it or rename it",
+    ),
+    (
+        "only empty texts",
+        {"in.csv": 'text\n   \n""\n'},
+        ["paraphrase", "-i", "{d}/in.csv"],
+        "error: every row of {d}/in.csv has an empty 'text'; fill in the text column",
+    ),
+    (
+        "examples file lacks a column",
+        {"ex.csv": "sentence\nHi.\n"},
+        ["labeled", "--examples", "{d}/ex.csv"],
+        "error: examples file {d}/ex.csv lacks label, text for task labeled; columns found: sentence",
+    ),
+    (
+        "unknown task",
+        {},
+        ["poem"],
+        "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, utterance, word or a path to a .yaml template",
+    ),
     ("unknown language", {}, ["word", "-l", "xx"], "error: unknown language 'xx'; use one of en, ko"),
-    ("label not in classes", {"in.csv": "text,label\nMeh.,neutral\n"}, ["labeled", "-i", "{d}/in.csv"],
-     "error: {d}/in.csv row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or pass --classes"),
-    ("n zero", {}, ["word", "--n", "0"], "error: argument --n: must be a positive whole number, got 0; see `synthaug generate --help`"),
-    ("n negative", {}, ["word", "--n", "-2"], "error: argument --n: must be a positive whole number, got -2; see `synthaug generate --help`"),
-    ("per-label on a task without labels", {}, ["word", "--per-label", "3"], "error: --per-label needs a task whose inputs carry a label (like labeled); use --n for word"),
-    ("model not available offline", {}, ["word", "--model", "{d}/no-model", "--force-new"],
-     "error: model '{d}/no-model' is not available offline: it is neither a local folder nor in the Hugging Face cache; download it where a network is reachable (`hf download {d}/no-model`) or pass the path of a local model folder"),
-    ("template not YAML", {"t.yaml": "name: [x\n"}, ["{d}/t.yaml"], "error: template {d}/t.yaml is not valid YAML at line 2; fix its syntax"),
-    ("template lacks a field", {"t.yaml": TEMPLATE.replace("output: word\n", "")}, ["{d}/t.yaml"], "error: template {d}/t.yaml lacks the field 'output'; add it"),
-    ("jinja2 template", {"t.yaml": TEMPLATE + "template_format: jinja2\n"}, ["{d}/t.yaml"],
-     "error: template {d}/t.yaml: template_format jinja2 is refused because jinja2 templates can run code; write the template in f-string or mustache format"),
-    ("other settings than the run being resumed", {}, ["word", "--seed", "7"],
-     "error: {d}/out.jsonl was made with other settings (seed: 0 -> 7); rerun with the same settings to resume, "
-     "or pass --force-new to start over"),
+    (
+        "label not in classes",
+        {"in.csv": "text,label\nMeh.,neutral\n"},
+        ["labeled", "-i", "{d}/in.csv"],
+        "error: {d}/in.csv row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or pass --classes",
+    ),
+    (
+        "n zero",
+        {},
+        ["word", "--n", "0"],
+        "error: argument --n: must be a positive whole number, got 0; see `synthaug generate --help`",
+    ),
+    (
+        "n negative",
+        {},
+        ["word", "--n", "-2"],
+        "error: argument --n: must be a positive whole number, got -2; see `synthaug generate --help`",
+    ),
+    (
+        "per-label on a task without labels",
+        {},
+        ["word", "--per-label", "3"],
+        "error: --per-label needs a task whose inputs carry a label (like labeled); use --n for word",
+    ),
+    (
+        "model not available offline",
+        {},
+        ["word", "--model", "{d}/no-model", "--force-new"],
+        "error: model '{d}/no-model' is not available offline: it is neither a local folder nor in the Hugging Face cache; download it where a network is reachable (`hf download {d}/no-model`) or pass the path of a local model folder",
+    ),
+    (
+        "template not YAML",
+        {"t.yaml": "name: [x\n"},
+        ["{d}/t.yaml"],
+        "error: template {d}/t.yaml is not valid YAML at line 2; fix its syntax",
+    ),
+    (
+        "template lacks a field",
+        {"t.yaml": TEMPLATE.replace("output: word\n", "")},
+        ["{d}/t.yaml"],
+        "error: template {d}/t.yaml lacks the field 'output'; add it",
+    ),
+    (
+        "jinja2 template",
+        {"t.yaml": TEMPLATE + "template_format: jinja2\n"},
+        ["{d}/t.yaml"],
+        "error: template {d}/t.yaml: template_format jinja2 is refused because jinja2 templates can run code; write the template in f-string or mustache format",
+    ),
+    (
+        "other settings than the run being resumed",
+        {},
+        ["word", "--seed", "7"],
+        "error: {d}/out.jsonl was made with other settings (seed: 0 -> 7); rerun with the same settings to resume, "
+        "or pass --force-new to start over",
+    ),
 ]
 
 
@@ -94,8 +191,14 @@ def test_bad_input(workspace, capsys, name, files, argv, expected):
 @pytest.mark.parametrize(
     ("output", "expected"),
     [
-        ("missing/out.jsonl", "error: output folder {d}/missing does not exist; create it (mkdir -p {d}/missing) or pick another --output"),
-        ("/sys/out.jsonl", "error: output folder /sys is not writable (Permission denied); pick another --output or fix its permissions"),
+        (
+            "missing/out.jsonl",
+            "error: output folder {d}/missing does not exist; create it (mkdir -p {d}/missing) or pick another --output",
+        ),
+        (
+            "/sys/out.jsonl",
+            "error: output folder /sys is not writable (Permission denied); pick another --output or fix its permissions",
+        ),
     ],
 )
 def test_output_folder_must_exist_and_be_writable(tmp_path, capsys, output, expected):

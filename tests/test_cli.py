@@ -25,7 +25,10 @@ def error_of(capsys, argv):
 def test_unknown_task(capsys, tmp_path):
     code, err = error_of(capsys, ["generate", "poem", "-o", str(tmp_path / "o.jsonl")])
     assert code == 2
-    assert err == "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, utterance, word or a path to a .yaml template"
+    assert (
+        err
+        == "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, utterance, word or a path to a .yaml template"
+    )
 
 
 def test_unknown_language(capsys, tmp_path):
@@ -34,13 +37,24 @@ def test_unknown_language(capsys, tmp_path):
 
 
 def test_missing_input_file(capsys, tmp_path):
-    code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.jsonl")])
-    assert (code, err) == (2, f"error: input file {tmp_path / 'none.csv'} does not exist; check the path given to --input")
+    code, err = error_of(
+        capsys, ["generate", "paraphrase", "-i", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.jsonl")]
+    )
+    assert (code, err) == (
+        2,
+        f"error: input file {tmp_path / 'none.csv'} does not exist; check the path given to --input",
+    )
 
 
 def test_missing_column_lists_the_columns(capsys, tmp_path, csv_file):
-    code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(csv_file), "--text-column", "review", "-o", str(tmp_path / "o.jsonl")])
-    assert (code, err) == (2, f"error: input file {csv_file} has no column 'review' (--text-column); columns found: text, label")
+    code, err = error_of(
+        capsys,
+        ["generate", "paraphrase", "-i", str(csv_file), "--text-column", "review", "-o", str(tmp_path / "o.jsonl")],
+    )
+    assert (code, err) == (
+        2,
+        f"error: input file {csv_file} has no column 'review' (--text-column); columns found: text, label",
+    )
 
 
 def test_label_outside_the_classes(capsys, tmp_path):
@@ -48,18 +62,26 @@ def test_label_outside_the_classes(capsys, tmp_path):
     path.write_text("text,label\nOk.,neutral\n", encoding="utf-8")
     code, err = error_of(capsys, ["generate", "labeled", "-i", str(path), "-o", str(tmp_path / "o.jsonl")])
     assert code == 2
-    assert err == f"error: {path} row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or pass --classes"
+    assert (
+        err
+        == f"error: {path} row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or pass --classes"
+    )
 
 
 def test_output_folder_missing(capsys, tmp_path, csv_file):
     out = tmp_path / "nope" / "o.jsonl"
     code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(csv_file), "-o", str(out)])
-    assert (code, err) == (2, f"error: output folder {out.parent} does not exist; create it (mkdir -p {out.parent}) or pick another --output")
+    assert (code, err) == (
+        2,
+        f"error: output folder {out.parent} does not exist; create it (mkdir -p {out.parent}) or pick another --output",
+    )
 
 
 def test_jinja2_template_is_refused(capsys, tmp_path):
     path = tmp_path / "t.yaml"
-    path.write_text("name: t\nlanguage: en\nsystem: s\ninstruction: i\noutput: word\ntemplate_format: jinja2\n", encoding="utf-8")
+    path.write_text(
+        "name: t\nlanguage: en\nsystem: s\ninstruction: i\noutput: word\ntemplate_format: jinja2\n", encoding="utf-8"
+    )
     code, err = error_of(capsys, ["generate", str(path), "-o", str(tmp_path / "o.jsonl")])
     assert code == 2
     assert "jinja2 templates can run code; write the template in f-string or mustache format" in err
@@ -69,7 +91,10 @@ def test_foreign_output_is_not_overwritten(capsys, tmp_path, csv_file):
     out = tmp_path / "o.jsonl"
     out.write_text("precious\n", encoding="utf-8")
     code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(csv_file), "-o", str(out)])
-    assert (code, err) == (2, f"error: {out} exists and has no run manifest beside it; pick another --output or pass --force-new")
+    assert (code, err) == (
+        2,
+        f"error: {out} exists and has no run manifest beside it; pick another --output or pass --force-new",
+    )
     assert out.read_text(encoding="utf-8") == "precious\n"
 
 
@@ -84,7 +109,9 @@ def test_n_must_be_positive(capsys, tmp_path, value):
 def test_verify_label_needs_labelled_rows(capsys, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("text\nGreat view.\n", encoding="utf-8")
-    code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(path), "--verify-label", "-o", str(tmp_path / "o.jsonl")])
+    code, err = error_of(
+        capsys, ["generate", "paraphrase", "-i", str(path), "--verify-label", "-o", str(tmp_path / "o.jsonl")]
+    )
     assert (code, err) == (
         2,
         "error: --verify-label needs rows that carry a label; paraphrase rows here have none "
@@ -94,7 +121,10 @@ def test_verify_label_needs_labelled_rows(capsys, tmp_path):
 
 def test_report_on_a_missing_run(capsys, tmp_path):
     code, err = error_of(capsys, ["report", str(tmp_path / "none.jsonl")])
-    assert (code, err) == (2, f"error: run file {tmp_path / 'none.jsonl'} does not exist; give the JSONL file that `generate --output` wrote")
+    assert (code, err) == (
+        2,
+        f"error: run file {tmp_path / 'none.jsonl'} does not exist; give the JSONL file that `generate --output` wrote",
+    )
 
 
 @pytest.mark.parametrize("value", ["ten", "1", ""])

@@ -22,8 +22,13 @@ ROWS = [
     }
     for i, (text, label, raw, judge) in enumerate(
         [
-            ("The staff were kind, and the view was \"lovely\".", "positive", "[1] The staff...", None),
-            ("방이 너무 좁고 시끄러웠어요.", "negative", "방이 너무 좁고\n시끄러웠어요.", {"name": "embedding", "label": "negative", "confidence": 0.91}),
+            ('The staff were kind, and the view was "lovely".', "positive", "[1] The staff...", None),
+            (
+                "방이 너무 좁고 시끄러웠어요.",
+                "negative",
+                "방이 너무 좁고\n시끄러웠어요.",
+                {"name": "embedding", "label": "negative", "confidence": 0.91},
+            ),
             ("Breakfast, sadly, was cold.", "negative", "Breakfast, sadly, was cold.", None),
         ]
     )

@@ -22,7 +22,13 @@ class CountingLLM(FakeListLLM):
 def run(task_name, responses, rows, out, n=1, max_attempts=3, language="en", **options):
     llm = CountingLLM(responses=responses)
     gen = Generator(
-        task=load_task(task_name, language), llm=llm, model_name="fake", n=n, max_attempts=max_attempts, progress=False, **options
+        task=load_task(task_name, language),
+        llm=llm,
+        model_name="fake",
+        n=n,
+        max_attempts=max_attempts,
+        progress=False,
+        **options,
     )
     return gen.run(Inputs(rows=rows), out), llm
 
@@ -41,20 +47,45 @@ def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
     assert [r["attempts"] for r in rows] == [1, 2]
     assert rows[0]["examples"] == ["en-word-1", "en-word-2", "en-word-3"]
     assert set(rows[0]) == {
-        "id", "task", "language", "input_id", "inputs", "output", "label", "raw", "attempts",
-        "examples", "model", "generation", "template", "seed", "judge",
+        "id",
+        "task",
+        "language",
+        "input_id",
+        "inputs",
+        "output",
+        "label",
+        "raw",
+        "attempts",
+        "examples",
+        "model",
+        "generation",
+        "template",
+        "seed",
+        "judge",
     }
     assert rows[0]["judge"] is None
     rejects = lines(tmp_path / "out.rejected.jsonl")
     assert rejects == [
-        {"input_id": "a", "label": None, "raw": "I think ramen is best", "reason": "expected one word, got 5 words", "attempt": 1}
+        {
+            "input_id": "a",
+            "label": None,
+            "raw": "I think ramen is best",
+            "reason": "expected one word, got 5 words",
+            "attempt": 1,
+        }
     ]
 
 
 def test_duplicates_and_copies_are_rejected(tmp_path):
     out = tmp_path / "out.jsonl"
     rows = {"1": {"text": "The bed was soft."}}
-    summary, _ = run("paraphrase", ["The bed was soft!", "The mattress was soft.", "the MATTRESS was soft", "A soft bed."], rows, out, n=2)
+    summary, _ = run(
+        "paraphrase",
+        ["The bed was soft!", "The mattress was soft.", "the MATTRESS was soft", "A soft bed."],
+        rows,
+        out,
+        n=2,
+    )
     assert [r["output"] for r in lines(out)] == ["The mattress was soft.", "A soft bed."]
     reasons = [r["reason"] for r in lines(tmp_path / "out.rejected.jsonl")]
     assert reasons == ["copy of the input", "duplicate of an earlier row"]
@@ -101,7 +132,11 @@ def test_dedup_key_ignores_case_spacing_punctuation_and_width():
 
 def test_per_label_quota_spreads_over_the_labels_inputs(tmp_path):
     out = tmp_path / "out.jsonl"
-    rows = {"1": {"text": "Nice.", "label": "positive"}, "2": {"text": "Good.", "label": "positive"}, "3": {"text": "Bad.", "label": "negative"}}
+    rows = {
+        "1": {"text": "Nice.", "label": "positive"},
+        "2": {"text": "Good.", "label": "positive"},
+        "3": {"text": "Bad.", "label": "negative"},
+    }
     responses = [f"Sentence number {i}." for i in range(20)]
     summary, _ = run("paraphrase", responses, rows, out, per_label=3)
     saved = lines(out)
@@ -126,9 +161,18 @@ def test_near_duplicates_are_rejected_with_their_cosine(tmp_path):
     from chains.dedup import NearDuplicateIndex
 
     index = NearDuplicateIndex(ToyEmbeddings(), threshold=0.95)
-    summary, _ = run("headline", ["Storm hits coast", "Storm batters coast", "Markets rally"], {"d": {}}, tmp_path / "h.jsonl", n=2, near_duplicates=index)
+    summary, _ = run(
+        "headline",
+        ["Storm hits coast", "Storm batters coast", "Markets rally"],
+        {"d": {}},
+        tmp_path / "h.jsonl",
+        n=2,
+        near_duplicates=index,
+    )
     assert [r["output"] for r in lines(tmp_path / "h.jsonl")] == ["Storm hits coast", "Markets rally"]
-    assert [r["reason"] for r in lines(tmp_path / "h.rejected.jsonl")] == ["near-duplicate of an earlier row (cosine 1.00)"]
+    assert [r["reason"] for r in lines(tmp_path / "h.rejected.jsonl")] == [
+        "near-duplicate of an earlier row (cosine 1.00)"
+    ]
 
 
 def test_each_row_records_the_examples_its_prompt_showed(tmp_path):
@@ -161,11 +205,19 @@ class ScriptedBackend:
 def test_a_backend_runs_the_prompts_and_the_loop_keeps_quotas_and_retries(tmp_path):
     out = tmp_path / "out.jsonl"
     backend = ScriptedBackend([[["I think ramen is best"], ["Sushi"], ["Pho"]], [["Ramen", "Udon"]]])
-    gen = Generator(task=load_task("word"), llm=FakeListLLM(responses=["unused"]), model_name="fake", backend=backend, progress=False)
+    gen = Generator(
+        task=load_task("word"),
+        llm=FakeListLLM(responses=["unused"]),
+        model_name="fake",
+        backend=backend,
+        progress=False,
+    )
     rows = {"a": {"text": "Lunch?"}, "b": {"text": "Dinner?"}, "c": {"text": "Snack?"}}
     summary = gen.run(Inputs(rows=rows), out)
     assert (summary.accepted, summary.rejected, summary.unmet) == (3, 1, [])
     assert backend.requests == [[(0, 1), (1, 1), (2, 1)], [(0, 2)]]  # the retry asks for twice the need
     assert sorted((r["input_id"], r["output"], r["attempts"]) for r in lines(out)) == [
-        ("a", "Ramen", 2), ("b", "Sushi", 1), ("c", "Pho", 1)
+        ("a", "Ramen", 2),
+        ("b", "Sushi", 1),
+        ("c", "Pho", 1),
     ]

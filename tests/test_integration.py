@@ -46,8 +46,16 @@ def test_the_models_chat_template_matches_the_rendering_the_unit_tests_pin(embed
     messages = build_prompt(load_task("labeled")).invoke({"label": "positive"}).to_messages()
     tokenizer = embedded_llm.pipeline.tokenizer
     rendered = render_messages(messages, tokenizer)
-    assert rendered == render_messages(messages) == chatml([{"role": r, "content": m.content} for r, m in zip(
-        ["system"] + ["user", "assistant"] * 4 + ["user"], messages)])
+    assert (
+        rendered
+        == render_messages(messages)
+        == chatml(
+            [
+                {"role": r, "content": m.content}
+                for r, m in zip(["system"] + ["user", "assistant"] * 4 + ["user"], messages)
+            ]
+        )
+    )
 
 
 def test_chain_invoke_batch_and_stream_on_the_real_model(embedded_llm):
@@ -73,7 +81,12 @@ def test_batched_decoding_with_a_cached_prefix_matches_plain_generate():
 
     embedded_llm = load_llm(dtype="float32", batch_size=3)  # float32: padding must not change a greedy answer
     task = load_task("paraphrase")
-    texts = ["The pool was cold.", "Our flight was delayed by three hours because of fog.", "Nice staff.", "The museum opens at nine."]
+    texts = [
+        "The pool was cold.",
+        "Our flight was delayed by three hours because of fog.",
+        "Nice staff.",
+        "The museum opens at nine.",
+    ]
     prompts = [render_messages(build_prompt(task).invoke({"text": t}).to_messages()) for t in texts]
     model, tokenizer = embedded_llm.pipeline.model, embedded_llm.pipeline.tokenizer
     expected = []
@@ -81,7 +94,7 @@ def test_batched_decoding_with_a_cached_prefix_matches_plain_generate():
         ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         with torch.inference_mode():
             out = model.generate(**ids, max_new_tokens=24, do_sample=False, pad_token_id=tokenizer.pad_token_id)
-        expected.append(tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True))
+        expected.append(tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
     got = embedded_llm.generate_texts(prompts, max_new_tokens=24, do_sample=False)
     assert [g[0] for g in got] == expected
 
@@ -95,7 +108,10 @@ def test_cli_generate_writes_only_valid_rows(tmp_path):
     out = tmp_path / "labeled.jsonl"
     result = subprocess.run(
         [sys.executable, "-m", "runners", "generate", "labeled", "--n", "2", "--output", str(out), "--quiet"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     assert f"rows: {out}" in result.stdout
@@ -109,11 +125,28 @@ def test_cli_generate_writes_only_valid_rows(tmp_path):
 
 def test_cli_reports_an_unavailable_model(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "runners", "generate", "word", "--model", str(tmp_path / "missing"), "-o", str(tmp_path / "o.jsonl")],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "runners",
+            "generate",
+            "word",
+            "--model",
+            str(tmp_path / "missing"),
+            "-o",
+            str(tmp_path / "o.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith(f"error: model '{tmp_path / 'missing'}' is not available offline")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"error: model '{tmp_path / 'missing'}' is not available offline")
+    )
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -125,8 +158,22 @@ def test_a_run_killed_at_several_points_resumes_to_exactly_the_quota(tmp_path):
 
     out = tmp_path / "killed.jsonl"
     command = [
-        sys.executable, "-m", "runners", "generate", "labeled", "--input", str(ROOT / "templates/samples/hotel_reviews.csv"),
-        "--n", "2", "--batch-size", "4", "--max-attempts", "10", "--output", str(out), "--quiet",
+        sys.executable,
+        "-m",
+        "runners",
+        "generate",
+        "labeled",
+        "--input",
+        str(ROOT / "templates/samples/hotel_reviews.csv"),
+        "--n",
+        "2",
+        "--batch-size",
+        "4",
+        "--max-attempts",
+        "10",
+        "--output",
+        str(out),
+        "--quiet",
     ]
 
     def lines_in_output():
@@ -161,14 +208,27 @@ def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, c
 
     for name, rows in (("inputs.csv", rotten_tomatoes()[:32]), ("pool.csv", rotten_tomatoes()[500:600])):
         with (tmp_path / name).open("w", encoding="utf-8") as handle:
-            handle.write("text,label\n" + "".join(f'"{r["text"].replace(chr(34), chr(39))}",{r["label"]}\n' for r in rows))
-    code = main([
-        "compare-selectors", "classify", "--input", str(tmp_path / "inputs.csv"), "--examples", str(tmp_path / "pool.csv"),
-        "--selectors", "fixed,semantic", "--quiet",
-    ])
+            handle.write(
+                "text,label\n" + "".join(f'"{r["text"].replace(chr(34), chr(39))}",{r["label"]}\n' for r in rows)
+            )
+    code = main(
+        [
+            "compare-selectors",
+            "classify",
+            "--input",
+            str(tmp_path / "inputs.csv"),
+            "--examples",
+            str(tmp_path / "pool.csv"),
+            "--selectors",
+            "fixed,semantic",
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
-    table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| selector", "| ---"))]
+    table = [
+        line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| selector", "| ---"))
+    ]
     assert [line.split(" | ")[0] for line in table] == ["| zero-shot (--shots 0)", "| fixed", "| semantic"]
     assert "classify, 32 inputs x 1, 4 shots, pool of 100 examples" in out
     accuracy = [line.rstrip(" |").rsplit(" | ", 1)[1] for line in table[1:]]

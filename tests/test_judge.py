@@ -60,9 +60,7 @@ class ByWordJudge:
 def test_rows_the_judge_disagrees_with_are_rejected_and_regenerated(tmp_path):
     out = tmp_path / "out.jsonl"
     llm = FakeListLLM(responses=["A dull film.", "A great film."])
-    generator = Generator(
-        task=load_task("paraphrase"), llm=llm, model_name="fake", judge=ByWordJudge(), progress=False
-    )
+    generator = Generator(task=load_task("paraphrase"), llm=llm, model_name="fake", judge=ByWordJudge(), progress=False)
     summary = generator.run(Inputs(rows={"a": {"text": "Great fun.", "label": "fresh"}}), out)
     assert (summary.accepted, summary.rejected) == (1, 1)
     row = json.loads(out.read_text())

@@ -14,12 +14,49 @@ PARSERS = [
     ("label", LabelParser(classes=["positive", "negative", "긍정", "부정"])),
 ]
 PIECES = [
-    "Sure!", "Here is one:", "Answer:", "답:", "1.", "- ", "• ", "\n", "\n\n", " ", ".", "?", "!", ":", '"', "“", "”",
-    "「", "」", "**", "(", ")", "<|im_end|>", "positive", "Negative", "긍정", "부정입니다", "김치찌개", "Ramen",
-    "The room was clean", "배고파요", "I hope this helps!", "네, 알겠습니다.", "\t", "0", "...", "’", "'",
+    "Sure!",
+    "Here is one:",
+    "Answer:",
+    "답:",
+    "1.",
+    "- ",
+    "• ",
+    "\n",
+    "\n\n",
+    " ",
+    ".",
+    "?",
+    "!",
+    ":",
+    '"',
+    "“",
+    "”",
+    "「",
+    "」",
+    "**",
+    "(",
+    ")",
+    "<|im_end|>",
+    "positive",
+    "Negative",
+    "긍정",
+    "부정입니다",
+    "김치찌개",
+    "Ramen",
+    "The room was clean",
+    "배고파요",
+    "I hope this helps!",
+    "네, 알겠습니다.",
+    "\t",
+    "0",
+    "...",
+    "’",
+    "'",
 ]
 adversarial = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
-raw_text = st.one_of(st.text(max_size=200), adversarial, st.text(alphabet=st.sampled_from("ab가나 .!?\n:-\"'"), max_size=60))
+raw_text = st.one_of(
+    st.text(max_size=200), adversarial, st.text(alphabet=st.sampled_from("ab가나 .!?\n:-\"'"), max_size=60)
+)
 
 
 @settings(max_examples=1500, deadline=None)

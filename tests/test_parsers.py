@@ -33,34 +33,79 @@ CASES = [
     (WordParser(), "김치찌개/라면", None, "expected a word, got '김치찌개/라면'"),
     (WordParser(max_words=2), "김치 찌개", "김치 찌개", None),
     # sentence, English
-    (SentenceParser(), "The bed was comfy and the room was spotless.", "The bed was comfy and the room was spotless.", None),
+    (
+        SentenceParser(),
+        "The bed was comfy and the room was spotless.",
+        "The bed was comfy and the room was spotless.",
+        None,
+    ),
     (SentenceParser(), '"The staff were kind."', "The staff were kind.", None),
     (SentenceParser(), "Sure! Here's a paraphrase: The pool was closed.", "The pool was closed.", None),
-    (SentenceParser(), "Here is a new sentence:\nThe lobby smelled of fresh flowers.", "The lobby smelled of fresh flowers.", None),
+    (
+        SentenceParser(),
+        "Here is a new sentence:\nThe lobby smelled of fresh flowers.",
+        "The lobby smelled of fresh flowers.",
+        None,
+    ),
     (SentenceParser(), "The room was small.\nThis keeps the same meaning.", "The room was small.", None),
     (SentenceParser(), "The room was small. (This keeps the meaning.)", "The room was small.", None),
     (SentenceParser(), "City Council Approves New Bike Lanes", "City Council Approves New Bike Lanes", None),
     (SentenceParser(), "The room was small. The view was great.", None, "expected one sentence, got 2 sentences"),
     (SentenceParser(), "Here is the sentence:", None, "empty answer"),
-    (SentenceParser(), "The new sentence reads as follows:", None, "expected a sentence, got an introduction ending in ':'"),
+    (
+        SentenceParser(),
+        "The new sentence reads as follows:",
+        None,
+        "expected a sentence, got an introduction ending in ':'",
+    ),
     (SentenceParser(), "...", None, "expected a sentence, got no words"),
-    (SentenceParser(max_words=5), "This sentence has far too many words to be accepted here.", None, "expected at most 5 words, got 11"),
+    (
+        SentenceParser(max_words=5),
+        "This sentence has far too many words to be accepted here.",
+        None,
+        "expected at most 5 words, got 11",
+    ),
     # sentence, Korean
     (SentenceParser(), "배고파요.", "배고파요.", None),
     (SentenceParser(), "문장: 침대가 편안했고 객실도 청결했어요.", "침대가 편안했고 객실도 청결했어요.", None),
     (SentenceParser(), "“조식이 정말 맛있었어요.”", "조식이 정말 맛있었어요.", None),
     (SentenceParser(), "물론입니다!\n직원들이 아주 친절했어요.", "직원들이 아주 친절했어요.", None),
-    (SentenceParser(), "서울시, 도심 자전거 전용도로 확대 계획 발표", "서울시, 도심 자전거 전용도로 확대 계획 발표", None),
+    (
+        SentenceParser(),
+        "서울시, 도심 자전거 전용도로 확대 계획 발표",
+        "서울시, 도심 자전거 전용도로 확대 계획 발표",
+        None,
+    ),
     (SentenceParser(), "방이 좁았어요. 하지만 전망은 좋았어요.", None, "expected one sentence, got 2 sentences"),
     (SentenceParser(), "새로운 문장:", None, "empty answer"),
     (SentenceParser(), "!!!", None, "expected a sentence, got no words"),
     # sentences, English and Korean
-    (SentencesParser(), "1. I'm starving.\n2. Is there any food left?\n3. Let's eat now.", ["I'm starving.", "Is there any food left?", "Let's eat now."], None),
-    (SentencesParser(), "Sure! Here are three:\n- I'm tired.\n- I need coffee.\nI hope this helps!", ["I'm tired.", "I need coffee."], None),
+    (
+        SentencesParser(),
+        "1. I'm starving.\n2. Is there any food left?\n3. Let's eat now.",
+        ["I'm starving.", "Is there any food left?", "Let's eat now."],
+        None,
+    ),
+    (
+        SentencesParser(),
+        "Sure! Here are three:\n- I'm tired.\n- I need coffee.\nI hope this helps!",
+        ["I'm tired.", "I need coffee."],
+        None,
+    ),
     (SentencesParser(), "I'm hungry. Let's eat.", ["I'm hungry.", "Let's eat."], None),
     (SentencesParser(), "1. ...\n2. ???", None, "expected a sentence, got no words (item 1)"),
-    (SentencesParser(), "1. 배고파요.\n2. 밥 먹으러 가자.\n3. 냉장고에 뭐 있어?", ["배고파요.", "밥 먹으러 가자.", "냉장고에 뭐 있어?"], None),
-    (SentencesParser(), "네, 여기 있습니다.\n• 너무 졸려요.\n• 커피가 필요해요.", ["너무 졸려요.", "커피가 필요해요."], None),
+    (
+        SentencesParser(),
+        "1. 배고파요.\n2. 밥 먹으러 가자.\n3. 냉장고에 뭐 있어?",
+        ["배고파요.", "밥 먹으러 가자.", "냉장고에 뭐 있어?"],
+        None,
+    ),
+    (
+        SentencesParser(),
+        "네, 여기 있습니다.\n• 너무 졸려요.\n• 커피가 필요해요.",
+        ["너무 졸려요.", "커피가 필요해요."],
+        None,
+    ),
     (SentencesParser(), "", None, "empty answer"),
     # label, English
     (LabelParser(classes=EN), "positive", "positive", None),
@@ -68,7 +113,12 @@ CASES = [
     (LabelParser(classes=EN), "Label: NEGATIVE", "negative", None),
     (LabelParser(classes=EN), "Negative. The guest complains about noise.", "negative", None),
     (LabelParser(classes=EN), "neutral", None, "expected one of positive, negative; got 'neutral'"),
-    (LabelParser(classes=EN), "positive or negative", None, "expected one of positive, negative; got 'positive or negative'"),
+    (
+        LabelParser(classes=EN),
+        "positive or negative",
+        None,
+        "expected one of positive, negative; got 'positive or negative'",
+    ),
     (LabelParser(classes=["very good", "bad"]), "Very  Good", "very good", None),
     # label, Korean
     (LabelParser(classes=KO), "긍정", "긍정", None),
@@ -84,18 +134,30 @@ CASES = [
     (WordParser(), "정답: 비빔밥\n점심으로 든든해요.", "비빔밥", None),
     (WordParser(), "1) 냉면", "냉면", None),
     (WordParser(), "김치찌개와 공깃밥", None, "expected one word, got 2 words"),
-    (SentenceParser(), "제목: 동네 빵집, 전국 제빵 대회에서 대상 수상", "동네 빵집, 전국 제빵 대회에서 대상 수상", None),
+    (
+        SentenceParser(),
+        "제목: 동네 빵집, 전국 제빵 대회에서 대상 수상",
+        "동네 빵집, 전국 제빵 대회에서 대상 수상",
+        None,
+    ),
     (SentenceParser(), "**직원들이 정말 친절했어요!**", "직원들이 정말 친절했어요!", None),
     (SentenceParser(), "방이 깨끗했어요? 네. 아주요.", None, "expected one sentence, got 3 sentences"),
     (SentenceParser(max_words=3), "이 문장은 세 단어보다 훨씬 더 깁니다.", None, "expected at most 3 words, got 7"),
     (SentencesParser(), "1) 졸려요.\n2) 숙제가 너무 많아요!", ["졸려요.", "숙제가 너무 많아요!"], None),
     (SentencesParser(), "1. 배고파요.\n2. ???", None, "expected a sentence, got no words (item 2)"),
     (SentencesParser(max_words=2), "- 오늘 정말 너무 피곤해요.", None, "expected at most 2 words, got 4 (item 1)"),
-    (SentenceParser(), "다음 문장과 의미가 같은 문장은 다음과 같습니다:", None, "expected a sentence, got an introduction ending in ':'"),
+    (
+        SentenceParser(),
+        "다음 문장과 의미가 같은 문장은 다음과 같습니다:",
+        None,
+        "expected a sentence, got an introduction ending in ':'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("parser", "raw", "expected", "reason"), CASES, ids=[f"{c[0]._type}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("parser", "raw", "expected", "reason"), CASES, ids=[f"{c[0]._type}-{i}" for i, c in enumerate(CASES)]
+)
 def test_parser_verdict(parser, raw, expected, reason):
     if reason is None:
         assert parser.parse(raw) == expected

@@ -41,11 +41,17 @@ def test_hash_changes_with_content():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (MINIMAL + "template_format: jinja2\n", "jinja2 templates can run code; write the template in f-string or mustache"),
+        (
+            MINIMAL + "template_format: jinja2\n",
+            "jinja2 templates can run code; write the template in f-string or mustache",
+        ),
         ("name: [unclosed\n", "is not valid YAML at line 2"),
         ("- a list\n", "must be a YAML mapping"),
         (MINIMAL.replace('instruction: "Name a {text}."\n', ""), "lacks the field 'instruction'"),
-        (MINIMAL.replace("output: word", "output: paragraph"), "output: Input should be 'word', 'sentence', 'sentences' or 'label'"),
+        (
+            MINIMAL.replace("output: word", "output: paragraph"),
+            "output: Input should be 'word', 'sentence', 'sentences' or 'label'",
+        ),
         (MINIMAL.replace("output: word", "output: label"), "a task whose output is label needs `classes`"),
         (MINIMAL + "examples:\n  - output: x\n", "example 0 lacks ['text']"),
         (MINIMAL + "colour: blue\n", "colour: Extra inputs are not permitted"),
