@@ -146,6 +146,7 @@ class Generator:
         by_input = {i: q for q in quotas for i in q.input_ids}
         self._index: Counter = Counter()
         self._seen: set[str] = set()
+        self._sent = 0  # requests handed to a backend so far
         for row in existing:
             self._index[row["input_id"]] += 1
             self._seen.add(dedup_key(str(row["output"])))
@@ -197,16 +198,21 @@ class Generator:
             yield sampled
 
     def _remote_batches(self, queue: deque, inputs: Inputs) -> Iterator[list[Sampled]]:
-        """The whole queue sent to the backend at once; batches come back as its workers finish them."""
+        """The whole queue sent to the backend at once; batches come back as its workers finish them.
+
+        Keys count on across waves, so a retry is never the same request (and the same seed) as before.
+        """
         work = list(queue)
         queue.clear()
+        first = self._sent
+        self._sent += len(work)
         requests, meta = [], []
-        for key, (quota, input_id, count) in enumerate(work):
+        for key, (quota, input_id, count) in enumerate(work, start=first):
             prompt, shown = self._prompt(inputs.rows[input_id])
             requests.append((key, str(prompt), count))
             meta.append((quota, input_id, shown))
         for results in self.backend.batches(requests):
-            yield [(meta[key][0], meta[key][1], raws, meta[key][2]) for key, raws in results]
+            yield [(meta[key - first][0], meta[key - first][1], raws, meta[key - first][2]) for key, raws in results]
 
     def _accept(self, sampled: list[Sampled], inputs: Inputs) -> tuple[list[dict], list[dict]]:
         """Parse, judge and dedup sampled answers, and split them into rows and rejects."""

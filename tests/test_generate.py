@@ -197,7 +197,7 @@ class ScriptedBackend:
     def batches(self, requests):
         self.requests.append([(key, n) for key, _, n in requests])
         script = self.waves.pop(0)
-        results = [(key, script[i]) for i, (key, _, n) in enumerate(requests)]
+        results = [(key, script[i]) for i, (key, _, _) in enumerate(requests)]
         yield results[len(results) // 2 :][::-1]
         yield results[: len(results) // 2]
 
@@ -215,7 +215,8 @@ def test_a_backend_runs_the_prompts_and_the_loop_keeps_quotas_and_retries(tmp_pa
     rows = {"a": {"text": "Lunch?"}, "b": {"text": "Dinner?"}, "c": {"text": "Snack?"}}
     summary = gen.run(Inputs(rows=rows), out)
     assert (summary.accepted, summary.rejected, summary.unmet) == (3, 1, [])
-    assert backend.requests == [[(0, 1), (1, 1), (2, 1)], [(0, 2)]]  # the retry asks for twice the need
+    # The retry asks for twice the need, under a key of its own.
+    assert backend.requests == [[(0, 1), (1, 1), (2, 1)], [(3, 2)]]
     assert sorted((r["input_id"], r["output"], r["attempts"]) for r in lines(out)) == [
         ("a", "Ramen", 2),
         ("b", "Sushi", 1),
