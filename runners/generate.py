@@ -250,7 +250,7 @@ class Generator:
 
     def _disagreement(self, inputs: dict[str, str], verdict: Verdict | None) -> str | None:
         """Why the judge's label contradicts the row's, or None."""
-        if verdict is None or (verdict.label or "").casefold() == inputs.get("label", "").casefold():
+        if verdict is None or "label" not in inputs or (verdict.label or "").casefold() == inputs["label"].casefold():
             return None
         return f"judge labelled it {verdict.label} ({verdict.confidence:.2f}), not {inputs.get('label')}"
 
