@@ -52,33 +52,39 @@ def reason_kind(reason: str) -> str:
     return re.sub(r"\d+", "N", re.sub(r"\s*\([^)]*\)", "", reason)).strip()
 
 
-def _group_values(
-    texts: list[str],
-    vectors: np.ndarray,
-    labels: list[str | None],
-    judged: list[str | None] | None,
-    sources: list[str] | None,
-    source_cosine: np.ndarray | None,
-    near_dup: float,
-) -> dict[str, float]:
-    length = metrics.length_stats(texts)
-    values = {
-        "distinct1": metrics.distinct_n(texts, 1),
-        "distinct2": metrics.distinct_n(texts, 2),
-        "duplicates": metrics.duplicate_rate(texts),
-        "near_duplicates": metrics.near_duplicate_rate(vectors, near_dup),
-        "pairwise": metrics.mean_pairwise_similarity(vectors),
-        "words": length.get("mean", float("nan")),
-        "words_p10": length.get("p10", float("nan")),
-        "words_p90": length.get("p90", float("nan")),
-    }
-    if judged is not None:
-        values["fidelity"] = metrics.agreement(labels, judged)
-    if sources is not None and source_cosine is not None:
-        values["copies"] = float(sum(metrics.is_copy(t, s) for t, s in zip(texts, sources)))
-        values["source_cosine"] = float(np.median(source_cosine)) if len(source_cosine) else float("nan")
-        values["overlap"] = float(np.mean([metrics.token_overlap(t, s) for t, s in zip(texts, sources)]))
-    return values
+@dataclass
+class _Rows:
+    """The run's rows as the metrics need them, computed once for every group."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    labels: list[str | None]
+    judged: list[str | None] | None
+    sources: list[str] | None
+    source_cosine: np.ndarray | None
+
+    def values(self, pick: list[int], near_dup: float) -> dict[str, float]:
+        """The metrics of the rows at `pick`."""
+        texts, vectors = [self.texts[i] for i in pick], self.vectors[pick]
+        length = metrics.length_stats(texts)
+        values = {
+            "distinct1": metrics.distinct_n(texts, 1),
+            "distinct2": metrics.distinct_n(texts, 2),
+            "duplicates": metrics.duplicate_rate(texts),
+            "near_duplicates": metrics.near_duplicate_rate(vectors, near_dup),
+            "pairwise": metrics.mean_pairwise_similarity(vectors),
+            "words": length.get("mean", float("nan")),
+            "words_p10": length.get("p10", float("nan")),
+            "words_p90": length.get("p90", float("nan")),
+        }
+        if self.judged is not None:
+            values["fidelity"] = metrics.agreement([self.labels[i] for i in pick], [self.judged[i] for i in pick])
+        if self.sources is not None and self.source_cosine is not None:
+            pairs = [(self.texts[i], self.sources[i]) for i in pick]
+            values["copies"] = float(sum(metrics.is_copy(t, src) for t, src in pairs))
+            values["source_cosine"] = float(np.median(self.source_cosine[pick])) if pick else float("nan")
+            values["overlap"] = float(np.mean([metrics.token_overlap(t, src) for t, src in pairs]))
+        return values
 
 
 def build_report(
@@ -92,30 +98,24 @@ def build_report(
 ) -> Report:
     """Metrics of `rows` per label and overall; `judged` is an independent label per row, for fidelity."""
     texts = [str(r["output"]) for r in rows]
-    labels = [r.get("label") if r.get("task") != "classify" else None for r in rows]
     vectors = _unit(embed(texts)) if texts else np.zeros((0, 1))
     paraphrase = bool(rows) and all(r.get("task") == "paraphrase" for r in rows)
     sources = [str(r["inputs"].get("text", "")) for r in rows] if paraphrase else None
-    source_cosine = None
-    if sources is not None:
-        source_cosine = (vectors * _unit(embed(sources))).sum(axis=1)
+    data = _Rows(
+        texts=texts,
+        vectors=vectors,
+        labels=[r.get("label") if r.get("task") != "classify" else None for r in rows],
+        judged=judged,
+        sources=sources,
+        source_cosine=(vectors * _unit(embed(sources))).sum(axis=1) if sources is not None else None,
+    )
     rejected = Counter(r.get("label") or NO_LABEL for r in rejects)
-    names = sorted({lab or NO_LABEL for lab in labels})
+    names = sorted({lab or NO_LABEL for lab in data.labels})
     groups = []
     for name in [*names, OVERALL] if len(names) > 1 else [OVERALL]:
-        pick = [i for i, lab in enumerate(labels) if name == OVERALL or (lab or NO_LABEL) == name]
-        subset = [texts[i] for i in pick]
-        values = _group_values(
-            subset,
-            vectors[pick],
-            [labels[i] for i in pick],
-            [judged[i] for i in pick] if judged else None,
-            [sources[i] for i in pick] if sources else None,
-            source_cosine[pick] if source_cosine is not None else None,
-            near_dup,
-        )
+        pick = [i for i, lab in enumerate(data.labels) if name == OVERALL or (lab or NO_LABEL) == name]
         count_rejected = sum(rejected.values()) if name == OVERALL else rejected.get(name, 0)
-        groups.append(GroupStats(name, len(pick), count_rejected, values))
+        groups.append(GroupStats(name, len(pick), count_rejected, data.values(pick, near_dup)))
     columns = [
         ("distinct1", "distinct-1", "{:.2f}"),
         ("distinct2", "distinct-2", "{:.2f}"),
@@ -128,14 +128,13 @@ def build_report(
     ]
     if judged is not None:
         columns.append(("fidelity", "label fidelity", "{:.1%}"))
-    if sources is not None:
+    if data.source_cosine is not None:
         columns += [
             ("copies", "exact copies", "{:.0f}"),
             ("source_cosine", "median cos to source", "{:.2f}"),
             ("overlap", "mean token overlap", "{:.2f}"),
         ]
-    if sources is not None:
-        similarities, sim_title = source_cosine, "Cosine similarity of each paraphrase to its source"
+        similarities, sim_title = data.source_cosine, "Cosine similarity of each paraphrase to its source"
     else:
         similarities, sim_title = (
             metrics.nearest_similarity(vectors),
