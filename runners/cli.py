@@ -94,6 +94,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     manifest = run_manifest(task, model_name, settings, args.seed, quota, inputs_name, selector_spec, args.verify_label)
     check_resume(args.output, manifest, args.force_new)
 
+    backend = None
+    if args.ray is not None:  # before the model loads, so a wrong address fails fast
+        from runners.distributed import RayBackend
+
+        backend = RayBackend(
+            task, _load_kwargs(args), args.workers, args.ray or None, args.batch_size, args.seed, not args.quiet
+        )
     llm = _load_model(args)
     near_duplicates = None
     if args.near_dup is not None:
@@ -102,13 +109,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=args.near_dup)
     judge = judge_for(args.verify_label, task, inputs, args.language, llm) if args.verify_label else None
-    backend = None
-    if args.ray is not None:
-        from runners.distributed import RayBackend
-
-        backend = RayBackend(
-            task, _load_kwargs(args), args.workers, args.ray or None, args.batch_size, args.seed, not args.quiet
-        )
     if args.force_new:  # only now: a failed load above leaves the old output where it was
         start_over(args.output)
     generator = Generator(

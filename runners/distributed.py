@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import os
+import socket
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -48,6 +49,21 @@ class SampleWorker:
         return {"key": keys, "raws": [json.dumps(answers[i]) for i in range(len(keys))]}
 
 
+def _check_reachable(address: str | None) -> None:
+    """Fail in seconds on an address nothing listens at; Ray itself waits minutes before it gives up."""
+    if not address or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror or str(exc) if isinstance(exc, OSError) else "no port in the address"
+        raise SynthaugError(
+            f"cannot reach a Ray cluster at {address} ({reason}); check the address "
+            "(auto, host:6379 or ray://host:10001), or omit it to start a local Ray"
+        ) from None
+
+
 class RayBackend:
     """Sends a generator's prompts to `workers` Ray actors through `map_batches`; batches stream back as they finish."""
 
@@ -63,10 +79,12 @@ class RayBackend:
     ) -> None:
         try:
             import ray
+            import ray.data
         except ImportError:
             raise SynthaugError(f"--ray needs Ray installed; run `{INSTALL_HINT}`") from None
         self._started = not ray.is_initialized()
         if self._started:
+            _check_reachable(address)
             try:
                 ray.init(
                     address=address,
@@ -76,13 +94,18 @@ class RayBackend:
                     configure_logging=False,
                 )
             except (ConnectionError, ValueError, RuntimeError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if address is None:
+                    raise SynthaugError(f"could not start a local Ray ({reason}); run `ray stop` and try again") from None
                 raise SynthaugError(
-                    f"cannot reach a Ray cluster at {address}: {str(exc).splitlines()[0]}; "
-                    "check the address (ray://host:10001 or host:6379), or omit it to start a local Ray"
+                    f"cannot reach a Ray cluster at {address} ({reason}); check the address "
+                    "(auto, host:6379 or ray://host:10001), or omit it to start a local Ray"
                 ) from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or cpus
         self.threads = max(1, cpus // self.workers)
+        # More workers than CPUs share them (Ray takes fractions), each with one thread.
+        self.cpus_per_worker = min(self.threads, cpus / self.workers)
         self.task, self.load, self.batch_size, self.seed = task, {**load, "seed": None}, batch_size, seed
         ray.data.DataContext.get_current().enable_progress_bars = progress
         for name in ("ray", "ray.data"):
@@ -106,7 +129,7 @@ class RayBackend:
             },
             batch_size=self.batch_size,
             compute=ray.data.ActorPoolStrategy(size=min(self.workers, blocks)),
-            num_cpus=self.threads,
+            num_cpus=self.cpus_per_worker,
             batch_format="numpy",
         )
         for batch in answered.iter_batches(batch_size=None, batch_format="numpy"):

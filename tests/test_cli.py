@@ -153,3 +153,14 @@ def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
     assert "most common rejection reasons: copy of the input (1)" in printed
     page = (tmp_path / "run.report.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 4
+
+
+def test_ray_address_nothing_listens_at_fails_fast(capsys, tmp_path, csv_file):
+    out = tmp_path / "o.jsonl"
+    code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(csv_file), "-o", str(out), "--ray", "127.0.0.1:1"])
+    assert (code, err) == (
+        2,
+        "error: cannot reach a Ray cluster at 127.0.0.1:1 (Connection refused); check the address "
+        "(auto, host:6379 or ray://host:10001), or omit it to start a local Ray",
+    )
+    assert not out.exists()
