@@ -61,7 +61,9 @@ def draw(pool: list[dict[str, str]], k: int, seed: int) -> list[dict[str, str]]:
         by_label.setdefault(row["label"], []).append(row)
     short = [label for label, group in by_label.items() if len(group) < k]
     if short:
-        raise ValueError(f"label {short[0]!r} has fewer than {k} training examples; lower --k or add data")
+        raise ValueError(
+            f"label {short[0]!r} has fewer than {k} training examples left beside the test set; lower --k or --test-size, or add data"
+        )
     return [row for label in sorted(by_label) for row in rng.sample(by_label[label], k)]
 
 
