@@ -6,7 +6,7 @@ from html import escape
 
 import numpy as np
 
-WIDTH, BAR, GAP = 560, 18, 6
+WIDTH, BAR, GAP = 640, 18, 6
 COLOUR = "#4c72b0"
 
 
@@ -15,13 +15,13 @@ def bar_chart(title: str, counts: dict[str, float], top: int = 12) -> str:
     items = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
     if not items:
         return f"<figure><figcaption>{escape(title)}</figcaption><p>nothing to show</p></figure>"
-    label_width, most = 220, max(v for _, v in items) or 1
+    label_width, most = 300, max(v for _, v in items) or 1
     height = len(items) * (BAR + GAP) + GAP
     bars = []
     for i, (name, value) in enumerate(items):
         y = GAP + i * (BAR + GAP)
         length = (WIDTH - label_width - 60) * value / most
-        short = name if len(name) <= 34 else name[:33] + "…"
+        short = name if len(name) <= 46 else name[:45] + "…"
         bars.append(
             f'<text x="{label_width - 6}" y="{y + BAR - 5}" text-anchor="end">{escape(short)}</text>'
             f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{BAR}" fill="{COLOUR}">'
@@ -49,8 +49,8 @@ def histogram(title: str, values: list[float] | np.ndarray, bins: int = 20, unit
             f'fill="{COLOUR}"><title>{escape(tip)}</title></rect>'
         )
     axis = (
-        f'<text x="20" y="{height - 8}">{edges[0]:.2f}{unit}</text>'
-        f'<text x="{WIDTH - 20}" y="{height - 8}" text-anchor="end">{edges[-1]:.2f}{unit}</text>'
+        f'<text x="20" y="{height - 8}">{edges[0]:.3g}{unit}</text>'
+        f'<text x="{WIDTH - 20}" y="{height - 8}" text-anchor="end">{edges[-1]:.3g}{unit}</text>'
         f'<text x="{WIDTH / 2}" y="{height - 8}" text-anchor="middle">n = {len(values)}, most in one bar {most}</text>'
     )
     return _figure(title, height, "".join(bars) + axis)
