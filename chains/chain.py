@@ -65,3 +65,13 @@ def sample(task: Task, llm: BaseLanguageModel, prompts: list[Any], n: int = 1, *
     flat = runnable.batch([p for p in prompts for _ in range(n)])
     texts = [m.content if hasattr(m, "content") else m for m in flat]
     return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+
+def sample_each(task: Task, llm: BaseLanguageModel, prompts: list[Any], counts: list[int]) -> list[list[str]]:
+    """`counts[i]` raw answers for prompt i, in order; one `sample` call per distinct count, smallest first."""
+    answers: list[list[str]] = [[] for _ in prompts]
+    for count in sorted(set(counts)):
+        group = [i for i, c in enumerate(counts) if c == count]
+        for i, raws in zip(group, sample(task, llm, [prompts[i] for i in group], n=count)):
+            answers[i] = raws
+    return answers

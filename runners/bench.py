@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from chains import build_prompt, load_llm, load_task
 from chains.chain import boundary_for, call_settings
@@ -131,16 +131,31 @@ def run_bench(
     chat = ChatHuggingFace(llm=HuggingFacePipeline(pipeline=newcomer_pipe), tokenizer=tokenizer, model_id="embedded")
     newcomer = build_prompt(task) | chat | StrOutputParser()
 
-    def synthaug_generate() -> tuple[int, int]:
-        with tempfile.TemporaryDirectory() as tmp:
-            summary = generator.run(inputs_by_id, Path(tmp) / "bench.jsonl")
-        return summary.accepted + summary.rejected, summary.accepted
+    def generate_run(inputs: Inputs, backend: Any = None) -> Callable[[], tuple[int, int]]:
+        """A run of `generate` on `inputs` (through `backend` if given) into a temporary file, to be measured."""
+        run_generator = Generator(
+            task=task,
+            llm=llm,
+            model_name="embedded",
+            n=1,
+            chunk_size=batch_size,
+            seed=seed,
+            backend=backend,
+            progress=False,
+        )
+
+        def run() -> tuple[int, int]:
+            with tempfile.TemporaryDirectory() as tmp:
+                summary = run_generator.run(inputs, Path(tmp) / "bench.jsonl")
+            return summary.accepted + summary.rejected, summary.accepted
+
+        return run
 
     torch.manual_seed(seed)
     results = [
         _measure("(a) article loop: model.generate per prompt", article_loop),
         _measure("(b) prompt | ChatHuggingFace | StrOutputParser, .batch", lambda: counted(newcomer.batch(rows))),
-        _measure("(c) synthaug generate", synthaug_generate),
+        _measure("(c) synthaug generate", generate_run(inputs_by_id)),
         _measure(
             "(d) ceiling: same batched decoding, one pass, no parsing",
             lambda: counted([s[0] for s in llm.generate_texts(prompts, n=1, **boundary_for(task), **settings)]),
@@ -155,38 +170,14 @@ def run_bench(
             task, {"dtype": dtype, "batch_size": batch_size}, ray_workers, None, batch_size, seed, False
         )
         notes.append(f"Ray start-up {time.perf_counter() - start:.1f} s (not in the row); peak RSS of the driver only")
-        ray_generator = Generator(
-            task=task,
-            llm=llm,
-            model_name="embedded",
-            n=1,
-            chunk_size=batch_size,
-            seed=seed,
-            backend=backend,
-            progress=False,
-        )
-
-        def ray_generate() -> tuple[int, int]:
-            with tempfile.TemporaryDirectory() as tmp:
-                summary = ray_generator.run(inputs_by_id, Path(tmp) / "bench.jsonl")
-            return summary.accepted + summary.rejected, summary.accepted
-
         try:
-            results.append(_measure(f"(e) synthaug generate --ray, {ray_workers} workers", ray_generate))
+            name = f"(e) synthaug generate --ray, {ray_workers} workers"
+            results.append(_measure(name, generate_run(inputs_by_id, backend)))
         finally:
             backend.close()
     if scale:
         big = Inputs(rows={str(i): {"text": r["text"]} for i, r in enumerate(rotten_tomatoes()[:scale])})
-
-        def generate_at_scale() -> tuple[int, int]:
-            scaled = Generator(
-                task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, progress=False
-            )
-            with tempfile.TemporaryDirectory() as tmp:
-                summary = scaled.run(big, Path(tmp) / "bench.jsonl")
-            return summary.accepted + summary.rejected, summary.accepted
-
-        results.append(_measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_at_scale))
+        results.append(_measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_run(big)))
     table = format_table(results, inputs, batch_size, str(model.dtype).removeprefix("torch."), load_seconds)
     print_fn("\n".join([table, *notes]))
     return results

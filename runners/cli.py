@@ -18,13 +18,18 @@ from runners.store import check_resume, check_writable, sidecar, start_over
 MAX_INPUT_CHARS = 4000
 
 
+def _names(text: str) -> list[str]:
+    """The names in a comma-separated flag value, blanks dropped."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
     """The task adapted to the user's examples, classes and context, and the inputs it will run on."""
     from runners.pool import adapt_task, read_pool
 
     task = load_task(args.task, args.language)
     pool = read_pool(args.examples, task, args.text_column, args.label_column) if args.examples else None
-    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    classes = _names(args.classes) if args.classes else None
     task = adapt_task(task, pool, classes, args.context)
     if args.input is None:
         return task, default_inputs(task)
@@ -156,7 +161,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from chains.model import EMBEDDED_MODEL
     from runners.compare import compare_selectors
 
-    names = [s.strip() for s in args.selectors.split(",") if s.strip()]
+    names = _names(args.selectors)
     unknown = [s for s in names if s not in SELECTORS]
     if unknown:
         raise InputError(f"unknown selector {unknown[0]!r}; use some of {', '.join(SELECTORS)}")
@@ -209,14 +214,9 @@ def _labelled_data(args: argparse.Namespace) -> list[dict[str, str]]:
         from runners.datasets import rotten_tomatoes
 
         return rotten_tomatoes()
-    from runners.inputs import read_records
+    from runners.inputs import read_labelled
 
-    records = read_records(Path(args.data))
-    rows = [
-        {"text": (r.get(args.text_column) or "").strip(), "label": (r.get(args.label_column) or "").strip()}
-        for r in records
-    ]
-    rows = [r for r in rows if r["text"] and r["label"]]
+    rows = read_labelled(Path(args.data), args.text_column, args.label_column)
     if len({r["label"] for r in rows}) < 2:
         raise InputError(
             f"{args.data} needs rows with text and label of at least two classes "
@@ -270,16 +270,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from runners.export import default_destination, export_rows
-    from runners.store import read_jsonl
+    from runners.store import read_run
 
-    if not args.run.is_file():
-        raise InputError(f"run file {args.run} does not exist; give the JSONL file that `generate --output` wrote")
+    rows = read_run(args.run)
     destination = args.dest or default_destination(args.run, args.to)
     check_writable(destination, folder_ok=args.to == "hf")
-    rows = read_jsonl(args.run, repair=False)
     if not rows:
         raise InputError(f"{args.run} has no rows to export; run `generate` first")
-    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    classes = _names(args.classes) if args.classes else None
     export_rows(rows, args.to, destination, classes)
     print(f"wrote {len(rows)} rows to {destination}")
     return 0

@@ -36,17 +36,14 @@ class SampleWorker:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import torch
 
-        from chains import sample
+        from chains.chain import sample_each
 
-        keys, prompts, counts = list(batch["key"]), list(batch["prompt"]), list(batch["n"])
+        keys = list(batch["key"])
         # Seeded by what the batch holds, not by which worker runs it, so a batch samples the same anywhere.
         torch.manual_seed(zlib.crc32(f"{self.seed}:{keys[0]}".encode()))
-        answers: dict[int, list[str]] = {}
-        for count in sorted(set(counts)):
-            group = [i for i, c in enumerate(counts) if c == count]
-            for i, raws in zip(group, sample(self.task, self.llm, [str(prompts[i]) for i in group], n=int(count))):
-                answers[i] = raws
-        return {"key": keys, "raws": [json.dumps(answers[i]) for i in range(len(keys))]}
+        prompts, counts = [str(p) for p in batch["prompt"]], [int(c) for c in batch["n"]]
+        answers = sample_each(self.task, self.llm, prompts, counts)
+        return {"key": keys, "raws": [json.dumps(raws) for raws in answers]}
 
 
 def _check_reachable(address: str | None) -> None:
@@ -58,10 +55,14 @@ def _check_reachable(address: str | None) -> None:
         socket.create_connection((host, int(port)), timeout=5).close()
     except (OSError, ValueError) as exc:
         reason = exc.strerror or str(exc) if isinstance(exc, OSError) else "no port in the address"
-        raise SynthaugError(
-            f"cannot reach a Ray cluster at {address} ({reason}); check the address "
-            "(auto, host:6379 or ray://host:10001), or omit it to start a local Ray"
-        ) from None
+        raise _unreachable(address, reason) from None
+
+
+def _unreachable(address: str, reason: str) -> SynthaugError:
+    return SynthaugError(
+        f"cannot reach a Ray cluster at {address} ({reason}); check the address "
+        "(auto, host:6379 or ray://host:10001), or omit it to start a local Ray"
+    )
 
 
 class RayBackend:
@@ -96,11 +97,10 @@ class RayBackend:
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 if address is None:
-                    raise SynthaugError(f"could not start a local Ray ({reason}); run `ray stop` and try again") from None
-                raise SynthaugError(
-                    f"cannot reach a Ray cluster at {address} ({reason}); check the address "
-                    "(auto, host:6379 or ray://host:10001), or omit it to start a local Ray"
-                ) from None
+                    raise SynthaugError(
+                        f"could not start a local Ray ({reason}); run `ray stop` and try again"
+                    ) from None
+                raise _unreachable(address, reason) from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = workers or cpus
         self.threads = max(1, cpus // self.workers)

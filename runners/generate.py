@@ -15,8 +15,8 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseLanguageModel
 from tqdm import tqdm
 
-from chains import Task, build_prompt, parser_for, sample
-from chains.chain import call_settings
+from chains import Task, build_prompt, parser_for
+from chains.chain import call_settings, sample_each
 from chains.dedup import NearDuplicateIndex, dedup_key
 from chains.judge import LabelJudge, Verdict
 from chains.prompts import renderer_for, token_counter
@@ -188,14 +188,11 @@ class Generator:
     def _local_batches(self, queue: deque, inputs: Inputs) -> Iterator[list[Sampled]]:
         """Batches of `chunk_size` from the live queue, so retries queued meanwhile join later batches."""
         while queue:
-            work = [queue.popleft() for _ in range(min(self.chunk_size, len(queue)))]
-            sampled: list[Sampled] = []
-            for count in sorted({k for _, _, k in work}):  # one model call per distinct sample count
-                group = [(q, i) for q, i, k in work if k == count]
-                prompts, shown = zip(*(self._prompt(inputs.rows[i]) for _, i in group))
-                answers = sample(self.task, self.llm, list(prompts), n=count)
-                sampled += [(q, i, raws, ids) for (q, i), raws, ids in zip(group, answers, shown)]
-            yield sampled
+            # Ordered by sample count, the order in which sample_each makes its calls (and a selector is asked).
+            work = sorted((queue.popleft() for _ in range(min(self.chunk_size, len(queue)))), key=lambda w: w[2])
+            prompts, shown = zip(*(self._prompt(inputs.rows[i]) for _, i, _ in work))
+            answers = sample_each(self.task, self.llm, list(prompts), [k for _, _, k in work])
+            yield [(q, i, raws, ids) for (q, i, _), raws, ids in zip(work, answers, shown)]
 
     def _remote_batches(self, queue: deque, inputs: Inputs) -> Iterator[list[Sampled]]:
         """The whole queue sent to the backend at once; batches come back as its workers finish them.

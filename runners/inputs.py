@@ -63,6 +63,15 @@ def read_records(path: Path) -> list[dict[str, str]]:
     return records
 
 
+def read_labelled(path: Path, text_column: str = "text", label_column: str = "label") -> list[dict[str, str]]:
+    """The rows of a .csv or .jsonl file that have both a text and a label, as {text, label}."""
+    rows = [
+        {"text": (r.get(text_column) or "").strip(), "label": (r.get(label_column) or "").strip()}
+        for r in read_records(path)
+    ]
+    return [r for r in rows if r["text"] and r["label"]]
+
+
 def load_inputs(
     path: Path,
     task: Task,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from runners import charts, metrics
-from runners.store import read_json, read_jsonl, sidecar
+from runners.store import read_json, read_jsonl, read_run, sidecar
 
 NO_LABEL = "(no label)"
 OVERALL = "all"
@@ -202,8 +202,7 @@ def html_page(report: Report) -> str:
 
 def load_run(path: Path) -> tuple[list[dict], list[dict], dict | None]:
     """The rows, rejects and manifest of a run."""
-    rows = read_jsonl(path, repair=False)
-    return rows, read_jsonl(sidecar(path, "rejected"), repair=False), read_json(sidecar(path, "manifest"))
+    return read_run(path), read_jsonl(sidecar(path, "rejected"), repair=False), read_json(sidecar(path, "manifest"))
 
 
 def write_report(
@@ -218,8 +217,6 @@ def write_report(
     from chains.embeddings import load_embeddings
     from runners.inputs import InputError
 
-    if not path.is_file():
-        raise InputError(f"run file {path} does not exist; give the JSONL file that `generate --output` wrote")
     rows, rejects, manifest = load_run(path)
     if not rows:
         raise InputError(f"{path} has no rows yet; run `generate` first (or wait for it to save some)")
@@ -245,14 +242,13 @@ def _fidelity(
     """An independent label per row and where it came from: a judge trained on `examples` (if given),
     the rows' own `--verify-label` verdicts, or a judge trained on the rows' labelled sources."""
     from chains.judge import EmbeddingJudge
-    from runners.inputs import read_records
+    from runners.inputs import read_labelled
 
     judged, source = None, "none (rows carry no label to check)"
     labelled = [r for r in rows if r.get("label") and r.get("task") != "classify"]
     pool = None
     if labelled and examples is not None:
-        records = read_records(examples)
-        pool = [{"text": r.get(text_column, ""), "label": r.get(label_column, "")} for r in records]
+        pool = read_labelled(examples, text_column, label_column)
         source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled texts in {examples}"
     elif labelled and all(r.get("judge") for r in labelled):
         judged = [(r.get("judge") or {}).get("label") for r in rows]

@@ -98,6 +98,13 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def read_run(path: Path) -> list[dict[str, Any]]:
+    """The rows of a run, read without repairing the file (the run may still be going)."""
+    if not path.is_file():
+        raise OutputError(f"run file {path} does not exist; give the JSONL file that `generate --output` wrote")
+    return read_jsonl(path, repair=False)
+
+
 def start_over(output: Path) -> None:
     """Move a run's files to *.bak, so a new run starts empty and nothing is lost."""
     for path in (output, sidecar(output, "rejected"), sidecar(output, "manifest")):
