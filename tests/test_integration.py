@@ -233,3 +233,19 @@ def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, c
     assert "classify, 32 inputs x 1, 4 shots, pool of 100 examples" in out
     accuracy = [line.rstrip(" |").rsplit(" | ", 1)[1] for line in table[1:]]
     assert all(a.endswith("%") for a in accuracy)
+
+
+def test_the_classify_judge_votes_with_the_real_model(embedded_llm):
+    from chains.judge import ChainJudge, judge_task
+
+    examples = [
+        {"text": "A warm, funny and moving film.", "label": "fresh"},
+        {"text": "Dull, slow and far too long.", "label": "rotten"},
+        {"text": "The best comedy of the year.", "label": "fresh"},
+        {"text": "A mess of a plot with nothing to say.", "label": "rotten"},
+    ]
+    task = judge_task(load_task("classify"), load_task("paraphrase"), examples)
+    verdicts = ChainJudge(task, embedded_llm, votes=5).judge(["A delightful film.", "A boring waste of time."])
+    assert len(verdicts) == 2
+    for verdict in verdicts:
+        assert verdict.label in ("fresh", "rotten") and verdict.confidence in (0.2, 0.4, 0.6, 0.8, 1.0)
