@@ -119,6 +119,7 @@ def judge_task(classify: Task, task: Task, examples: Sequence[dict[str, str]], p
         if i < len(group)
     ]
     update: dict[str, Any] = {"classes": task.classes or sorted(set(labels)), "examples": shots or classify.examples}
-    if task.context:
-        update["context"] = task.context
+    if task.context or shots:
+        # The template's own context describes its own examples; for the user's texts it would mislead.
+        update["context"] = task.context or ""
     return Task.model_validate({**classify.model_dump(), **update})

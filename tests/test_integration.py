@@ -247,5 +247,7 @@ def test_the_classify_judge_votes_with_the_real_model(embedded_llm):
     task = judge_task(load_task("classify"), load_task("paraphrase"), examples)
     verdicts = ChainJudge(task, embedded_llm, votes=5).judge(["A delightful film.", "A boring waste of time."])
     assert len(verdicts) == 2
-    for verdict in verdicts:
-        assert verdict.label in ("fresh", "rotten") and verdict.confidence in (0.2, 0.4, 0.6, 0.8, 1.0)
+    for verdict in verdicts:  # the small model may give no readable vote at all: then no label and no confidence
+        assert (verdict.label, verdict.confidence) == (None, 0.0) or (
+            verdict.label in ("fresh", "rotten") and verdict.confidence in (0.2, 0.4, 0.6, 0.8, 1.0)
+        )

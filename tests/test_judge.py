@@ -46,6 +46,8 @@ def test_judge_task_alternates_classes_and_keeps_the_context():
     assert [e["label"] for e in task.examples] == ["fresh", "rotten", "fresh", "rotten"]
     assert task.classes == ["positive", "negative"]  # the generating task's classes win
     assert task.context == load_task("labeled").context
+    # A task with no context of its own does not inherit the classify template's (hotel reviews).
+    assert judge_task(load_task("classify"), load_task("paraphrase"), LABELLED).context == ""
 
 
 class ByWordJudge:
