@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.example_selectors import BaseExampleSelector
 from langchain_core.language_models import BaseLanguageModel
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from chains.llm import LocalPipeline
 from chains.parsers import parser_for
@@ -48,18 +48,37 @@ def bind_task(task: Task, llm: BaseLanguageModel) -> Runnable:
 def build_chain(
     task: Task, llm: BaseLanguageModel, example_selector: BaseExampleSelector | None = None
 ) -> Runnable[dict[str, Any], Any]:
-    """A Runnable from the task's input variables to a checked answer: prompt | llm | parser."""
+    """A Runnable from the task's input variables to a checked answer: prompt | llm | parser.
+
+    For a task with a source text (paraphrase) on a LocalPipeline, the model is bound to each input's
+    source, so decoding cannot copy it (`chains.nocopy`), in `invoke`, `batch` and `stream` alike.
+    """
     prompt = build_prompt(task, example_selector=example_selector)
-    return prompt | renderer_for(llm) | bind_task(task, llm) | parser_for(task)
+    model = bind_task(task, llm)
+    if task.source is None or not isinstance(llm, LocalPipeline):
+        return prompt | renderer_for(llm) | model | parser_for(task)
+    render = prompt | renderer_for(llm)
+    no_copy = RunnableLambda(lambda values: render | model.bind(source=values[task.source]), name="no_copy_model")
+    return no_copy | parser_for(task)
 
 
-def sample(task: Task, llm: BaseLanguageModel, prompts: list[Any], n: int = 1, **settings: Any) -> list[list[str]]:
+def sample(
+    task: Task,
+    llm: BaseLanguageModel,
+    prompts: list[Any],
+    n: int = 1,
+    sources: list[str] | None = None,
+    **settings: Any,
+) -> list[list[str]]:
     """`n` raw answers for each rendered prompt, in order; one batched model call where the model allows.
 
-    `settings` (temperature, do_sample, ...) override the task's for a LocalPipeline; other models keep their own.
+    `settings` (temperature, do_sample, no_copy, ...) override the task's for a LocalPipeline, and
+    `sources` (one per prompt) keep its decoding from copying them; other models keep their own settings.
     """
     if isinstance(llm, LocalPipeline):
         overrides = {**call_settings(task, llm), **settings}
+        if sources is not None:
+            overrides["sources"] = sources
         return llm.generate_texts([str(p) for p in prompts], n=n, **boundary_for(task), **overrides)
     runnable = bind_task(task, llm)
     flat = runnable.batch([p for p in prompts for _ in range(n)])
@@ -67,11 +86,25 @@ def sample(task: Task, llm: BaseLanguageModel, prompts: list[Any], n: int = 1, *
     return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
 
 
-def sample_each(task: Task, llm: BaseLanguageModel, prompts: list[Any], counts: list[int]) -> list[list[str]]:
-    """`counts[i]` raw answers for prompt i, in order; one `sample` call per distinct count, smallest first."""
+def sample_each(
+    task: Task,
+    llm: BaseLanguageModel,
+    prompts: list[Any],
+    counts: list[int],
+    sources: list[str] | None = None,
+    settings: list[dict[str, Any]] | None = None,
+) -> list[list[str]]:
+    """`counts[i]` raw answers for prompt i with `settings[i]`, in order.
+
+    One `sample` call per distinct (count, settings), in a fixed order, so a seed gives the same answers.
+    """
+    settings = settings or [{} for _ in prompts]
+    keys = [(count, tuple(sorted(s.items()))) for count, s in zip(counts, settings)]
     answers: list[list[str]] = [[] for _ in prompts]
-    for count in sorted(set(counts)):
-        group = [i for i, c in enumerate(counts) if c == count]
-        for i, raws in zip(group, sample(task, llm, [prompts[i] for i in group], n=count)):
-            answers[i] = raws
+    for key in sorted(set(keys)):
+        group = [i for i, k in enumerate(keys) if k == key]
+        group_sources = None if sources is None else [sources[i] for i in group]
+        raws = sample(task, llm, [prompts[i] for i in group], n=key[0], sources=group_sources, **dict(key[1]))
+        for i, answer in zip(group, raws):
+            answers[i] = answer
     return answers

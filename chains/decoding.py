@@ -8,7 +8,7 @@ the chosen token is left as the only finite logit, so greedy decoding picks it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 TOP_K = 64
@@ -47,15 +47,19 @@ def decode(
     max_new_tokens: int,
     finished: Callable[[list[int]], bool],
     eos: set[int],
-    sampler: Any = None,
+    processors: Sequence[Any] = (),
 ) -> list[list[int]]:
     """New tokens for each row, until `finished(tokens)`, an end-of-sequence token or the budget.
 
     Unlike `model.generate`, a finished row leaves the batch (and its cache) at once, so the work
-    follows the tokens actually generated rather than the longest answer of the batch.
+    follows the tokens actually generated rather than the longest answer of the batch. `processors`
+    (transformers LogitsProcessors, the sampler last) see each row's answer tokens so far; a processor
+    with per-row state is sliced as rows leave (`chains.nocopy.keep_rows`).
     """
     import torch
     from transformers import DynamicCache
+
+    from chains.nocopy import keep_rows
 
     cache = cache if cache is not None else DynamicCache()
     cached = cache.get_seq_length()
@@ -72,9 +76,13 @@ def decode(
             logits_to_keep=1,
         )
         next_position = positions[:, -1] + 1
+        history = input_ids.new_empty((len(rows), 0))
         for step in range(max_new_tokens):
-            logits = output.logits[:, -1, :]
-            tokens = (sampler(None, logits) if sampler is not None else logits).argmax(dim=-1)
+            scores = output.logits[:, -1, :]
+            for processor in processors:
+                scores = processor(history, scores)
+            tokens = scores.argmax(dim=-1)
+            history = torch.cat([history, tokens[:, None]], dim=-1)
             keep = []
             for j, token in enumerate(tokens.tolist()):
                 if token in eos:
@@ -88,6 +96,9 @@ def decode(
                 index = torch.tensor(keep)
                 cache.batch_select_indices(index)
                 attention_mask, next_position, tokens = attention_mask[index], next_position[index], tokens[index]
+                history = history[index]
+                for processor in processors:
+                    keep_rows(processor, keep)
                 rows = [rows[j] for j in keep]
             attention_mask = torch.cat([attention_mask, attention_mask.new_ones((len(rows), 1))], dim=-1)
             output = model(

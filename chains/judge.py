@@ -25,6 +25,14 @@ class Verdict:
 
     label: str | None
     confidence: float
+    scores: dict[str, float] | None = None
+    """The judge's probability (or vote share) for every class, where it has one."""
+
+    def probability(self, label: str) -> float:
+        """How likely the judge finds `label` (case ignored)."""
+        if self.scores is None:
+            return self.confidence if (self.label or "").casefold() == label.casefold() else 0.0
+        return next((p for name, p in self.scores.items() if name.casefold() == label.casefold()), 0.0)
 
 
 class LabelJudge(Protocol):
@@ -68,7 +76,10 @@ class EmbeddingJudge:
             return []
         probabilities = self.model.predict_proba(np.asarray(self.embed(texts)))
         best = probabilities.argmax(axis=1)
-        return [Verdict(str(self.model.classes_[i]), float(p[i])) for i, p in zip(best, probabilities)]
+        classes = [str(c) for c in self.model.classes_]
+        return [
+            Verdict(classes[i], float(p[i]), dict(zip(classes, map(float, p)))) for i, p in zip(best, probabilities)
+        ]
 
 
 class ChainJudge:
@@ -99,7 +110,8 @@ class ChainJudge:
                 except OutputParserException:
                     pass  # an unreadable vote counts for no label
             label, count = votes.most_common(1)[0] if votes else (None, 0)
-            verdicts.append(Verdict(label, count / len(answers)))
+            shares = {c: votes[c] / len(answers) for c in self.task.classes}
+            verdicts.append(Verdict(label, count / len(answers), shares))
         return verdicts
 
 

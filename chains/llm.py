@@ -13,6 +13,7 @@ from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
 from chains.decoding import decode, eos_ids, fast_sampler
+from chains.nocopy import DEFAULT_NO_COPY, no_copy_processor
 from chains.stopping import answer_end, answer_end_criteria, cut_answer
 
 # Knobs a call may set; everything else in kwargs is ignored as LangChain's own plumbing.
@@ -31,6 +32,16 @@ def shared_prefix(sequences: list[list[int]]) -> list[int]:
             same += 1
         length = same
     return first[: max(length, 0)]
+
+
+def _sources(kwargs: dict[str, Any], prompts: int) -> tuple[list[str] | None, int]:
+    """The source text of each prompt (`sources=[...]`, or one `source=` for all) and the no-copy n-gram size."""
+    sources = kwargs.get("sources")
+    if sources is None and kwargs.get("source") is not None:
+        sources = [kwargs["source"]] * prompts
+    if sources is not None and len(sources) != prompts:
+        raise ValueError(f"got {len(sources)} sources for {prompts} prompts")
+    return sources, int(kwargs.get("no_copy") or DEFAULT_NO_COPY)
 
 
 class LocalPipeline(HuggingFacePipeline):
@@ -105,14 +116,16 @@ class LocalPipeline(HuggingFacePipeline):
         """`n` completions for each prompt, in prompt order; the batched core of `_generate`.
 
         `boundary` is an output kind (`word`, `sentence`, `label`): generation of a sequence stops
-        where an answer of that kind ends.
+        where an answer of that kind ends. `sources` (one text per prompt) with `no_copy=k`: no answer
+        continues a run of its source's tokens beyond k - 1 tokens.
         """
         import torch
 
         tokenizer = self.pipeline.tokenizer
         settings = self._settings(kwargs)
-        sampler = settings["logits_processor"][0] if settings["logits_processor"] else None
-        per_prompt = n if sampler is not None else 1  # greedy gives one answer; it is repeated, not recomputed
+        sampler = list(settings["logits_processor"])
+        sources, no_copy = _sources(kwargs, len(prompts))
+        per_prompt = n if sampler else 1  # greedy gives one answer; it is repeated, not recomputed
         eos = eos_ids(self.pipeline.model, tokenizer)
         self._seed_call()
         encoded = tokenizer(prompts, add_special_tokens=False)["input_ids"]
@@ -130,6 +143,10 @@ class LocalPipeline(HuggingFacePipeline):
             mask = [[1] * len(prefix) + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
             input_ids = torch.tensor(ids).repeat_interleave(per_prompt, dim=0)
             attention_mask = torch.tensor(mask).repeat_interleave(per_prompt, dim=0)
+            processors = sampler
+            if sources is not None:
+                rows = [sources[i] for i in chunk for _ in range(per_prompt)]
+                processors = [no_copy_processor(tokenizer, rows, no_copy), *sampler]
             new_tokens = decode(
                 self.pipeline.model,
                 input_ids,
@@ -141,7 +158,7 @@ class LocalPipeline(HuggingFacePipeline):
                     is not None
                 ),
                 eos,
-                sampler,
+                processors,
             )
             texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
             for j, i in enumerate(chunk):
@@ -176,6 +193,10 @@ class LocalPipeline(HuggingFacePipeline):
         batch = tokenizer([prompt], add_special_tokens=False, return_tensors="pt")
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         criteria = answer_end_criteria(tokenizer, batch["input_ids"].shape[1], boundary, stop or (), max_words)
+        settings = self._settings(kwargs)
+        sources, no_copy = _sources(kwargs, 1)
+        if sources is not None:
+            settings["logits_processor"].insert(0, no_copy_processor(tokenizer, sources, no_copy))
         failure: list[BaseException] = []
 
         def run() -> None:
@@ -185,7 +206,7 @@ class LocalPipeline(HuggingFacePipeline):
                     stopping_criteria=criteria,
                     pad_token_id=tokenizer.pad_token_id,
                     streamer=streamer,
-                    **self._settings(kwargs),
+                    **settings,
                 )
             except BaseException as exc:  # handed to the caller below; end the stream so it is not left waiting
                 failure.append(exc)

@@ -1,4 +1,4 @@
-"""Few-shot example selectors: fixed, random, length, semantic, mmr, ngram and label-balanced, by name."""
+"""Few-shot example selectors: fixed, random, class-aware, length, semantic, mmr, ngram and label-balanced, by name."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from langchain_core.prompts import PromptTemplate
 
 from chains.task import Task
 
-SELECTORS = ("fixed", "random", "length", "semantic", "mmr", "ngram", "label")
+SELECTORS = ("fixed", "random", "class", "length", "semantic", "mmr", "ngram", "label")
 _WORD = re.compile(r"\w+")
 
 
@@ -31,7 +31,11 @@ class FixedSelector(BaseExampleSelector):
         self.examples.append(example)
 
     def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
-        return self.examples[: self.k]
+        return self.select(input_variables, self.k)
+
+    def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
+        """Up to `k` examples for one prompt; a retry may ask for more shots than the selector's own `k`."""
+        return self.examples[:k]
 
 
 class RandomSelector(FixedSelector):
@@ -41,8 +45,8 @@ class RandomSelector(FixedSelector):
         super().__init__(examples, k)
         self._rng = random.Random(seed)
 
-    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
-        return self._rng.sample(self.examples, min(self.k, len(self.examples)))
+    def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
+        return self._rng.sample(self.examples, min(k, len(self.examples)))
 
 
 class BalancedLabelSelector(RandomSelector):
@@ -52,17 +56,47 @@ class BalancedLabelSelector(RandomSelector):
         super().__init__(examples, k, seed)
         self.label_key = label_key
 
-    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
+    def _by_label(self) -> dict[str, list[dict]]:
         by_label: dict[str, list[dict]] = {}
         for example in self.examples:
             by_label.setdefault(example.get(self.label_key, ""), []).append(example)
-        pools = {label: self._rng.sample(items, len(items)) for label, items in sorted(by_label.items())}
+        return dict(sorted(by_label.items()))
+
+    def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
+        pools = {label: self._rng.sample(items, len(items)) for label, items in self._by_label().items()}
         chosen: list[dict] = []
-        while len(chosen) < min(self.k, len(self.examples)):
+        while len(chosen) < min(k, len(self.examples)):
             for label in pools:
-                if pools[label] and len(chosen) < self.k:
+                if pools[label] and len(chosen) < k:
                     chosen.append(pools[label].pop())
         return chosen
+
+
+class ClassAwareSelector(BalancedLabelSelector):
+    """For a prompt that asks for a class: `k` examples of that class, drawn afresh per prompt.
+
+    `contrast` examples of other classes come first, so the requested class's examples stand last,
+    next to the request. Without a requested class (or with no examples of it) it balances the classes.
+    A small model imitates the examples it is shown: examples of another class pull the new row there.
+    """
+
+    def __init__(
+        self, examples: list[dict[str, str]], k: int, seed: int = 0, label_key: str = "label", contrast: int = 0
+    ) -> None:
+        super().__init__(examples, k, seed, label_key)
+        if contrast < 0:
+            raise ValueError("contrast must be 0 or more")
+        self.contrast = contrast
+
+    def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
+        by_label = self._by_label()
+        wanted = input_variables.get(self.label_key)
+        own = by_label.get(wanted, []) if wanted else []
+        if not own:
+            return super().select(input_variables, k)
+        others = [e for label, items in by_label.items() if label != wanted for e in items]
+        contrast = self._rng.sample(others, min(self.contrast, len(others)))
+        return contrast + self._rng.sample(own, min(k, len(own)))
 
 
 def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
@@ -93,10 +127,17 @@ class NGramOverlapSelector(FixedSelector):
                 shares.append(len(wanted & _ngrams(self._text(example), n)) / len(wanted))
         return sum(shares) / len(shares) if shares else 0.0
 
-    def select_examples(self, input_variables: dict[str, str]) -> list[dict]:
+    def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
         text = self._text(input_variables)
         ranked = sorted(range(len(self.examples)), key=lambda i: -self.score(text, self.examples[i]))
-        return [self.examples[i] for i in ranked[: self.k]]
+        return [self.examples[i] for i in ranked[:k]]
+
+
+def choose_examples(selector: BaseExampleSelector, input_variables: dict[str, str], extra: int = 0) -> list[dict]:
+    """A selector's examples for one prompt; `extra` more shots where the selector can give them (ours can)."""
+    if extra and isinstance(selector, FixedSelector):
+        return selector.select(input_variables, selector.k + extra)
+    return selector.select_examples(input_variables)
 
 
 def make_selector(
@@ -121,6 +162,8 @@ def make_selector(
         return RandomSelector(examples, k, seed)
     if name == "label":
         return BalancedLabelSelector(examples, k, seed)
+    if name == "class":
+        return ClassAwareSelector(examples, k, seed)
     if name == "ngram":
         return NGramOverlapSelector(examples, k, keys)
     if name == "length":

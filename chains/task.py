@@ -68,7 +68,11 @@ class Task(BaseModel):
     max_words: int | None = Field(default=None, gt=0)
     """Widest accepted answer in words (`word`: 1 unless widened; `sentence`: 40)."""
     classes: list[str] = []
-    """Label set, for tasks whose answer or input is a label."""
+    """Label set, for tasks whose answer or input is a label. In YAML also a mapping name -> description."""
+    class_descriptions: dict[str, str] = {}
+    """One line per class telling a model what it means; label names alone ("number") say little."""
+    source: str | None = None
+    """The input variable holding a text the answer restates: decoding may not copy it, and copies are rejected."""
     context: str = ""
     """What the data is about; fills `{context}` in the system message."""
     examples: list[dict[str, str]] = []
@@ -88,6 +92,15 @@ class Task(BaseModel):
             )
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _class_mapping(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("classes"), dict):
+            mapping = {str(k): "" if v is None else str(v).strip() for k, v in data["classes"].items()}
+            described = {k: v for k, v in mapping.items() if v}
+            data = {**data, "classes": list(mapping), "class_descriptions": {**described, **data.get("class_descriptions", {})}}
+        return data
+
     @field_validator("system", "instruction", "answer")
     @classmethod
     def _not_blank(cls, value: str) -> str:
@@ -104,6 +117,11 @@ class Task(BaseModel):
             raise ValueError("a task whose output is label needs `classes`")
         if self.max_words is None:
             self.max_words = {"word": 1, "sentence": 40, "sentences": 40}.get(self.output)
+        unknown = sorted(set(self.class_descriptions) - set(self.classes))
+        if unknown:
+            raise ValueError(f"class_descriptions name {unknown[0]!r}, which is not one of the classes")
+        if self.source is not None and self.source not in self.input_variables:
+            raise ValueError(f"source {self.source!r} is not one of the instruction's variables")
         wanted = set(self.input_variables) | set(self.answer_variables)
         for i, example in enumerate(self.examples):
             missing = wanted - set(example)
@@ -127,7 +145,10 @@ class Task(BaseModel):
     @property
     def system_variables(self) -> dict[str, str]:
         """Values for the system message's `{classes}` and `{context}`."""
-        return {"classes": ", ".join(self.classes), "context": self.context}
+        if not self.class_descriptions:
+            return {"classes": ", ".join(self.classes), "context": self.context}
+        described = [f"{c} ({self.class_descriptions[c]})" if c in self.class_descriptions else c for c in self.classes]
+        return {"classes": "; ".join(described), "context": self.context}
 
     @property
     def hash(self) -> str:

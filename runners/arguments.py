@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.judge import JUDGES
+from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 from chains.selectors import SELECTORS
 from runners.export import FORMATS
 
@@ -38,6 +40,34 @@ def _similarity(value: str) -> float:
     return number
 
 
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {value}")
+    return number
+
+
+def _cosine(value: str) -> float:
+    number = float(value)
+    if not -1 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be a cosine in [-1, 1], got {value}")
+    return number
+
+
+def _ngram(value: str) -> int:
+    number = int(value)
+    if number < MIN_NO_COPY:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least {MIN_NO_COPY}, got {value}")
+    return number
+
+
+def _description(value: str) -> tuple[str, str]:
+    name, sep, text = value.partition("=")
+    if not sep or not name.strip() or not text.strip():
+        raise argparse.ArgumentTypeError(f"must be CLASS=DESCRIPTION, like 'fresh=a positive review'; got {value!r}")
+    return name.strip(), text.strip()
+
+
 def _add_task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
     p.add_argument("--language", "-l", default="en", help="template language (default: en)")
@@ -52,6 +82,13 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
         "--examples", type=Path, help="CSV/JSONL few-shot pool; for labelled tasks its labels become the classes"
     )
     p.add_argument("--classes", help="comma-separated class names, replacing the template's")
+    p.add_argument(
+        "--describe",
+        type=_description,
+        action="append",
+        metavar="CLASS=TEXT",
+        help="a one-line description of a class, shown in the prompt; repeat for each class",
+    )
     p.add_argument("--context", help="what the data is about, replacing the template's Context line")
     p.add_argument(
         "--shots", type=_not_negative, default=4, help="few-shot examples per prompt; 0 is zero-shot (default: 4)"
@@ -82,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="generate checked rows for a task into a JSONL file")
     _add_task_args(gen)
     gen.add_argument("--output", "-o", type=Path, required=True, help="output JSONL; rejects go beside it")
-    gen.add_argument("--selector", choices=SELECTORS, default="fixed", help="how each prompt's examples are chosen")
+    gen.add_argument(
+        "--selector",
+        choices=SELECTORS,
+        help="how each prompt's examples are chosen (default: class for prompts that ask for a class, else fixed)",
+    )
     gen.add_argument("--per-label", type=_positive, help="accepted rows wanted per label, across its inputs")
     gen.add_argument(
         "--near-dup",
@@ -98,6 +139,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JUDGE",
         help="label each row again and reject disagreements: embedding (default; logistic regression on MiniLM "
         "embeddings of your labelled texts) or classify (the few-shot classify chain)",
+    )
+    gen.add_argument(
+        "--min-confidence",
+        type=_probability,
+        metavar="P",
+        help="with --verify-label: keep a row only if the judge gives its label at least P "
+        "(default: the judge's top label must be the row's)",
+    )
+    gen.add_argument(
+        "--no-copy",
+        type=_ngram,
+        metavar="N",
+        help=f"tasks with a source text: no answer continues a run of N-1 source tokens (default: {DEFAULT_NO_COPY})",
+    )
+    gen.add_argument(
+        "--near-copy",
+        type=_similarity,
+        default=NEAR_COPY,
+        metavar="RATIO",
+        help=f"tasks with a source text: reject answers whose word similarity to it reaches this (default: {NEAR_COPY})",
+    )
+    gen.add_argument(
+        "--min-similarity",
+        type=_cosine,
+        default=MIN_SIMILARITY,
+        metavar="COSINE",
+        help="tasks with a source text: reject answers whose embedding cosine to it is below this "
+        f"(default: {MIN_SIMILARITY}; -1 turns the meaning check off)",
     )
     gen.add_argument(
         "--ray",
@@ -150,19 +219,42 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser(
         "evaluate", help="train classifiers on k real examples per class, with and without added rows"
     )
-    ev.add_argument("--data", default="rotten-tomatoes", help="rotten-tomatoes (default) or a labelled CSV/JSONL file")
+    ev.add_argument(
+        "--task", choices=["labeled", "paraphrase"], default="labeled", help="how rows are made (default: labeled)"
+    )
+    ev.add_argument(
+        "--data", default="rotten-tomatoes", help="rotten-tomatoes (default), tweets, or a labelled CSV/JSONL file"
+    )
     ev.add_argument("--text-column", default="text", help="text column of --data (default: text)")
     ev.add_argument("--label-column", default="label", help="label column of --data (default: label)")
-    ev.add_argument("--k", default="10,50", help="real examples per class, comma-separated (default: 10,50)")
+    ev.add_argument("--context", help="what a --data file is about, for the prompt (bundled data sets have their own)")
+    ev.add_argument(
+        "--describe",
+        type=_description,
+        action="append",
+        metavar="CLASS=TEXT",
+        help="a one-line description of a class of a --data file; repeat for each class",
+    )
+    ev.add_argument("--k", default="10", help="real examples per class, comma-separated (default: 10)")
     ev.add_argument("--seeds", type=_positive, default=5, help="draws of the training examples (default: 5)")
+    ev.add_argument("--first-seed", type=_not_negative, default=0, help="seed of the first draw (default: 0)")
     ev.add_argument("--test-size", type=_positive, default=1000, help="held-out real test rows (default: 1000)")
-    ev.add_argument("--n", type=_positive, default=4, help="paraphrases per real example (default: 4)")
+    ev.add_argument(
+        "--judge-size",
+        type=_positive,
+        default=2000,
+        help="other real rows that train the independent fidelity judge (default: 2000)",
+    )
+    ev.add_argument(
+        "--n", type=_positive, default=4, help="rows per real example: paraphrases of each, or n*k per class (default: 4)"
+    )
     ev.add_argument(
         "--verify-label",
         choices=[*JUDGES, "none"],
-        default="embedding",
-        help="label judge for the rows (default: embedding)",
+        default="none",
+        help="label judge for the rows, as generate --verify-label (default: none, as generate)",
     )
+    ev.add_argument("--min-confidence", type=_probability, metavar="P", help="as generate --min-confidence")
     ev.add_argument(
         "--workdir", type=Path, default=Path("eval"), help="folder for the resumable run files (default: eval)"
     )

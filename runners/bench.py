@@ -64,11 +64,13 @@ class Result:
 
 
 def _count_accepted(generator: Generator, rows: list[dict[str, str]], raws: list[str]) -> int:
-    """Outputs that pass the parser, are not copies of their input and repeat no earlier output."""
+    """Outputs that pass the parser and the generator's source check, and repeat no earlier output."""
     seen: set[str] = set()
     accepted = 0
     for values, raw in zip(rows, raws):
-        for value in generator.parse_answer(values, raw)[0]:
+        for value in generator.parse_answer(raw)[0]:
+            if generator.source_check and generator.source_check.check([(value, values["text"])])[0]:
+                continue
             if dedup_key(value) not in seen:
                 seen.add(dedup_key(value))
                 accepted += 1

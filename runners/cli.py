@@ -30,7 +30,7 @@ def _task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
     task = load_task(args.task, args.language)
     pool = read_pool(args.examples, task, args.text_column, args.label_column) if args.examples else None
     classes = _names(args.classes) if args.classes else None
-    task = adapt_task(task, pool, classes, args.context)
+    task = adapt_task(task, pool, classes, args.context, dict(args.describe or []))
     if args.input is None:
         return task, default_inputs(task)
     inputs = load_inputs(args.input, task, args.text_column, args.label_column, MAX_INPUT_CHARS)
@@ -78,8 +78,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from chains.chain import task_settings
     from chains.model import EMBEDDED_MODEL
     from runners.generate import Generator
-    from runners.pool import judge_for, selector_for
-    from runners.quotas import quota_spec, run_manifest
+    from runners.pool import default_selector, judge_for, selector_for
+    from runners.quotas import checks_spec, quota_spec, run_manifest
 
     check_writable(args.output)
     task, inputs = _task_and_inputs(args)
@@ -90,13 +90,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
             f"--verify-label needs rows that carry a label; {task.name} rows here have none "
             "(use the labeled task, or an --input file with a label column)"
         )
+    args.selector = args.selector or default_selector(task)
     generation = _generation(args)
     model_name = args.model or EMBEDDED_MODEL
     inputs_name = str(args.input) if args.input else None
     settings = {**generation, **task_settings(task, generation)}
     selector_spec = {"name": args.selector, "shots": args.shots}
     quota = quota_spec(args.n, args.per_label)
-    manifest = run_manifest(task, model_name, settings, args.seed, quota, inputs_name, selector_spec, args.verify_label)
+    if args.min_confidence is not None and not args.verify_label:
+        raise InputError("--min-confidence goes with --verify-label; add --verify-label or drop --min-confidence")
+    checks = checks_spec(
+        task, args.no_copy, args.near_copy, args.min_similarity, bool(args.verify_label), args.min_confidence
+    )
+    manifest = run_manifest(
+        task, model_name, settings, args.seed, quota, inputs_name, selector_spec, args.verify_label, checks
+    )
     check_resume(args.output, manifest, args.force_new)
 
     backend = None
@@ -114,6 +122,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=args.near_dup)
     judge = judge_for(args.verify_label, task, inputs, args.language, llm) if args.verify_label else None
+    source_check = None
+    if task.source is not None:
+        from chains.embeddings import load_embeddings
+        from chains.fidelity import SourceCheck
+
+        embed = load_embeddings().embed_documents if args.min_similarity > -1 else None
+        source_check = SourceCheck(embed, args.near_copy, args.min_similarity)
     if args.force_new:  # only now: a failed load above leaves the old output where it was
         start_over(args.output)
     generator = Generator(
@@ -129,6 +144,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         selector=selector_for(args.selector, task, args.shots, args.seed, llm),
         selector_spec=selector_spec,
         judge=judge,
+        min_confidence=args.min_confidence,
+        source_check=source_check,
+        no_copy=args.no_copy,
         backend=backend,
         progress=not args.quiet,
     )
@@ -209,11 +227,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _labelled_data(args: argparse.Namespace) -> list[dict[str, str]]:
-    if args.data == "rotten-tomatoes":
-        from runners.datasets import rotten_tomatoes
+def _labelled_data(args: argparse.Namespace) -> Any:
+    from runners.datasets import DATASETS, Dataset
 
-        return rotten_tomatoes()
+    if args.data in DATASETS:
+        dataset = DATASETS[args.data]()
+        return Dataset(dataset.rows, args.context or dataset.context, {**dataset.descriptions, **dict(args.describe or [])})
     from runners.inputs import read_labelled
 
     rows = read_labelled(Path(args.data), args.text_column, args.label_column)
@@ -222,14 +241,14 @@ def _labelled_data(args: argparse.Namespace) -> list[dict[str, str]]:
             f"{args.data} needs rows with text and label of at least two classes "
             f"(columns {args.text_column!r}, {args.label_column!r}); see --text-column and --label-column"
         )
-    return rows
+    return Dataset(rows, args.context or "", dict(args.describe or []))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from chains import load_llm
     from chains.embeddings import load_embeddings
     from chains.model import EMBEDDED_MODEL
-    from runners.evaluate import evaluate, table
+    from runners.evaluate import Setup, evaluate, fidelity_table, table
 
     try:
         ks = sorted({int(k) for k in args.k.split(",")})
@@ -237,31 +256,39 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(f"--k must be whole numbers separated by commas, like 10,50; got {args.k!r}") from None
     if not ks or min(ks) < 2:
         raise InputError(f"--k needs values of 2 or more examples per class; got {args.k!r}")
-    rows = _labelled_data(args)
+    if args.min_confidence is not None and args.verify_label == "none":
+        raise InputError("--min-confidence goes with --verify-label; add --verify-label embedding or drop it")
+    dataset = _labelled_data(args)
     args.workdir.mkdir(parents=True, exist_ok=True)
     check_writable(args.workdir / "evaluate.md")
     llm = load_llm(args.model, dtype=args.dtype, batch_size=args.batch_size)
-    options = {
-        "n": args.n,
-        "batch_size": args.batch_size,
-        "progress": not args.quiet,
-        "verify_label": None if args.verify_label == "none" else args.verify_label,
-    }
+    setup = Setup(
+        task=args.task,
+        context=dataset.context,
+        descriptions=dataset.descriptions,
+        n=args.n,
+        batch_size=args.batch_size,
+        verify_label=None if args.verify_label == "none" else args.verify_label,
+        min_confidence=args.min_confidence,
+        progress=not args.quiet,
+    )
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     try:
-        scores = evaluate(
-            rows,
+        scores, stats, judge_accuracy = evaluate(
+            dataset.rows,
             llm,
             args.model or EMBEDDED_MODEL,
             load_embeddings().embed_documents,
             args.workdir,
             ks,
-            args.seeds,
+            seeds,
             args.test_size,
-            options,
+            setup,
+            args.judge_size,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    result = table(scores)
+    result = f"{table(scores)}\n\n{fidelity_table(stats, judge_accuracy)}"
     command = "synthaug evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "synthaug evaluate"
     (args.workdir / "evaluate.md").write_text(f"`{command}`\n\n{result}\n", encoding="utf-8")
     print(result)

@@ -42,7 +42,9 @@ class SampleWorker:
         # Seeded by what the batch holds, not by which worker runs it, so a batch samples the same anywhere.
         torch.manual_seed(zlib.crc32(f"{self.seed}:{keys[0]}".encode()))
         prompts, counts = [str(p) for p in batch["prompt"]], [int(c) for c in batch["n"]]
-        answers = sample_each(self.task, self.llm, prompts, counts)
+        sources = [str(s) for s in batch["source"]] if self.task.source is not None else None
+        settings = [json.loads(s) for s in batch["settings"]]
+        answers = sample_each(self.task, self.llm, prompts, counts, sources, settings)
         return {"key": keys, "raws": [json.dumps(raws) for raws in answers]}
 
 
@@ -111,10 +113,16 @@ class RayBackend:
         for name in ("ray", "ray.data"):
             logging.getLogger(name).setLevel(logging.INFO if progress else logging.WARNING)
 
-    def batches(self, requests: list[tuple[int, str, int]]) -> Iterator[list[tuple[int, list[str]]]]:
+    def batches(
+        self, requests: list[tuple[int, str, int, str | None, dict[str, Any]]]
+    ) -> Iterator[list[tuple[int, list[str]]]]:
         import ray
 
-        items = [{"key": k, "prompt": p, "n": n} for k, p, n in requests]
+        # Settings travel as JSON text: Ray Data's numpy batches would turn dicts into object arrays.
+        items = [
+            {"key": k, "prompt": p, "n": n, "source": source or "", "settings": json.dumps(settings, sort_keys=True)}
+            for k, p, n, source, settings in requests
+        ]
         # One block per batch, or Ray Data keeps all the items in one block that only one actor can take;
         # and no more actors than blocks, since each one loads the model.
         blocks = max(1, math.ceil(len(items) / self.batch_size))

@@ -1,9 +1,10 @@
 """`evaluate`: does synthaug's data help a classifier? k real examples per class, with and without added rows.
 
-For each k and seed: draw k training examples per class from the real data, generate paraphrases of
-them with the tool's defaults (resumable run files in the work folder), make the same number of EDA
-rows as a classic baseline, train TF-IDF + logistic regression and MiniLM-embedding + logistic
-regression on each training set, and score them on one held-out real test set.
+For each k and seed: draw k training examples per class from the real data, generate rows from them
+with the tool's defaults (`labeled`: new examples per class, shown the drawn ones; `paraphrase`:
+paraphrases of each), make the same number of EDA rows as a classic baseline, train TF-IDF + logistic
+regression and MiniLM-embedding + logistic regression on each training set, and score them on one
+held-out real test set. Rows are also labelled by an independent judge trained on other real rows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ class Score:
     train_rows: int
     accuracy: float
     macro_f1: float
+
+
+TASKS = ("labeled", "paraphrase")
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What one generation run gave: its rows and how many of them the independent judge agrees with."""
+
+    k: int
+    seed: int
+    rows: int
+    fidelity: float | None
 
 
 def split(rows: list[dict[str, str]], test_size: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
@@ -67,10 +81,17 @@ def draw(pool: list[dict[str, str]], k: int, seed: int) -> list[dict[str, str]]:
     return [row for label in sorted(by_label) for row in rng.sample(by_label[label], k)]
 
 
-def eda_rows(synthetic: list[dict[str, Any]], seed: int) -> list[dict[str, str]]:
-    """One EDA copy of each synthetic row's source, so both baselines add the same rows per source."""
+def eda_rows(synthetic: list[dict[str, Any]], real: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
+    """One EDA row per synthetic row, with its label: from the row's source text, or else a real text of its label."""
     rng = random.Random(seed)
-    return [{"text": eda(r["inputs"]["text"], rng), "label": r["label"]} for r in synthetic]
+    by_label: dict[str, list[str]] = {}
+    for row in real:
+        by_label.setdefault(row["label"], []).append(row["text"])
+    rows = []
+    for r in synthetic:
+        source = r["inputs"].get("text") or rng.choice(by_label[r["label"]])
+        rows.append({"text": eda(source, rng), "label": r["label"]})
+    return rows
 
 
 class Embedder:
@@ -111,7 +132,7 @@ def score_run(
 ) -> list[Score]:
     """Every classifier on real, real + EDA and real + synthaug rows."""
     added = [{"text": str(r["output"]), "label": r["label"]} for r in synthetic]
-    sets = {"real": real, "real + EDA": real + eda_rows(synthetic, seed), "real + synthaug": real + added}
+    sets = {"real": real, "real + EDA": real + eda_rows(synthetic, real, seed), "real + synthaug": real + added}
     return [
         Score(k, seed, classifier, name, len(rows), *train_and_score(classifier, rows, test, embedder))
         for classifier in CLASSIFIERS
@@ -125,62 +146,137 @@ def _mean_std(values: list[float]) -> str:
 
 
 def table(scores: list[Score]) -> str:
-    """Mean ± standard deviation over seeds, in percent, and the gains the goals are about."""
+    """Mean ± standard deviation over seeds, in percent, then every seed's gain over real only."""
     lines = [
         "| k per class | classifier | training data | rows | accuracy % | macro-F1 % |",
         "| ---: | --- | --- | ---: | ---: | ---: |",
     ]
-    gains = []
     for k in sorted({s.k for s in scores}):
         for classifier in CLASSIFIERS:
-            means = {}
             for data in DATA:
                 group = [s for s in scores if (s.k, s.classifier, s.data) == (k, classifier, data)]
-                if not group:
-                    continue
-                rows = statistics.mean(s.train_rows for s in group)
-                means[data] = statistics.mean(s.accuracy for s in group)
-                lines.append(
-                    f"| {k} | {classifier} | {data} | {rows:.0f} | {_mean_std([s.accuracy for s in group])} "
-                    f"| {_mean_std([s.macro_f1 for s in group])} |"
-                )
-            if len(means) == len(DATA):
-                synth = means["real + synthaug"]
-                gains.append(
-                    f"k={k} {classifier}: synthaug {100 * (synth - means['real']):+.1f} accuracy points over real only, "
-                    f"{100 * (synth - means['real + EDA']):+.1f} over EDA"
-                )
-    seeds = len({s.seed for s in scores})
-    return "\n".join(lines + ["", f"mean ± std over {seeds} seeds", *gains])
+                if group:
+                    rows = statistics.mean(s.train_rows for s in group)
+                    lines.append(
+                        f"| {k} | {classifier} | {data} | {rows:.0f} | {_mean_std([s.accuracy for s in group])} "
+                        f"| {_mean_std([s.macro_f1 for s in group])} |"
+                    )
+    seeds = sorted({s.seed for s in scores})
+    lines += [
+        "",
+        f"mean ± std over {len(seeds)} seeds. Accuracy gain over real only, in points, per seed:",
+        "",
+        "| k | classifier | added rows | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
+        "| ---: | --- | --- | " + " | ".join("---:" for _ in seeds) + " | ---: |",
+    ]
+    for k in sorted({s.k for s in scores}):
+        for classifier in CLASSIFIERS:
+            for data in DATA[1:]:
+                gains = _gains(scores, k, classifier, data, seeds)
+                if gains:
+                    cells = " | ".join(f"{100 * g:+.1f}" for g in gains)
+                    lines.append(f"| {k} | {classifier} | {data.removeprefix('real + ')} | {cells} | {_mean_std(gains)} |")
+    return "\n".join(lines)
+
+
+def _gains(scores: list[Score], k: int, classifier: str, data: str, seeds: list[int]) -> list[float]:
+    by = {(s.seed, s.data): s.accuracy for s in scores if (s.k, s.classifier) == (k, classifier)}
+    return [by[(seed, data)] - by[(seed, "real")] for seed in seeds if (seed, data) in by and (seed, "real") in by]
+
+
+def fidelity_table(stats: list[RunStats], judge_accuracy: float) -> str:
+    """Per seed, the share of generated rows that an independent judge puts in their own label."""
+    lines = [
+        f"Label fidelity under an independent judge (MiniLM + LR on other real rows; {judge_accuracy:.1%} "
+        "accurate on the test set):",
+        "",
+        "| k | seed | rows | fidelity |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    lines += [f"| {s.k} | {s.seed} | {s.rows} | {s.fidelity:.1%} |" for s in stats if s.fidelity is not None]
+    valued = [s.fidelity for s in stats if s.fidelity is not None]
+    if valued:
+        lines.append(f"| all | | {sum(s.rows for s in stats)} | {statistics.mean(valued):.1%} |")
+    return "\n".join(lines)
+
+
+def judge_quality(judge: Any, test: list[dict[str, str]]) -> dict[str, tuple[float, float]]:
+    """Precision and recall per class of a label judge on held-out real rows."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels = sorted({r["label"] for r in test})
+    predicted = [v.label or "" for v in judge.judge([r["text"] for r in test])]
+    precision, recall, _, _ = precision_recall_fscore_support(
+        [r["label"] for r in test], predicted, labels=labels, zero_division=0
+    )
+    return {label: (float(p), float(r)) for label, p, r in zip(labels, precision, recall)}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How the rows of one evaluation are generated: the task, the data's description and the generate options."""
+
+    task: str = "labeled"
+    context: str = ""
+    descriptions: dict[str, str] | None = None
+    n: int = 4
+    """Rows per real example: paraphrases of each, or n × k new rows per class."""
+    batch_size: int = 32
+    verify_label: str | None = None
+    min_confidence: float | None = None
+    progress: bool = False
 
 
 def generate_for(
-    real: list[dict[str, str]], name: str, output: Path, llm: Any, model_name: str, options: dict[str, Any]
+    real: list[dict[str, str]], name: str, output: Path, llm: Any, model_name: str, setup: Setup, seed: int
 ) -> list[dict[str, Any]]:
-    """Paraphrases of the `real` examples with the tool's defaults, resumed from `output` if it exists."""
+    """Rows generated from the `real` examples with the tool's defaults, resumed from `output` if it exists."""
     from chains import load_task
     from runners.generate import Generator
-    from runners.inputs import Inputs
-    from runners.pool import judge_for
+    from runners.inputs import Inputs, default_inputs
+    from runners.pool import adapt_task, default_selector, judge_for, selector_for
     from runners.store import check_resume, read_jsonl
 
-    task = load_task("paraphrase")
-    inputs = Inputs(rows={f"{name}-{i}": {"text": r["text"], "label": r["label"]} for i, r in enumerate(real)})
-    verify = options["verify_label"]
-    judge = judge_for(verify, task, inputs, task.language, llm) if verify else None
+    examples = [{"id": f"{name}-{i}", **r} for i, r in enumerate(real)]
+    if setup.task == "labeled":
+        task = adapt_task(load_task("labeled"), examples, None, setup.context, setup.descriptions)
+        inputs, per_label = default_inputs(task), setup.n * len(real) // len(task.classes)
+        selector_name = default_selector(task)
+        selector = selector_for(selector_name, task, 4, seed, llm)
+    else:
+        task = load_task("paraphrase")
+        inputs, per_label = Inputs(rows={e["id"]: {"text": e["text"], "label": e["label"]} for e in examples}), None
+        selector_name, selector = "fixed", None
+    judge = None
+    if setup.verify_label:
+        judge = judge_for(setup.verify_label, task, inputs, task.language, llm)
     generator = Generator(
         task=task,
         llm=llm,
         model_name=model_name,
-        n=options["n"],
-        seed=options["seed"],
-        chunk_size=options["batch_size"],
+        n=setup.n,
+        per_label=per_label,
+        seed=seed,
+        chunk_size=setup.batch_size,
+        selector=selector,
+        selector_spec={"name": selector_name, "shots": 4},
         judge=judge,
-        progress=options["progress"],
+        min_confidence=setup.min_confidence,
+        source_check=_source_check(task),
+        progress=setup.progress,
     )
     check_resume(output, generator.manifest(name), force_new=False)
     generator.run(inputs, output, name)
     return read_jsonl(output)
+
+
+def _source_check(task: Any) -> Any:
+    if task.source is None:
+        return None
+    from chains.embeddings import load_embeddings
+    from chains.fidelity import SourceCheck
+
+    return SourceCheck(load_embeddings().embed_documents)
 
 
 def evaluate(
@@ -190,25 +286,41 @@ def evaluate(
     embed: Callable[[list[str]], Sequence[Sequence[float]]],
     workdir: Path,
     ks: list[int],
-    seeds: int,
+    seeds: list[int],
     test_size: int,
-    options: dict[str, Any],
+    setup: Setup,
+    judge_size: int = 2000,
     log: Callable[[str], None] = print,
-) -> list[Score]:
-    """Scores of every classifier and training set for each k and seed (see the module docstring)."""
+) -> tuple[list[Score], list[RunStats], float]:
+    """Scores of every classifier and training set for each k and seed (see the module docstring).
+
+    Also each run's label fidelity under a judge trained on `judge_size` real rows that are neither
+    test rows nor ever drawn for training, and that judge's accuracy on the test set.
+    """
+    from chains.judge import EmbeddingJudge
+
     pool, test = split(rows, test_size)
+    judge_rows, pool = pool[:judge_size], pool[judge_size:]
     embedder = Embedder(embed)
+    independent = EmbeddingJudge(embedder, judge_rows, C=1.0)
+    judge_accuracy = statistics.mean(
+        v.label == r["label"] for v, r in zip(independent.judge([r["text"] for r in test]), test)
+    )
     scores: list[Score] = []
+    stats: list[RunStats] = []
     for k in ks:
-        for seed in range(seeds):
+        for seed in seeds:
             real = draw(pool, k, seed)
-            name = f"k{k}-seed{seed}"
-            synthetic = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, {**options, "seed": seed})
+            name = f"{setup.task}-k{k}-seed{seed}"
+            synthetic = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed)
             run = score_run(k, seed, real, synthetic, test, embedder)
             scores += run
+            verdicts = independent.judge([str(r["output"]) for r in synthetic])
+            agree = [v.label == r["label"] for v, r in zip(verdicts, synthetic)]
+            stats.append(RunStats(k, seed, len(synthetic), statistics.mean(agree) if agree else None))
             best = {s.data: s.accuracy for s in run if s.classifier == "minilm+lr"}
             log(
                 f"{name}: {len(synthetic)} synthaug rows; minilm+lr accuracy real {best['real']:.1%}, "
                 f"+EDA {best['real + EDA']:.1%}, +synthaug {best['real + synthaug']:.1%}"
             )
-    return scores
+    return scores, stats, judge_accuracy

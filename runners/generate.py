@@ -18,20 +18,29 @@ from tqdm import tqdm
 from chains import Task, build_prompt, parser_for
 from chains.chain import call_settings, sample_each
 from chains.dedup import NearDuplicateIndex, dedup_key
+from chains.fidelity import Rejection, SourceCheck
 from chains.judge import LabelJudge, Verdict
 from chains.prompts import renderer_for, token_counter
+from chains.selectors import choose_examples
 from runners.inputs import Inputs
-from runners.quotas import Quota, Summary, quota_spec, run_manifest
+from runners.quotas import Attempt, Quota, Summary, checks_spec, quota_spec, run_manifest
 from runners.store import append_jsonl, read_jsonl, sidecar, write_json_atomic
 
-Sampled = tuple[Quota, str, list[str], list[str]]
-"""One work item's result: its quota, input id, raw answers and the ids of the examples its prompt showed."""
+Work = tuple[Quota, str, int]
+"""One unit of work: the quota it serves, the input id, and how many answers to sample."""
+Sampled = tuple[Quota, str, list[str], list[str], Attempt]
+"""One work item's result: its quota, input id, raw answers, the ids of the examples shown, and the attempt."""
 
 
 class Backend(Protocol):
-    """Runs prompts somewhere else (e.g. Ray workers): (key, prompt, samples) in, batches of (key, answers) out."""
+    """Runs prompts somewhere else (e.g. Ray workers): requests in, batches of (key, answers) out.
 
-    def batches(self, requests: list[tuple[int, str, int]]) -> Iterator[list[tuple[int, list[str]]]]: ...
+    A request is (key, prompt, samples, source text or None, decoding settings of its attempt).
+    """
+
+    def batches(
+        self, requests: list[tuple[int, str, int, str | None, dict[str, Any]]]
+    ) -> Iterator[list[tuple[int, list[str]]]]: ...
 
 
 @dataclass
@@ -54,7 +63,13 @@ class Generator:
     backend: Backend | None = None
     """Where prompts run; None runs them on `llm` in this process. Parsing, dedup and saving stay here."""
     judge: LabelJudge | None = None
-    """Labels each new row again; a row whose label it disagrees with is rejected (`--verify-label`)."""
+    """Labels each new row again; a row it does not place in its own label is rejected (`--verify-label`)."""
+    min_confidence: float | None = None
+    """With a judge: reject a row unless the judge gives its label at least this probability (None: its top label)."""
+    source_check: SourceCheck | None = None
+    """Checks answers against the input they restate (tasks with a source); None: copies and form, no meaning."""
+    no_copy: int | None = None
+    """No-copy n-gram size of first attempts (tasks with a source); None is `chains.nocopy.DEFAULT_NO_COPY`."""
     count_prompt_tokens: bool = False
     """Record each prompt's length in tokens in `prompt_tokens` (for comparisons)."""
     progress: bool = True
@@ -63,13 +78,18 @@ class Generator:
         self.parser = parser_for(self.task)
         self.render = renderer_for(self.llm)
         self.settings = {**getattr(self.llm, "generation", {}), **call_settings(self.task, self.llm)}
+        if self.task.source is not None and self.source_check is None:
+            self.source_check = SourceCheck()
         # Tokenising every prompt twice is only worth it when someone reads the counts.
         self._count_tokens = token_counter(self.llm) if self.count_prompt_tokens else None
         self.prompt_tokens: list[int] = []
 
-    def _prompt(self, values: dict[str, str]) -> tuple[Any, list[str]]:
-        """The rendered prompt for one input, and the ids of the examples it shows."""
-        examples = self.task.examples if self.selector is None else self.selector.select_examples(values)
+    def _prompt(self, values: dict[str, str], step: Attempt) -> tuple[Any, list[str]]:
+        """The rendered prompt for one input at one attempt, and the ids of the examples it shows."""
+        if self.selector is None:
+            examples = self.task.examples
+        else:
+            examples = choose_examples(self.selector, values, step.extra_shots)
         prompt = self.render.invoke(build_prompt(self.task, examples=examples).invoke(values))
         if self._count_tokens is not None and isinstance(prompt, str):
             self.prompt_tokens.append(self._count_tokens(prompt))
@@ -79,18 +99,23 @@ class Generator:
         """What must match for a later run to resume this one."""
         quota = quota_spec(self.n, self.per_label)
         judge = self.judge.name if self.judge else None
+        check = self.source_check or SourceCheck()
+        checks = checks_spec(
+            self.task, self.no_copy, check.near_copy, check.min_similarity, judge is not None, self.min_confidence
+        )
         return run_manifest(
-            self.task, self.model_name, self.settings, self.seed, quota, inputs_name, self.selector_spec, judge
+            self.task, self.model_name, self.settings, self.seed, quota, inputs_name, self.selector_spec, judge, checks
         )
 
     def quotas(self, inputs: Inputs) -> list[Quota]:
         """One quota per input, or one per label when `per_label` is set."""
+        first = Attempt(no_copy=self.no_copy if self.task.source is not None else None)
         if self.per_label is None:
-            return [Quota(key=i, input_ids=[i], target=self.n) for i in inputs.rows]
+            return [Quota(key=i, input_ids=[i], target=self.n, step=first) for i in inputs.rows]
         groups: dict[str, list[str]] = {}
         for input_id, values in inputs.rows.items():
             groups.setdefault(values["label"], []).append(input_id)
-        return [Quota(key=label, input_ids=ids, target=self.per_label) for label, ids in groups.items()]
+        return [Quota(key=label, input_ids=ids, target=self.per_label, step=first) for label, ids in groups.items()]
 
     def _row(
         self,
@@ -102,6 +127,7 @@ class Generator:
         attempt: int,
         examples: list[str],
         verdict: Verdict | None,
+        step: Attempt,
     ) -> dict[str, Any]:
         return {
             "id": f"{input_id}-{index}",
@@ -115,7 +141,7 @@ class Generator:
             "attempts": attempt,
             "examples": examples,
             "model": self.model_name,
-            "generation": self.settings,
+            "generation": {**self.settings, **step.settings()},
             "template": self.task.hash,
             "seed": self.seed,
             "judge": None
@@ -123,18 +149,13 @@ class Generator:
             else {"name": self.judge.name, "label": verdict.label, "confidence": round(verdict.confidence, 4)},
         }
 
-    def parse_answer(self, inputs: dict[str, str], raw: str) -> tuple[list[str], list[str]]:
-        """Values that passed the parser and the copy check, and the reasons for the rest."""
+    def parse_answer(self, raw: str) -> tuple[list[str], list[Rejection]]:
+        """Values that passed the parser, and the rejection if it failed."""
         try:
             parsed = self.parser.parse(raw)
         except OutputParserException as exc:
-            return [], [str(exc).split("\n")[0]]
-        values = parsed if isinstance(parsed, list) else [parsed]
-        if self.task.name != "paraphrase":
-            return values, []
-        source = dedup_key(inputs["text"])
-        kept = [v for v in values if dedup_key(v) != source]
-        return kept, ["copy of the input"] * (len(values) - len(kept))
+            return [], [Rejection("parse", str(exc).split("\n")[0])]
+        return (parsed if isinstance(parsed, list) else [parsed]), []
 
     def run(self, inputs: Inputs, output: Path, inputs_name: str | None = None) -> Summary:
         """Fill `output` until every quota is met, resuming what an earlier run with the same settings saved."""
@@ -171,9 +192,9 @@ class Generator:
                 summary.accepted += len(rows)
                 summary.rejected += len(rejects)
                 valid_rate = summary.accepted / max(1, summary.accepted + summary.rejected)
-                for quota in {id(q): q for q, _, _, _ in sampled}.values():
+                for quota in {id(s[0]): s[0] for s in sampled}.values():
                     if quota.pending == 0 and quota.need > 0 and quota.attempts < self.max_attempts:
-                        queue.extend(quota.plan(valid_rate))
+                        queue.extend(self._retry(quota, valid_rate))
                 bar.update(len(rows))
                 total = summary.accepted + summary.rejected
                 bar.set_postfix(valid=f"{summary.accepted / total:.0%}" if total else "-")
@@ -185,14 +206,35 @@ class Generator:
         write_json_atomic(manifest_path, {**manifest, "counts": counts})
         return summary
 
+    def _retry(self, quota: Quota, valid_rate: float) -> list[Work]:
+        """Work for the next attempt at `quota`, with settings changed by what its last attempt was rejected for."""
+        sampling = bool(self.settings.get("do_sample"))
+        quota.step = quota.step.retry(
+            quota.kinds, self.settings.get("temperature"), sampling, self.task.source is not None
+        )
+        quota.kinds.clear()
+        return quota.plan(valid_rate)
+
+    def _source(self, values: dict[str, str]) -> str | None:
+        return values[self.task.source] if self.task.source is not None else None
+
     def _local_batches(self, queue: deque, inputs: Inputs) -> Iterator[list[Sampled]]:
         """Batches of `chunk_size` from the live queue, so retries queued meanwhile join later batches."""
         while queue:
             # Ordered by sample count, the order in which sample_each makes its calls (and a selector is asked).
             work = sorted((queue.popleft() for _ in range(min(self.chunk_size, len(queue)))), key=lambda w: w[2])
-            prompts, shown = zip(*(self._prompt(inputs.rows[i]) for _, i, _ in work))
-            answers = sample_each(self.task, self.llm, list(prompts), [k for _, _, k in work])
-            yield [(q, i, raws, ids) for (q, i, _), raws, ids in zip(work, answers, shown)]
+            steps = [q.step for q, _, _ in work]
+            prompts, shown = zip(*(self._prompt(inputs.rows[i], q.step) for q, i, _ in work))
+            sources = [self._source(inputs.rows[i]) for _, i, _ in work]
+            answers = sample_each(
+                self.task,
+                self.llm,
+                list(prompts),
+                [k for _, _, k in work],
+                sources if self.task.source is not None else None,
+                [step.settings() for step in steps],
+            )
+            yield [(q, i, raws, ids, step) for (q, i, _), raws, ids, step in zip(work, answers, shown, steps)]
 
     def _remote_batches(self, queue: deque, inputs: Inputs) -> Iterator[list[Sampled]]:
         """The whole queue sent to the backend at once; batches come back as its workers finish them.
@@ -205,53 +247,86 @@ class Generator:
         self._sent += len(work)
         requests, meta = [], []
         for key, (quota, input_id, count) in enumerate(work, start=first):
-            prompt, shown = self._prompt(inputs.rows[input_id])
-            requests.append((key, str(prompt), count))
-            meta.append((quota, input_id, shown))
+            values = inputs.rows[input_id]
+            prompt, shown = self._prompt(values, quota.step)
+            requests.append((key, str(prompt), count, self._source(values), quota.step.settings()))
+            meta.append((quota, input_id, shown, quota.step))
         for results in self.backend.batches(requests):
-            yield [(meta[key - first][0], meta[key - first][1], raws, meta[key - first][2]) for key, raws in results]
+            batch = []
+            for key, raws in results:
+                quota, input_id, shown, step = meta[key - first]
+                batch.append((quota, input_id, raws, shown, step))
+            yield batch
 
     def _accept(self, sampled: list[Sampled], inputs: Inputs) -> tuple[list[dict], list[dict]]:
-        """Parse, judge and dedup sampled answers, and split them into rows and rejects."""
+        """Parse, check against the source, judge and dedup sampled answers; split them into rows and rejects."""
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
-        parsed = [[self.parse_answer(inputs.rows[i], raw) for raw in raws] for _, i, raws, _ in sampled]
-        verdicts = iter(self._verdicts([v for per_input in parsed for values, _ in per_input for v in values]))
-        for (quota, input_id, raws, example_ids), results in zip(sampled, parsed):
+        parsed = [[self.parse_answer(raw) for raw in raws] for _, _, raws, _, _ in sampled]
+        candidates = [
+            (inputs.rows[item[1]], value) for item, per_input in zip(sampled, parsed) for vs, _ in per_input for value in vs
+        ]
+        checks = iter(self._source_checks(candidates))
+        verdicts = iter(self._verdicts([value for _, value in candidates]))
+        for (quota, input_id, raws, example_ids, step), results in zip(sampled, parsed):
             quota.pending -= 1
             values = inputs.rows[input_id]
-            for raw, (accepted, reasons) in zip(raws, results):
-                judged = [(value, next(verdicts)) for value in accepted]  # keeps the verdicts in step
+            for raw, (accepted, rejections) in zip(raws, results):
+                judged = [(value, next(checks), next(verdicts)) for value in accepted]  # keeps them in step
                 if quota.need == 0:  # surplus samples of a met quota are not counted
                     continue
-                for value, verdict in judged:
+                for value, check, verdict in judged:
                     if quota.need == 0:
                         break
-                    if reason := self._disagreement(values, verdict) or self._duplicate(value):
-                        reasons.append(reason)
+                    if rejection := check or self._disagreement(values, verdict) or self._duplicate(value):
+                        rejections.append(rejection)
                         continue
                     index = self._index[input_id]
-                    rows.append(self._row(input_id, index, values, value, raw, quota.attempts, example_ids, verdict))
+                    rows.append(
+                        self._row(input_id, index, values, value, raw, quota.attempts, example_ids, verdict, step)
+                    )
                     self._index[input_id] += 1
                     quota.have += 1
-                quota.reasons.update(reasons)
+                quota.reasons.update(r.reason for r in rejections)
+                quota.kinds.update(r.kind for r in rejections)
                 label, attempt = values.get("label"), quota.attempts
                 rejects += [
-                    {"input_id": input_id, "label": label, "raw": raw, "reason": r, "attempt": attempt} for r in reasons
+                    {"input_id": input_id, "label": label, "raw": raw, "reason": r.reason, "kind": r.kind, "attempt": attempt}
+                    for r in rejections
                 ]
         return rows, rejects
+
+    def _source_checks(self, candidates: list[tuple[dict[str, str], str]]) -> list[Rejection | None]:
+        """The source check's verdict on each (input values, value), in one batch; None each without a source."""
+        if self.source_check is None:
+            return [None] * len(candidates)
+        return self.source_check.check([(value, self._source(values)) for values, value in candidates])
 
     def _verdicts(self, values: list[str]) -> list[Verdict | None]:
         """The judge's verdict on each parsed value, in one batch; None for each when no judge is set."""
         return self.judge.judge(values) if self.judge is not None else [None] * len(values)
 
-    def _disagreement(self, inputs: dict[str, str], verdict: Verdict | None) -> str | None:
-        """Why the judge's label contradicts the row's, or None."""
-        if verdict is None or "label" not in inputs or (verdict.label or "").casefold() == inputs["label"].casefold():
-            return None
-        return f"judge labelled it {verdict.label} ({verdict.confidence:.2f}), not {inputs.get('label')}"
+    def _disagreement(self, inputs: dict[str, str], verdict: Verdict | None) -> Rejection | None:
+        """Why the judge does not place the row in its own label, or None.
 
-    def _duplicate(self, value: str) -> str | None:
+        Without `min_confidence` the judge's top label must be the row's; with it, the judge must give the
+        row's label at least that probability (over-generate, keep the confident ones).
+        """
+        if verdict is None or "label" not in inputs:
+            return None
+        own = inputs["label"]
+        if self.min_confidence is None:
+            if (verdict.label or "").casefold() == own.casefold():
+                return None
+            return Rejection("judge", f"judge labelled it {verdict.label} ({verdict.confidence:.2f}), not {own}")
+        probability = verdict.probability(own)
+        if probability >= self.min_confidence:
+            return None
+        return Rejection(
+            "judge", f"judge gave {own} {probability:.2f} < {self.min_confidence} (its label: {verdict.label})"
+        )
+
+    def _duplicate(self, value: str) -> Rejection | None:
         """Why `value` repeats an earlier row (exactly after normalising, or nearly), or None.
 
         A new value is remembered.
@@ -260,10 +335,10 @@ class Generator:
             return None
         key = dedup_key(value)
         if key in self._seen:
-            return "duplicate of an earlier row"
+            return Rejection("duplicate", "duplicate of an earlier row")
         if self.near_duplicates is not None:
             cosine = self.near_duplicates.check_and_add([value])[0]
             if cosine is not None:
-                return f"near-duplicate of an earlier row (cosine {cosine:.2f})"
+                return Rejection("near_duplicate", f"near-duplicate of an earlier row (cosine {cosine:.2f})")
         self._seen.add(key)
         return None

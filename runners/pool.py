@@ -35,9 +35,16 @@ def read_pool(path: Path, task: Task, text_column: str = "text", label_column: s
 
 
 def adapt_task(
-    task: Task, pool: list[dict[str, str]] | None = None, classes: list[str] | None = None, context: str | None = None
+    task: Task,
+    pool: list[dict[str, str]] | None = None,
+    classes: list[str] | None = None,
+    context: str | None = None,
+    descriptions: dict[str, str] | None = None,
 ) -> Task:
-    """The task with the user's examples; for a labelled pool its labels become the classes, unless given."""
+    """The task with the user's examples; for a labelled pool its labels become the classes, unless given.
+
+    `descriptions` (class -> one line) join the template's, which are kept only for classes still in use.
+    """
     update: dict[str, Any] = {}
     if pool is not None:
         update["examples"] = pool
@@ -47,7 +54,23 @@ def adapt_task(
         update["classes"] = classes
     if context is not None:
         update["context"] = context
+    if descriptions or classes:
+        final = classes or task.classes
+        unknown = sorted(set(descriptions or {}) - set(final))
+        if unknown:
+            raise InputError(
+                f"--describe names class {unknown[0]!r}, which is not one of the classes ({', '.join(final)}); "
+                "fix the name or add the class"
+            )
+        kept = {c: d for c, d in task.class_descriptions.items() if c in final}
+        update["class_descriptions"] = {**kept, **(descriptions or {})}
     return Task.model_validate({**task.model_dump(), **update}) if update else task
+
+
+def default_selector(task: Task) -> str:
+    """`class` for prompts that ask for a class from labelled examples; `fixed` otherwise."""
+    asks_for_class = "label" in task.input_variables
+    return "class" if asks_for_class and any(e.get("label") for e in task.examples) else "fixed"
 
 
 def selector_for(name: str, task: Task, shots: int, seed: int, llm: Any = None) -> BaseExampleSelector | None:

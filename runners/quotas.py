@@ -8,6 +8,47 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains import Task
+from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
+
+# Each retry samples this much hotter, up to the cap: the same settings would repeat the same failure.
+TEMPERATURE_STEP = 0.15
+TEMPERATURE_CAP = 1.2
+# More examples of the requested class after answers the judge placed in another class.
+SHOT_STEP = 2
+COPY_KINDS = ("copy", "near_copy", "duplicate", "near_duplicate")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt at a quota changes from the run's settings; each retry changes what failed before."""
+
+    number: int = 1
+    temperature: float | None = None
+    """Sampling temperature; None keeps the run's."""
+    no_copy: int | None = None
+    """No-copy n-gram size (smaller blocks more); None keeps the default."""
+    extra_shots: int = 0
+    """Examples shown beyond the selector's own number."""
+
+    def settings(self) -> dict[str, Any]:
+        """The decoding settings this attempt overrides."""
+        return {k: v for k, v in (("temperature", self.temperature), ("no_copy", self.no_copy)) if v is not None}
+
+    def retry(self, kinds: Counter, temperature: float | None, sampling: bool, has_source: bool) -> Attempt:
+        """The next attempt after one whose rejections were `kinds`.
+
+        Hotter sampling (within a cap) and fresh examples always; a stronger copy block after copies;
+        more in-class shots after off-label verdicts.
+        """
+        hotter = self.temperature
+        base = self.temperature if self.temperature is not None else temperature
+        if sampling and base is not None and base < TEMPERATURE_CAP:
+            hotter = round(min(TEMPERATURE_CAP, base + TEMPERATURE_STEP), 2)
+        no_copy = self.no_copy
+        if has_source and sum(kinds[k] for k in COPY_KINDS):
+            no_copy = max(MIN_NO_COPY, (self.no_copy or DEFAULT_NO_COPY) - 1)
+        shots = self.extra_shots + (SHOT_STEP if kinds["judge"] else 0)
+        return Attempt(self.number + 1, hotter, no_copy, shots)
 
 
 def quota_spec(n: int, per_label: int | None) -> dict[str, int | None]:
@@ -24,10 +65,12 @@ def run_manifest(
     inputs_name: str | None,
     selector: dict[str, Any] | None = None,
     verify_label: str | None = None,
+    checks: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The settings that define a run: a resumed run must match them all."""
     return {
         "verify_label": verify_label,
+        "checks": checks or {},
         "selector": selector or {"name": "fixed", "shots": len(task.examples)},
         "task": task.name,
         "language": task.language,
@@ -38,6 +81,23 @@ def run_manifest(
         "quota": quota,
         "input": inputs_name,
     }
+
+
+def checks_spec(
+    task: Task,
+    no_copy: int | None,
+    near_copy: float,
+    min_similarity: float,
+    judged: bool,
+    min_confidence: float | None,
+) -> dict[str, Any]:
+    """The answer checks a run applies, for its manifest: only those that apply to the task."""
+    spec: dict[str, Any] = {}
+    if task.source is not None:
+        spec.update(no_copy=no_copy or DEFAULT_NO_COPY, near_copy=near_copy, min_similarity=min_similarity)
+    if judged:
+        spec["min_confidence"] = min_confidence
+    return spec
 
 
 @dataclass
@@ -52,6 +112,9 @@ class Quota:
     pending: int = 0
     cursor: int = 0
     reasons: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)
+    """Rejection kinds of the current attempt, which decide how the next one differs."""
+    step: Attempt = field(default_factory=Attempt)
 
     @property
     def need(self) -> int:

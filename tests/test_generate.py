@@ -71,6 +71,7 @@ def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
             "label": None,
             "raw": "I think ramen is best",
             "reason": "expected one word, got 5 words",
+            "kind": "parse",
             "attempt": 1,
         }
     ]
@@ -195,9 +196,9 @@ class ScriptedBackend:
         self.waves, self.requests = list(waves), []
 
     def batches(self, requests):
-        self.requests.append([(key, n) for key, _, n in requests])
+        self.requests.append([(key, n) for key, _, n, _, _ in requests])
         script = self.waves.pop(0)
-        results = [(key, script[i]) for i, (key, _, _) in enumerate(requests)]
+        results = [(request[0], script[i]) for i, request in enumerate(requests)]
         yield results[len(results) // 2 :][::-1]
         yield results[: len(results) // 2]
 
@@ -222,3 +223,73 @@ def test_a_backend_runs_the_prompts_and_the_loop_keeps_quotas_and_retries(tmp_pa
         ("b", "Sushi", 1),
         ("c", "Pho", 1),
     ]
+
+
+def test_a_retry_after_copies_records_a_stronger_copy_block(tmp_path):
+    out = tmp_path / "out.jsonl"
+    rows = {"1": {"text": "The bed was soft and warm."}}
+    run("paraphrase", ["The bed was soft and warm.", "A warm, soft bed.", "A warm, soft bed."], rows, out)
+    (row,) = lines(out)
+    assert (row["output"], row["attempts"], row["generation"]["no_copy"]) == ("A warm, soft bed.", 2, 4)
+    (reject,) = lines(tmp_path / "out.rejected.jsonl")
+    assert (reject["kind"], reject["attempt"]) == ("copy", 1)
+
+
+def test_an_off_label_verdict_brings_more_in_class_shots(tmp_path):
+    from chains.judge import Verdict
+    from chains.selectors import ClassAwareSelector
+    from runners.pool import adapt_task
+
+    pool = [{"id": f"{label}{i}", "text": f"{label} text {i}", "label": label} for label in ("up", "down") for i in range(6)]
+    task = adapt_task(load_task("labeled"), pool)
+
+    class Judge:  # the first answer is off-label, later ones are on it
+        name = "scripted"
+        calls = 0
+
+        def judge(self, texts):
+            self.calls += 1
+            return [Verdict("down" if self.calls == 1 else "up", 0.9) for _ in texts]
+
+    gen = Generator(
+        task=task,
+        llm=FakeListLLM(responses=["A new example.", "Another new example."]),
+        model_name="fake",
+        selector=ClassAwareSelector(pool, 2, seed=0),
+        judge=Judge(),
+        progress=False,
+    )
+    gen.run(Inputs(rows={"up": {"label": "up"}}), out := tmp_path / "o.jsonl")
+    (row,) = lines(out)
+    assert row["attempts"] == 2 and len(row["examples"]) == 4 and all(e.startswith("up") for e in row["examples"])
+    (reject,) = lines(tmp_path / "o.rejected.jsonl")
+    assert reject["kind"] == "judge" and reject["reason"] == "judge labelled it down (0.90), not up"
+
+
+def test_min_confidence_keeps_only_rows_the_judge_is_sure_of(tmp_path):
+    from chains.judge import Verdict
+
+    class Judge:
+        name = "scripted"
+
+        calls = 0
+
+        def judge(self, texts):
+            self.calls += 1
+            p = 0.55 if self.calls == 1 else 0.9
+            return [Verdict("up", p, {"up": p, "down": 1 - p}) for _ in texts]
+
+    task = load_task("labeled")
+    gen = Generator(
+        task=task,
+        llm=FakeListLLM(responses=["Unsure one.", "Sure one."]),
+        model_name="fake",
+        n=1,
+        judge=Judge(),
+        min_confidence=0.7,
+        progress=False,
+    )
+    summary = gen.run(Inputs(rows={"positive": {"label": "up"}}), out := tmp_path / "o.jsonl")
+    assert summary.accepted == 1
+    (reject,) = lines(tmp_path / "o.rejected.jsonl")
+    assert reject["reason"] == "judge gave up 0.55 < 0.7 (its label: up)"

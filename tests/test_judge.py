@@ -38,7 +38,10 @@ def test_chain_judge_takes_the_majority_of_its_votes():
     task = judge_task(load_task("classify"), load_task("paraphrase"), LABELLED)
     llm = FakeListLLM(responses=["fresh", "Label: fresh", "rotten", "no idea at all", "rotten", "rotten"])
     verdicts = ChainJudge(task, llm, votes=3).judge(["a", "b"])
-    assert verdicts == [Verdict("fresh", 2 / 3), Verdict("rotten", 2 / 3)]
+    assert verdicts == [
+        Verdict("fresh", 2 / 3, {"fresh": 2 / 3, "rotten": 1 / 3}),
+        Verdict("rotten", 2 / 3, {"fresh": 0.0, "rotten": 2 / 3}),
+    ]
 
 
 def test_judge_task_alternates_classes_and_keeps_the_context():

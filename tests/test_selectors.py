@@ -106,3 +106,36 @@ def test_a_labelled_pool_makes_its_labels_the_classes(tmp_path):
     assert adapted.classes == ["1", "5"] and adapted.context == "Film reviews."
     assert [e["id"] for e in adapted.examples] == ["ex-1", "ex-2", "ex-3"]
     assert adapt_task(task, pool, classes=["5", "1"]).classes == ["5", "1"]
+
+
+def test_class_selector_shows_only_the_requested_class_drawn_afresh():
+    selector = make_selector("class", TASK, POOL, 3, seed=2)
+    draws = [selector.select_examples({"label": "negative"}) for _ in range(6)]
+    assert all(len(d) == 3 and {e["label"] for e in d} == {"negative"} for d in draws)
+    assert len({tuple(ids(d)) for d in draws}) > 1
+
+
+def test_class_selector_contrast_comes_first_and_more_shots_can_be_asked_for():
+    from chains.selectors import ClassAwareSelector, choose_examples
+
+    selector = ClassAwareSelector(POOL, 2, seed=0, contrast=1)
+    chosen = selector.select_examples({"label": "positive"})
+    assert [e["label"] for e in chosen] == ["negative", "positive", "positive"]
+    more = choose_examples(selector, {"label": "positive"}, extra=2)
+    assert [e["label"] for e in more] == ["negative"] + ["positive"] * 4
+
+
+def test_class_selector_without_a_requested_class_balances_the_classes():
+    selector = make_selector("class", TASK, POOL, 4, seed=3)
+    assert sorted(e["label"] for e in selector.select_examples({"text": "x"})) == ["negative"] * 2 + ["positive"] * 2
+    unknown = selector.select_examples({"label": "neutral"})
+    assert sorted(e["label"] for e in unknown) == ["negative"] * 2 + ["positive"] * 2
+
+
+def test_labeled_tasks_default_to_the_class_selector_and_others_to_fixed():
+    from runners.pool import default_selector
+
+    assert default_selector(adapt_task(load_task("labeled"), POOL)) == "class"
+    assert default_selector(load_task("labeled")) == "class"
+    assert default_selector(load_task("paraphrase")) == "fixed"
+    assert default_selector(TASK) == "fixed"  # classify asks for no class

@@ -1,0 +1,87 @@
+"""Checks of an answer against the source text it restates: not a copy or near-copy, same meaning, same form.
+
+No-copy decoding keeps a small model from copying, and pushes some answers off the task instead (a
+blocked paraphrase of a question often becomes its answer); these checks catch that.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from chains.dedup import dedup_key
+
+# Word-sequence similarity at or above which an answer is the source with a word or two changed.
+NEAR_COPY = 0.8
+# Embedding cosine below which an answer no longer says what its source says.
+MIN_SIMILARITY = 0.6
+_QUESTION = re.compile(r"[?？]\W*$")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why an answer was refused: a machine-readable kind and a sentence for people."""
+
+    kind: str
+    reason: str
+
+
+def word_similarity(answer: str, source: str) -> float:
+    """How much of the two texts' words, in order, they share (difflib ratio over normalised words): 1 is a copy."""
+    a, b = dedup_key(answer).split(), dedup_key(source).split()
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() if a or b else 1.0
+
+
+def is_question(text: str) -> bool:
+    """True for a text that ends with a question mark."""
+    return _QUESTION.search(text.strip()) is not None
+
+
+class SourceCheck:
+    """Refuses answers that copy, nearly copy, change the meaning of, or change the form of their source.
+
+    `embed` (unit-length sentence embeddings) is needed for the meaning check; without it only copies
+    and form are checked.
+    """
+
+    def __init__(
+        self,
+        embed: Callable[[list[str]], Sequence[Sequence[float]]] | None = None,
+        near_copy: float = NEAR_COPY,
+        min_similarity: float = MIN_SIMILARITY,
+    ) -> None:
+        if not 0 < near_copy <= 1:
+            raise ValueError(f"near_copy must be in (0, 1], got {near_copy}")
+        if not -1 <= min_similarity <= 1:
+            raise ValueError(f"min_similarity must be a cosine in [-1, 1], got {min_similarity}")
+        self.embed, self.near_copy, self.min_similarity = embed, near_copy, min_similarity
+
+    def check(self, pairs: Sequence[tuple[str, str]]) -> list[Rejection | None]:
+        """For each (answer, source): None if it passes, else why not."""
+        verdicts: list[Rejection | None] = [self._form(answer, source) for answer, source in pairs]
+        pending = [i for i, v in enumerate(verdicts) if v is None]
+        if self.embed is not None and pending:
+            texts = [t for i in pending for t in pairs[i]]
+            vectors = np.asarray(self.embed(texts), dtype=np.float32)
+            for j, i in enumerate(pending):
+                cosine = float(vectors[2 * j] @ vectors[2 * j + 1])
+                if cosine < self.min_similarity:
+                    verdicts[i] = Rejection(
+                        "meaning", f"meaning drifted from the input (cosine {cosine:.2f} < {self.min_similarity})"
+                    )
+        return verdicts
+
+    def _form(self, answer: str, source: str) -> Rejection | None:
+        if dedup_key(answer) == dedup_key(source):
+            return Rejection("copy", "copy of the input")
+        similarity = word_similarity(answer, source)
+        if similarity >= self.near_copy:
+            return Rejection("near_copy", f"near-copy of the input (word similarity {similarity:.2f})")
+        if is_question(source) != is_question(answer):
+            wanted = "a question" if is_question(source) else "a statement"
+            return Rejection("form", f"the input is {wanted}, the answer is not")
+        return None

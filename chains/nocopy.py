@@ -1,0 +1,58 @@
+"""No-copy decoding: an answer may not continue a run of its source's tokens past `n - 1` tokens.
+
+transformers' `EncoderNoRepeatNGramLogitsProcessor` does the banning. It is built from each row's source
+text alone: `encoder_no_repeat_ngram_size` would ban every n-gram of the whole prompt (system message,
+shots and chat template too), which can keep an answer from ending the way the examples end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# Runs of 4 source tokens may come back ("the room was"); the 5th token that would continue one is banned.
+# Chosen by measurement on development sentences (see the README's "No copies" section).
+DEFAULT_NO_COPY = 5
+# The strongest block a retry may reach: a run of 2 tokens is a common phrase, 1 would ban single words.
+MIN_NO_COPY = 3
+
+
+def _ngrams(token_ids: list[int], n: int) -> dict[tuple[int, ...], list[int]]:
+    import torch
+    from transformers import EncoderNoRepeatNGramLogitsProcessor
+
+    return EncoderNoRepeatNGramLogitsProcessor(n, torch.tensor([token_ids], dtype=torch.long)).generated_ngrams[0]
+
+
+def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], list[int]]:
+    """The continuations to ban after each run of n - 1 source tokens.
+
+    Both tokenisations count: the source at the start of an answer and after a space (mid-line), since
+    BPE vocabularies spell a word differently with a leading space.
+    """
+    banned: dict[tuple[int, ...], list[int]] = {}
+    for text in (source.strip(), " " + source.strip()):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        for prefix, following in _ngrams(ids, n).items():
+            banned[prefix] = sorted(set(banned.get(prefix, [])) | set(following))
+    return banned
+
+
+def no_copy_processor(tokenizer: Any, sources: Sequence[str], n: int) -> Any:
+    """An `EncoderNoRepeatNGramLogitsProcessor` with one row per source; call it with the answer's tokens so far."""
+    import torch
+    from transformers import EncoderNoRepeatNGramLogitsProcessor
+
+    if n < 2:
+        raise ValueError(f"a no-copy n-gram size must be 2 or more, got {n}")
+    processor = EncoderNoRepeatNGramLogitsProcessor(n, torch.zeros((len(sources), 0), dtype=torch.long))
+    banned = {source: source_ngrams(tokenizer, source, n) for source in set(sources)}
+    processor.generated_ngrams = [banned[source] for source in sources]
+    return processor
+
+
+def keep_rows(processor: Any, rows: Sequence[int]) -> None:
+    """Slice a processor's per-row state to the rows still in the batch (finished rows have left)."""
+    if hasattr(processor, "generated_ngrams"):
+        processor.generated_ngrams = [processor.generated_ngrams[j] for j in rows]
+        processor.batch_size = len(rows)

@@ -1,0 +1,52 @@
+"""The source check: copies and near-copies, changed form, drifted meaning, each with its kind."""
+
+import numpy as np
+import pytest
+
+from chains.fidelity import SourceCheck, is_question, word_similarity
+
+SOURCE = "The room was clean and the staff were kind to us."
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        ("The room was clean and the staff were kind to us.", "copy"),
+        ("the room was clean, and the staff were kind to us", "copy"),
+        ("The room was clean and the staff were nice to us.", "near_copy"),
+        ("The room was clean and the staff were kind.", "near_copy"),
+        ("Did we find a clean room and kind staff?", "form"),
+        ("Our room was spotless and the team treated us warmly.", None),
+    ],
+)
+def test_form_checks(answer, kind):
+    verdict = SourceCheck().check([(answer, SOURCE)])[0]
+    assert (verdict.kind if verdict else None) == kind
+
+
+def test_a_question_must_stay_a_question():
+    check = SourceCheck()
+    assert check.check([("The museum opens at nine on Sundays.", "When does the museum open on Sundays?")])[0].kind == "form"
+    assert check.check([("On Sundays, at what hour does the museum open?", "When does the museum open on Sundays?")])[0] is None
+
+
+def test_meaning_floor_uses_the_embeddings_of_answer_and_source():
+    vectors = {"a": [1.0, 0.0], "b": [0.8, 0.6], "c": [0.0, 1.0], "src": [1.0, 0.0]}
+    check = SourceCheck(lambda texts: np.array([vectors[t] for t in texts]), near_copy=1.0, min_similarity=0.7)
+    verdicts = check.check([("b", "src"), ("c", "src")])
+    assert verdicts[0] is None
+    assert verdicts[1].kind == "meaning" and "cosine 0.00 < 0.7" in verdicts[1].reason
+
+
+def test_word_similarity_and_questions():
+    assert word_similarity("a b c d", "a b c d") == 1.0
+    assert word_similarity("a b c x", "a b c d") == 0.75
+    assert word_similarity("x y", "a b") == 0.0
+    assert is_question("Is it open?") and is_question("Is it open? ") and not is_question("It is open.")
+
+
+def test_thresholds_are_checked_when_built():
+    with pytest.raises(ValueError, match="near_copy"):
+        SourceCheck(near_copy=0)
+    with pytest.raises(ValueError, match="min_similarity"):
+        SourceCheck(min_similarity=2)

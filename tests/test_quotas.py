@@ -1,0 +1,45 @@
+"""Quotas plan their work, and each retry changes what caused the last attempt's rejections."""
+
+from collections import Counter
+
+import pytest
+
+from runners.quotas import TEMPERATURE_CAP, Attempt, Quota
+
+
+@pytest.mark.parametrize(
+    ("kinds", "has_source", "expected"),
+    [
+        (Counter(copy=3), True, Attempt(2, 0.85, 4, 0)),
+        (Counter(near_copy=1, parse=5), True, Attempt(2, 0.85, 4, 0)),
+        (Counter(judge=2), True, Attempt(2, 0.85, None, 2)),
+        (Counter(parse=2), True, Attempt(2, 0.85, None, 0)),
+        (Counter(copy=3), False, Attempt(2, 0.85, None, 0)),  # no source, no copy block to strengthen
+        (Counter(judge=1, duplicate=1), True, Attempt(2, 0.85, 4, 2)),
+    ],
+)
+def test_a_retry_changes_what_the_rejections_point_at(kinds, has_source, expected):
+    assert Attempt().retry(kinds, 0.7, sampling=True, has_source=has_source) == expected
+
+
+def test_retries_climb_to_their_caps_and_no_further():
+    step = Attempt()
+    for _ in range(12):
+        step = step.retry(Counter(copy=1, judge=1), 0.7, sampling=True, has_source=True)
+    assert (step.temperature, step.no_copy, step.extra_shots) == (TEMPERATURE_CAP, 3, 24)
+    assert step.settings() == {"temperature": TEMPERATURE_CAP, "no_copy": 3}
+
+
+def test_greedy_runs_keep_their_temperature_and_a_hot_run_is_not_cooled():
+    assert Attempt().retry(Counter(parse=1), 0.7, sampling=False, has_source=False).temperature is None
+    assert Attempt().retry(Counter(parse=1), 1.5, sampling=True, has_source=False).temperature is None
+    assert Attempt().settings() == {}
+
+
+def test_plan_rotates_inputs_and_a_retry_asks_for_twice_the_need():
+    quota = Quota(key="pos", input_ids=["a", "b", "c"], target=2)
+    first = quota.plan()
+    assert [(i, n) for _, i, n in first] == [("a", 1), ("b", 1)]
+    quota.have = 1
+    assert [(i, n) for _, i, n in quota.plan()] == [("c", 2)]
+    assert quota.attempts == 2
