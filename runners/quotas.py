@@ -10,9 +10,11 @@ from typing import Any
 from chains import Task
 from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 
-# Each retry samples this much hotter, up to the cap: the same settings would repeat the same failure.
+# After copies a retry samples this much hotter, up to the cap: the same settings would copy again.
 TEMPERATURE_STEP = 0.15
 TEMPERATURE_CAP = 1.2
+# ... and this much cooler, down to the floor, after answers that drifted from their source's meaning.
+TEMPERATURE_FLOOR = 0.3
 # More examples of the requested class after answers the judge placed in another class.
 SHOT_STEP = 2
 COPY_KINDS = ("copy", "near_copy", "duplicate", "near_duplicate")
@@ -35,20 +37,26 @@ class Attempt:
         return {k: v for k, v in (("temperature", self.temperature), ("no_copy", self.no_copy)) if v is not None}
 
     def retry(self, kinds: Counter, temperature: float | None, sampling: bool, has_source: bool) -> Attempt:
-        """The next attempt after one whose rejections were `kinds`.
+        """The next attempt after one whose rejections were `kinds`; the prompt's examples are drawn afresh anyway.
 
-        Hotter sampling (within a cap) and fresh examples always; a stronger copy block after copies;
-        more in-class shots after off-label verdicts.
+        Mostly copies or duplicates: sample hotter (within a cap) and block copies harder. Mostly drifted
+        meaning or form: sample cooler (within a floor). Off-label verdicts: more in-class shots.
         """
-        hotter = self.temperature
-        base = self.temperature if self.temperature is not None else temperature
-        if sampling and base is not None and base < TEMPERATURE_CAP:
-            hotter = round(min(TEMPERATURE_CAP, base + TEMPERATURE_STEP), 2)
+        copies = sum(kinds[k] for k in COPY_KINDS)
+        drift = kinds["meaning"] + kinds["form"]
+        current = self.temperature if self.temperature is not None else temperature
+        new_temperature = self.temperature
+        if sampling and current is not None and (copies or drift):
+            step = TEMPERATURE_STEP if copies >= drift else -TEMPERATURE_STEP
+            moved = min(TEMPERATURE_CAP, max(TEMPERATURE_FLOOR, current + step))
+            # A run set hotter than the cap (or cooler than the floor) is not pulled back.
+            if (step > 0 and moved > current) or (step < 0 and moved < current):
+                new_temperature = round(moved, 2)
         no_copy = self.no_copy
-        if has_source and sum(kinds[k] for k in COPY_KINDS):
+        if has_source and copies:
             no_copy = max(MIN_NO_COPY, (self.no_copy or DEFAULT_NO_COPY) - 1)
         shots = self.extra_shots + (SHOT_STEP if kinds["judge"] else 0)
-        return Attempt(self.number + 1, hotter, no_copy, shots)
+        return Attempt(self.number + 1, new_temperature, no_copy, shots)
 
 
 def quota_spec(n: int, per_label: int | None) -> dict[str, int | None]:

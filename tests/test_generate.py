@@ -230,7 +230,7 @@ def test_a_retry_after_copies_records_a_stronger_copy_block(tmp_path):
     rows = {"1": {"text": "The bed was soft and warm."}}
     run("paraphrase", ["The bed was soft and warm.", "A warm, soft bed.", "A warm, soft bed."], rows, out)
     (row,) = lines(out)
-    assert (row["output"], row["attempts"], row["generation"]["no_copy"]) == ("A warm, soft bed.", 2, 4)
+    assert (row["output"], row["attempts"], row["generation"]["no_copy"]) == ("A warm, soft bed.", 2, 5)
     (reject,) = lines(tmp_path / "out.rejected.jsonl")
     assert (reject["kind"], reject["attempt"]) == ("copy", 1)
 

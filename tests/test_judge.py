@@ -95,4 +95,6 @@ def test_table_reports_mean_std_and_gains():
     ]
     text = table(scores)
     assert "| 10 | minilm+lr | real | 20 | 61.0 ± 1.4 | 61.0 ± 1.4 |" in text
-    assert "k=10 minilm+lr: synthaug +5.0 accuracy points over real only, +3.0 over EDA" in text
+    assert "| k | classifier | added rows | seed 0 | seed 1 | mean ± std |" in text
+    assert "| 10 | minilm+lr | synthaug | +5.0 | +5.0 | 5.0 ± 0.0 |" in text
+    assert "| 10 | minilm+lr | EDA | +2.0 | +2.0 | 2.0 ± 0.0 |" in text

@@ -4,35 +4,38 @@ from collections import Counter
 
 import pytest
 
-from runners.quotas import TEMPERATURE_CAP, Attempt, Quota
+from runners.quotas import TEMPERATURE_CAP, TEMPERATURE_FLOOR, Attempt, Quota
 
 
 @pytest.mark.parametrize(
     ("kinds", "has_source", "expected"),
     [
-        (Counter(copy=3), True, Attempt(2, 0.85, 4, 0)),
-        (Counter(near_copy=1, parse=5), True, Attempt(2, 0.85, 4, 0)),
-        (Counter(judge=2), True, Attempt(2, 0.85, None, 2)),
-        (Counter(parse=2), True, Attempt(2, 0.85, None, 0)),
+        (Counter(copy=3), True, Attempt(2, 0.85, 5, 0)),
+        (Counter(near_copy=1, parse=5), True, Attempt(2, 0.85, 5, 0)),
+        (Counter(meaning=2, form=1, copy=1), True, Attempt(2, 0.55, 5, 0)),
+        (Counter(judge=2), True, Attempt(2, None, None, 2)),
+        (Counter(parse=2), True, Attempt(2, None, None, 0)),
         (Counter(copy=3), False, Attempt(2, 0.85, None, 0)),  # no source, no copy block to strengthen
-        (Counter(judge=1, duplicate=1), True, Attempt(2, 0.85, 4, 2)),
+        (Counter(judge=1, duplicate=1), True, Attempt(2, 0.85, 5, 2)),
     ],
 )
 def test_a_retry_changes_what_the_rejections_point_at(kinds, has_source, expected):
     assert Attempt().retry(kinds, 0.7, sampling=True, has_source=has_source) == expected
 
 
-def test_retries_climb_to_their_caps_and_no_further():
-    step = Attempt()
+def test_retries_move_to_their_caps_and_no_further():
+    hot = cold = Attempt()
     for _ in range(12):
-        step = step.retry(Counter(copy=1, judge=1), 0.7, sampling=True, has_source=True)
-    assert (step.temperature, step.no_copy, step.extra_shots) == (TEMPERATURE_CAP, 3, 24)
-    assert step.settings() == {"temperature": TEMPERATURE_CAP, "no_copy": 3}
+        hot = hot.retry(Counter(copy=1, judge=1), 0.7, sampling=True, has_source=True)
+        cold = cold.retry(Counter(meaning=1), 0.7, sampling=True, has_source=True)
+    assert (hot.temperature, hot.no_copy, hot.extra_shots) == (TEMPERATURE_CAP, 3, 24)
+    assert hot.settings() == {"temperature": TEMPERATURE_CAP, "no_copy": 3}
+    assert (cold.temperature, cold.no_copy) == (TEMPERATURE_FLOOR, None)
 
 
-def test_greedy_runs_keep_their_temperature_and_a_hot_run_is_not_cooled():
-    assert Attempt().retry(Counter(parse=1), 0.7, sampling=False, has_source=False).temperature is None
-    assert Attempt().retry(Counter(parse=1), 1.5, sampling=True, has_source=False).temperature is None
+def test_greedy_runs_keep_their_temperature_and_a_hot_run_is_not_cooled_by_copies():
+    assert Attempt().retry(Counter(copy=1), 0.7, sampling=False, has_source=False).temperature is None
+    assert Attempt().retry(Counter(copy=1), 1.5, sampling=True, has_source=False).temperature is None
     assert Attempt().settings() == {}
 
 

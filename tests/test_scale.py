@@ -83,7 +83,12 @@ def test_evaluate_prints_every_classifier_and_training_set(tmp_path):
         "evaluate", "--k", 3, "--seeds", 1, "--test-size", 40, "--n", 1, "--workdir", tmp_path, "-q", timeout=600
     )
     table = [line for line in out.splitlines() if line.startswith("| 3 |")]
-    assert len(table) == 6
-    assert "k=3 minilm+lr: synthaug" in out
+    assert len(table) == 6 + 4  # three training sets per classifier, then two gains per classifier
+    assert any(line.startswith("| 3 | minilm+lr | synthaug | ") for line in table)
+    assert "| 3 | 0 | 6 |" in out  # the independent judge's fidelity line for the run
     assert (tmp_path / "evaluate.md").read_text(encoding="utf-8").startswith("`synthaug evaluate --k 3")
-    assert len(rows_of(tmp_path / "k3-seed0.jsonl")) == 6
+    rows = rows_of(tmp_path / "labeled-k3-seed0.jsonl")
+    assert sorted(r["label"] for r in rows) == ["fresh"] * 3 + ["rotten"] * 3
+    # The drawn examples are sorted by label (fresh 0-2, rotten 3-5): each row was shown its own class only.
+    own = {"fresh": {f"labeled-k3-seed0-{i}" for i in range(3)}, "rotten": {f"labeled-k3-seed0-{i}" for i in range(3, 6)}}
+    assert all(r["examples"] and set(r["examples"]) <= own[r["label"]] for r in rows)

@@ -1,0 +1,67 @@
+"""No-copy decoding on the real model: a source cannot come back verbatim, even greedy, on every path."""
+
+import pytest
+
+from chains import GenerationSettings, build_chain, build_prompt, load_task
+from chains.chain import sample
+from chains.dedup import dedup_key
+from chains.nocopy import keep_rows, no_copy_processor, source_ngrams
+from chains.prompts import renderer_for
+
+pytestmark = pytest.mark.integration
+# Sentences the embedded model copies word for word when it decodes greedily without the block.
+SOURCES = ["The room was clean and quiet.", "I forgot my umbrella at the office yesterday."]
+
+
+def longest_source_run(tokenizer, answer: str, source: str) -> int:
+    """The longest run of the answer's tokens that also stands, in that order, in the source's tokens."""
+    a = tokenizer(answer, add_special_tokens=False)["input_ids"]
+    best = 0
+    for variant in (source, " " + source):
+        s = tokenizer(variant, add_special_tokens=False)["input_ids"]
+        for i in range(len(a)):
+            for j in range(len(s)):
+                k = 0
+                while i + k < len(a) and j + k < len(s) and a[i + k] == s[j + k]:
+                    k += 1
+                best = max(best, k)
+    return best
+
+
+def test_greedy_decoding_copies_without_the_block_and_cannot_with_it(embedded_llm):
+    task = load_task("paraphrase")
+    render = build_prompt(task) | renderer_for(embedded_llm)
+    prompts = render.batch([{"text": s} for s in SOURCES])
+    plain = sample(task, embedded_llm, prompts, do_sample=False)
+    assert any(dedup_key(a[0]) == dedup_key(s) for a, s in zip(plain, SOURCES))  # the test can fail
+    tokenizer = embedded_llm.pipeline.tokenizer
+    for n in (5, 3):
+        blocked = sample(task, embedded_llm, prompts, sources=SOURCES, do_sample=False, no_copy=n)
+        for (answer,), source in zip(blocked, SOURCES):
+            assert answer.strip() and dedup_key(answer) != dedup_key(source)
+            assert longest_source_run(tokenizer, answer, source) < n, answer
+
+
+def test_the_chain_streams_and_invokes_without_copying(embedded_llm):
+    greedy = load_task("paraphrase").model_copy(update={"generation": GenerationSettings(do_sample=False)})
+    chain = build_chain(greedy, embedded_llm)
+    source = SOURCES[0]
+    streamed = "".join(chain.stream({"text": source}))
+    assert streamed and dedup_key(streamed) != dedup_key(source)
+    assert dedup_key(chain.invoke({"text": source})) != dedup_key(source)
+
+
+def test_the_processor_bans_the_next_source_token_per_row_and_follows_rows_that_leave(embedded_llm):
+    import torch
+
+    tokenizer = embedded_llm.pipeline.tokenizer
+    ids = [tokenizer(s, add_special_tokens=False)["input_ids"] for s in SOURCES]
+    processor = no_copy_processor(tokenizer, SOURCES, 3)
+    scores = torch.zeros((2, len(tokenizer)))
+    history = torch.tensor([ids[0][:2], ids[1][:2]])
+    banned = processor(history, scores)
+    assert banned[0, ids[0][2]] == float("-inf") and banned[1, ids[1][2]] == float("-inf")
+    assert (banned[0] == float("-inf")).sum() == len(source_ngrams(tokenizer, SOURCES[0], 3)[tuple(ids[0][:2])])
+    keep_rows(processor, [1])
+    (row,) = processor(history[1:], scores[1:])
+    assert row[ids[1][2]] == float("-inf") and processor.batch_size == 1
