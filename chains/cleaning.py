@@ -14,12 +14,18 @@ _PREAMBLE_LINE = re.compile(
     r"|^.{0,80}[:：]$",
     re.IGNORECASE,
 )
-# Inline introductions before the answer on the same line: "Sure! Here is one: X", "Sure! X".
+# Inline introductions before the answer on the same line: "Sure! Here is one: X", "Sure! X",
+# "네, 물론이죠! X", "알겠습니다. X", "여기 있습니다: X". A bare 네/예 needs punctuation: "네 명" is "four people".
 _PREAMBLE_PREFIX = re.compile(
     r"^(?:sure|certainly|of course|absolutely|okay|ok|here(?:'s| is| are))\b[^:：\n]{0,60}[:：]\s*"
-    r"|^(?:sure|certainly|of course|absolutely|okay)[!.,]+\s+",
+    r"|^(?:sure|certainly|of course|absolutely|okay)[!.,]+\s+"
+    r"|^(?:네|예|물론(?:이죠|입니다|이에요)?|알겠습니다|알겠어요|좋아요|좋습니다|그럼요)[,!.~]+\s*(?=\S)"
+    r"|^(?:여기|다음은|추천(?:드리는|하는)?\s*(?:메뉴|단어|답)(?:는|은))[^:：\n]{0,40}[:：]\s*",
     re.IGNORECASE,
 )
+# One quoted span inside a longer answer: "오늘은 '김치찌개' 어때요?", I'd suggest "ramen".
+# The closing quote may be followed by a Korean particle ('김치찌개'를); the opening one must not follow a letter (I'd).
+_QUOTED_SPAN = re.compile(r"(?<!\w)[\"“「『«'‘]([^\"“”「」『』«»'‘’\n]{1,40})[\"”」』»'’]")
 # An answer that is only an acknowledgement: "Sure!", "Okay.", "네."
 _CHATTER = re.compile(
     r"^(?:sure|certainly|of course|absolutely|okay|ok|네|예|물론(?:이죠|입니다)?|알겠습니다)[!.,~]*$", re.IGNORECASE
@@ -35,17 +41,19 @@ _LIST_MARKER = re.compile(r"^(?:\d{1,2}[.)]|\(\d{1,2}\)|[-*•·])\s+")
 _CLOSER = re.compile(r"^(?:i hope|hope this|let me know|feel free|these are|도움이 되)", re.IGNORECASE)
 _OPEN_QUOTES = "\"'“‘「『«"
 _CLOSE_QUOTES = "\"'”’」』»"
+_INNER_QUOTE = re.compile(r"[\"“”「」『』«»]")  # apostrophes are no quotes: "Don't" stays whole
 _TRAILING_NOTE = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 
 
 def strip_quotes(text: str) -> str:
-    """`"The bed was comfy."` → `The bed was comfy.`; inner apostrophes stay."""
+    """`"The bed was comfy."` → `The bed was comfy.`; inner apostrophes stay, and so does a quote closed mid-line."""
     if text and text[0] in _OPEN_QUOTES:
-        text = text[1:]
-        if text and text[-1] in _CLOSE_QUOTES:
-            text = text[:-1]
-        elif len(text) > 1 and text[-2] in _CLOSE_QUOTES and text[-1] in ".!?。":
-            text = text[:-2] + text[-1]
+        if len(text) > 1 and text[-1] in _CLOSE_QUOTES and not _INNER_QUOTE.search(text[1:-1]):
+            return text[1:-1].strip()
+        if len(text) > 2 and text[-2] in _CLOSE_QUOTES and text[-1] in ".!?。" and not _INNER_QUOTE.search(text[1:-2]):
+            return (text[1:-2] + text[-1]).strip()
+        if not any(c in _CLOSE_QUOTES for c in text[1:]):  # an unterminated opening quote
+            return text[1:].strip()
     return text.strip()
 
 
@@ -72,6 +80,12 @@ def answer_lines(raw: str) -> list[str]:
         lines.pop(0)
     cleaned = [clean_line(line) for line in lines if not _CLOSER.match(line)]
     return [line for line in cleaned if line]
+
+
+def quoted_span(text: str) -> str | None:
+    """The quoted part of `text` when it holds exactly one quoted span, else None."""
+    spans = _QUOTED_SPAN.findall(text)
+    return spans[0].strip() if len(spans) == 1 and spans[0].strip() else None
 
 
 def drop_trailing_note(text: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chains.errors import ModelUnavailableError
+from chains.knobs import check_knobs
 from chains.llm import GENERATION_KEYS, LocalPipeline
 
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
@@ -75,6 +76,9 @@ def _save_atomically(model: Any, tokenizer: Any, target: Path) -> None:
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)  # TemporaryDirectory is private; the cache is shared like any folder
         try:
             os.replace(tmp, target)  # atomic: a concurrent or killed conversion never leaves half a model
         except OSError:
@@ -116,6 +120,17 @@ def _from_pretrained(cls: Any, source: str, **kwargs: Any) -> Any:
         ) from exc
 
 
+def load_tokenizer(model: str | None = None, dtype: Dtype = "auto", trust_remote_code: bool = False) -> tuple[Any, int]:
+    """The model's tokenizer and context length in tokens, without loading its weights."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    source = str(embedded_model_dir(resolve_dtype(dtype))) if model is None else model
+    tokenizer = _from_pretrained(AutoTokenizer, source, trust_remote_code=trust_remote_code)
+    config = _from_pretrained(AutoConfig, source, trust_remote_code=trust_remote_code)
+    context = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
+    return tokenizer, int(context)
+
+
 def load_llm(
     model: str | None = None,
     *,
@@ -134,8 +149,7 @@ def load_llm(
     unknown = set(generation) - set(GENERATION_KEYS)
     if unknown:
         raise TypeError(f"unknown generation settings {sorted(unknown)}")
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
+    check_knobs(batch_size=batch_size, **{k: v for k, v in generation.items() if k != "do_sample"})
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
     from transformers.utils import logging as hf_logging

@@ -10,7 +10,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.output_parsers import BaseOutputParser
 from pydantic import Field, model_validator
 
-from chains.cleaning import answer_lines, clean_line, drop_trailing_note, is_chatter
+from chains.cleaning import answer_lines, clean_line, drop_trailing_note, is_chatter, quoted_span
 from chains.task import Task
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -71,6 +71,9 @@ class WordParser(_KindParser):
 
     def parse(self, text: str) -> str:
         answer = self._lines(text)[0].rstrip(_TRAILING_PUNCT).strip()
+        # A word answered inside a sentence, in quotes: "오늘 점심으로 '김치찌개'를 추천해요".
+        if len(_words(answer)) > self.max_words and (span := quoted_span(answer)):
+            answer = span.rstrip(_TRAILING_PUNCT).strip()
         words = _words(answer)
         if not words:
             raise _fail("empty answer", text)

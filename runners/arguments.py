@@ -79,6 +79,11 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
         "--label-column", default="label", help="column holding the label, in inputs and examples (default: label)"
     )
     p.add_argument(
+        "--skip-unlabelled",
+        action="store_true",
+        help="leave out input rows with an empty label cell instead of refusing the file",
+    )
+    p.add_argument(
         "--examples", type=Path, help="CSV/JSONL few-shot pool; for labelled tasks its labels become the classes"
     )
     p.add_argument("--classes", help="comma-separated class names, replacing the template's")

@@ -14,10 +14,6 @@ from runners.arguments import build_parser
 from runners.inputs import InputError, Inputs, default_inputs, load_inputs
 from runners.store import check_resume, check_writable, sidecar, start_over
 
-# Characters kept of one input text: far beyond a sentence, well inside a small model's context.
-MAX_INPUT_CHARS = 4000
-
-
 def _names(text: str) -> list[str]:
     """The names in a comma-separated flag value, blanks dropped."""
     return [name.strip() for name in text.split(",") if name.strip()]
@@ -33,16 +29,21 @@ def _task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
     task = adapt_task(task, pool, classes, args.context, dict(args.describe or []))
     if args.input is None:
         return task, default_inputs(task)
-    inputs = load_inputs(args.input, task, args.text_column, args.label_column, MAX_INPUT_CHARS)
+    inputs = load_inputs(args.input, task, args.text_column, args.label_column, args.skip_unlabelled)
     if inputs.skipped_empty:
         print(f"skipped {inputs.skipped_empty} input rows with empty text", file=sys.stderr)
-    if inputs.truncated:
-        print(
-            f"warning: cut {len(inputs.truncated)} long input texts to {MAX_INPUT_CHARS} characters "
-            f"to fit the model's context (inputs {', '.join(inputs.truncated[:5])})",
-            file=sys.stderr,
-        )
+    if inputs.skipped_unlabelled:
+        print(f"skipped {inputs.skipped_unlabelled} input rows with no label (--skip-unlabelled)", file=sys.stderr)
     return task, inputs
+
+
+def _check_context(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
+    """Refuse inputs longer than the model's context, with the tokenizer alone, before the weights load."""
+    from chains.model import load_tokenizer
+    from runners.context import check_context
+
+    tokenizer, context = load_tokenizer(args.model, args.dtype, args.trust_remote_code)
+    check_context(task, inputs, tokenizer, context, args.max_new_tokens or task.max_new_tokens(), args.shots)
 
 
 def _generation(args: argparse.Namespace) -> dict[str, Any]:
@@ -74,6 +75,19 @@ def _load_model(args: argparse.Namespace) -> Any:
     return load_llm(**_load_kwargs(args))
 
 
+def _check_knobs(args: argparse.Namespace) -> None:
+    """Every knob in range before anything is read or loaded; the error names the flag."""
+    from chains.knobs import KnobError, check_knobs
+
+    names = ("temperature", "top_p", "max_new_tokens", "max_attempts", "batch_size", "n", "per_label", "shots", "no_copy")
+    try:
+        check_knobs(**{name: getattr(args, name, None) for name in names})
+    except KnobError as exc:
+        raise InputError(
+            f"--{exc.knob.replace('_', '-')} {exc.value} is out of range; use a value {exc.allowed}"
+        ) from None
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from chains.chain import task_settings
     from chains.model import EMBEDDED_MODEL
@@ -81,6 +95,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from runners.pool import default_selector, judge_for, selector_for
     from runners.quotas import checks_spec, quota_spec, run_manifest
 
+    _check_knobs(args)
     check_writable(args.output)
     task, inputs = _task_and_inputs(args)
     if args.per_label is not None and "label" not in task.input_variables:
@@ -91,6 +106,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "(use the labeled task, or an --input file with a label column)"
         )
     args.selector = args.selector or default_selector(task)
+    _check_context(args, task, inputs)
     generation = _generation(args)
     model_name = args.model or EMBEDDED_MODEL
     inputs_name = str(args.input) if args.input else None
@@ -179,6 +195,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from chains.model import EMBEDDED_MODEL
     from runners.compare import compare_selectors
 
+    _check_knobs(args)
     names = _names(args.selectors)
     unknown = [s for s in names if s not in SELECTORS]
     if unknown:

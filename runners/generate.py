@@ -20,6 +20,7 @@ from chains.chain import call_settings, sample_each
 from chains.dedup import NearDuplicateIndex, dedup_key
 from chains.fidelity import Rejection, SourceCheck
 from chains.judge import LabelJudge, Verdict
+from chains.knobs import check_knobs
 from chains.prompts import renderer_for, token_counter
 from chains.selectors import choose_examples
 from runners.inputs import Inputs
@@ -75,6 +76,9 @@ class Generator:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        check_knobs(
+            n=self.n, per_label=self.per_label, max_attempts=self.max_attempts, batch_size=self.chunk_size, no_copy=self.no_copy
+        )
         self.parser = parser_for(self.task)
         self.render = renderer_for(self.llm)
         self.settings = {**getattr(self.llm, "generation", {}), **call_settings(self.task, self.llm)}

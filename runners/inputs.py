@@ -22,7 +22,9 @@ class Inputs:
 
     rows: dict[str, dict[str, str]]
     skipped_empty: int = 0
-    truncated: list[str] = field(default_factory=list)
+    skipped_unlabelled: int = 0
+    lines: dict[str, int] = field(default_factory=dict)
+    """The file row number of each input id, for errors."""
 
 
 def _decode(path: Path) -> str:
@@ -47,7 +49,7 @@ def read_records(path: Path) -> list[dict[str, str]]:
     if not text.strip():
         raise InputError(f"input file {path} is empty; give it a header and at least one row")
     if suffix == ".csv":
-        csv.field_size_limit(sys.maxsize)  # long texts are truncated later, with a warning
+        csv.field_size_limit(sys.maxsize)  # a text too long for the model is refused later, in tokens
         return [dict(r) for r in csv.DictReader(io.StringIO(text, newline=""))]
     records = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -77,9 +79,13 @@ def load_inputs(
     task: Task,
     text_column: str = "text",
     label_column: str = "label",
-    max_chars: int | None = None,
+    skip_unlabelled: bool = False,
 ) -> Inputs:
-    """Task inputs from a file: `text` from `text_column`, `label` from `label_column`."""
+    """Task inputs from a file: `text` from `text_column`, `label` from `label_column`.
+
+    Where the file has a label column, every row needs a label: a row without one is refused, or
+    skipped and counted with `skip_unlabelled`.
+    """
     records = read_records(path)
     if not records:
         raise InputError(f"input file {path} has a header but no rows; add rows to generate from")
@@ -94,15 +100,23 @@ def load_inputs(
             )
     result = Inputs(rows={})
     classes = {c.casefold(): c for c in task.classes}
+    labelled = label_column in found and task.output != "label"
     for number, record in enumerate(records, 1):
-        values = {v: (record.get(columns.get(v, v)) or "") for v in task.input_variables}
+        values = {v: (record.get(columns.get(v, v)) or "") for v in task.input_variables if v != "label"}
         if any(not value.strip() for value in values.values()):
             result.skipped_empty += 1
             continue
-        if "label" not in values and task.output != "label" and (record.get(label_column) or "").strip():
-            values["label"] = record[
-                label_column
-            ].strip()  # carried to the rows (a paraphrase keeps its source's label)
+        if labelled:  # carried to the rows: a paraphrase keeps its source's label
+            label = (record.get(label_column) or "").strip()
+            if not label:
+                if skip_unlabelled:
+                    result.skipped_unlabelled += 1
+                    continue
+                raise InputError(
+                    f"{path} row {number} has an empty {label_column!r} cell; fill in its label, "
+                    "or pass --skip-unlabelled to leave such rows out"
+                )
+            values["label"] = label
         if "label" in values and classes:
             label = values["label"].strip()
             if label.casefold() not in classes:
@@ -112,14 +126,12 @@ def load_inputs(
                 )
             values["label"] = classes[label.casefold()]
         input_id = (record.get("id") or "").strip() or str(number)
-        if max_chars is not None:
-            for key, value in values.items():
-                if len(value) > max_chars:
-                    values[key] = value[:max_chars]
-                    result.truncated.append(input_id)
         if input_id in result.rows:
             raise InputError(f"{path} row {number} repeats id {input_id!r}; make the id column unique")
         result.rows[input_id] = values
+        result.lines[input_id] = number
+    if not result.rows and result.skipped_unlabelled:
+        raise InputError(f"every row of {path} lacks a label in {label_column!r}; fill in the labels")
     if not result.rows:
         raise InputError(f"every row of {path} has an empty {text_column!r}; fill in the text column")
     return result

@@ -80,14 +80,25 @@ def append_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
         os.fsync(handle.fileno())
 
 
+def umask_mode(directory: bool = False) -> int:
+    """The mode an ordinary `open` (or `mkdir`) gives a new file under the user's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def write_json_atomic(path: Path, value: Any) -> None:
-    """Write via a temporary file and rename, so readers see the old or the new file, never half."""
+    """Write via a temporary file and rename, so readers see the old or the new file, never half.
+
+    The temporary file is private (0600) while it is written, then given the mode `open` would have.
+    """
     with tempfile.NamedTemporaryFile(
         "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
     ) as tmp:
         json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True)
         tmp.flush()
         os.fsync(tmp.fileno())
+    os.chmod(tmp.name, umask_mode())
     os.replace(tmp.name, path)
 
 

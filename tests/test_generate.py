@@ -293,3 +293,16 @@ def test_min_confidence_keeps_only_rows_the_judge_is_sure_of(tmp_path):
     assert summary.accepted == 1
     (reject,) = lines(tmp_path / "o.rejected.jsonl")
     assert reject["reason"] == "judge gave up 0.55 < 0.7 (its label: up)"
+
+
+def test_every_file_of_a_run_gets_the_mode_an_ordinary_open_would(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        run("word", ["Ramen", "two words"], {"a": {"text": "x"}}, tmp_path / "out.jsonl")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {"out.jsonl": 0o640, "out.rejected.jsonl": 0o640, "out.manifest.json": 0o640}

@@ -152,6 +152,39 @@ CASES = [
         None,
         "expected a sentence, got an introduction ending in ':'",
     ),
+    # inline preambles and quoted answers, as small chat models write them
+    (WordParser(), "네, 물론이죠! 김치찌개", "김치찌개", None),
+    (WordParser(), '네, 알겠습니다. "김치찌개"', "김치찌개", None),
+    (WordParser(), "오늘 점심으로 '김치찌개'를 추천해요!", "김치찌개", None),
+    (WordParser(), "좋아요! 「라면」 어떠세요?", "라면", None),
+    (WordParser(), "여기 있습니다: 마라탕", "마라탕", None),
+    (WordParser(), "추천 메뉴는: 비빔밥", "비빔밥", None),
+    (WordParser(), "알겠습니다. 떡볶이", "떡볶이", None),
+    (WordParser(), "물론이죠~ 『냉면』", "냉면", None),
+    (WordParser(), "네, 오늘은 “짜장면”이 좋겠어요.", "짜장면", None),
+    (WordParser(), "'김치찌개'와 '라면' 중에 고르세요", None, "expected one word, got 4 words"),
+    (WordParser(), "네 명", None, "expected one word, got 2 words"),
+    (WordParser(), "네, 알겠습니다!", None, "expected a word, got only an acknowledgement '알겠습니다'"),
+    (WordParser(), "물론이죠! 점심은 든든하게 드세요", None, "expected one word, got 3 words"),
+    (SentenceParser(), "네, 여기 있습니다: 방이 아주 깨끗했어요.", "방이 아주 깨끗했어요.", None),
+    (SentenceParser(), "물론이죠! 직원들이 정말 친절했어요.", "직원들이 정말 친절했어요.", None),
+    (SentenceParser(), '알겠습니다. "조식이 맛있었어요."', "조식이 맛있었어요.", None),
+    (SentenceParser(), "좋습니다! 새로운 문장: 수영장이 넓고 깨끗했어요.", "수영장이 넓고 깨끗했어요.", None),
+    (SentenceParser(), "네, 알겠습니다. 방이 좁았어요. 그래도 좋았어요.", None, "expected one sentence, got 2 sentences"),
+    (LabelParser(classes=KO), "네, 긍정입니다.", "긍정", None),
+    (LabelParser(classes=KO), "알겠습니다! 「부정」", "부정", None),
+    (WordParser(), "I'd suggest 'ramen' today.", "ramen", None),
+    (WordParser(), 'Sure, I recommend "pho".', "pho", None),
+    (WordParser(), '"Sushi" is my pick', "Sushi", None),
+    (WordParser(), "Okay! Tacos", "Tacos", None),
+    (WordParser(), 'Try "pad thai" or "ramen".', None, "expected one word, got 5 words"),
+    (WordParser(), "Certainly! Here's my pick: Curry", "Curry", None),
+    (WordParser(), "Sure!", None, "expected a word, got only an acknowledgement 'Sure'"),
+    (SentenceParser(), '"Great," she said, "the room is clean."', '"Great," she said, "the room is clean."', None),
+    (SentenceParser(), '"The staff were kind.', "The staff were kind.", None),
+    (SentenceParser(), "Don't miss the rooftop bar.", "Don't miss the rooftop bar.", None),
+    (SentenceParser(), "Okay. The lobby was quiet.", "The lobby was quiet.", None),
+    (LabelParser(classes=EN), 'Sure! "negative"', "negative", None),
 ]
 
 
@@ -170,7 +203,7 @@ def test_parser_verdict(parser, raw, expected, reason):
 
 def test_table_is_large_and_half_korean():
     korean = [c for c in CASES if any("\uac00" <= ch <= "\ud7a3" for ch in c[1] + str(c[2]) + str(c[3]))]
-    assert len(CASES) >= 40
+    assert len(CASES) >= 106
     assert len(korean) * 2 >= len(CASES)
 
 
