@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.synthaug-installed
 OUT ?= out
 
-.PHONY: setup run test clean
+.PHONY: setup run test browser clean
 
 setup: $(STAMP)
 
@@ -26,8 +26,12 @@ run: $(STAMP)
 	$(PY) -m runners generate labeled --n 8 --output $(OUT)/labeled.jsonl
 	@echo "results: $(OUT)/paraphrase.jsonl $(OUT)/labeled.jsonl (rejects beside them in *.rejected.jsonl)"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The HTML report is tested in a real headless Chromium: Debian's package, installed when missing.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 clean:
 	rm -rf $(VENV) $(OUT) *.egg-info

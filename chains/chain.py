@@ -68,22 +68,26 @@ def sample(
     prompts: list[Any],
     n: int = 1,
     sources: list[str] | None = None,
+    scored: bool = False,
     **settings: Any,
-) -> list[list[str]]:
+) -> list[list[Any]]:
     """`n` raw answers for each rendered prompt, in order; one batched model call where the model allows.
 
     `settings` (temperature, do_sample, no_copy, ...) override the task's for a LocalPipeline, and
     `sources` (one per prompt) keep its decoding from copying them; other models keep their own settings.
+    With `scored`, each answer is (text, mean token log-probability), the latter None where the model gives none.
     """
     if isinstance(llm, LocalPipeline):
         overrides = {**call_settings(task, llm), **settings}
         if sources is not None:
             overrides["sources"] = sources
-        return llm.generate_texts([str(p) for p in prompts], n=n, **boundary_for(task), **overrides)
+        answers = llm.generate_scored([str(p) for p in prompts], n=n, **boundary_for(task), **overrides)
+        return answers if scored else [[text for text, _ in samples] for samples in answers]
     runnable = bind_task(task, llm)
     flat = runnable.batch([p for p in prompts for _ in range(n)])
     texts = [m.content if hasattr(m, "content") else m for m in flat]
-    return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
+    grouped = [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
+    return [[(t, None) for t in samples] for samples in grouped] if scored else grouped
 
 
 def sample_each(
@@ -93,18 +97,19 @@ def sample_each(
     counts: list[int],
     sources: list[str] | None = None,
     settings: list[dict[str, Any]] | None = None,
-) -> list[list[str]]:
-    """`counts[i]` raw answers for prompt i with `settings[i]`, in order.
+    scored: bool = False,
+) -> list[list[Any]]:
+    """`counts[i]` raw answers for prompt i with `settings[i]`, in order (scored as `sample`).
 
     One `sample` call per distinct (count, settings), in a fixed order, so a seed gives the same answers.
     """
     settings = settings or [{} for _ in prompts]
     keys = [(count, tuple(sorted(s.items()))) for count, s in zip(counts, settings)]
-    answers: list[list[str]] = [[] for _ in prompts]
+    answers: list[list[Any]] = [[] for _ in prompts]
     for key in sorted(set(keys)):
         group = [i for i, k in enumerate(keys) if k == key]
         group_sources = None if sources is None else [sources[i] for i in group]
-        raws = sample(task, llm, [prompts[i] for i in group], n=key[0], sources=group_sources, **dict(key[1]))
+        raws = sample(task, llm, [prompts[i] for i in group], key[0], group_sources, scored, **dict(key[1]))
         for i, answer in zip(group, raws):
             answers[i] = answer
     return answers

@@ -48,8 +48,9 @@ def decode(
     finished: Callable[[list[int]], bool],
     eos: set[int],
     processors: Sequence[Any] = (),
-) -> list[list[int]]:
-    """New tokens for each row, until `finished(tokens)`, an end-of-sequence token or the budget.
+) -> tuple[list[list[int]], list[float]]:
+    """New tokens for each row, until `finished(tokens)`, an end-of-sequence token or the budget, and the
+    sum of their log-probabilities under the model (before temperature or any processor): how sure it was.
 
     Unlike `model.generate`, a finished row leaves the batch (and its cache) at once, so the work
     follows the tokens actually generated rather than the longest answer of the batch. `processors`
@@ -66,6 +67,7 @@ def decode(
     positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
     rows = list(range(input_ids.shape[0]))
     generated: list[list[int]] = [[] for _ in rows]
+    logprobs = [0.0] * len(rows)
     with torch.inference_mode():
         output = model(
             input_ids=input_ids[:, cached:],
@@ -78,16 +80,19 @@ def decode(
         next_position = positions[:, -1] + 1
         history = input_ids.new_empty((len(rows), 0))
         for step in range(max_new_tokens):
-            scores = output.logits[:, -1, :]
+            logits = output.logits[:, -1, :]
+            scores = logits
             for processor in processors:
                 scores = processor(history, scores)
             tokens = scores.argmax(dim=-1)
+            chosen = logits.float().log_softmax(dim=-1).gather(-1, tokens[:, None])[:, 0].tolist()
             history = torch.cat([history, tokens[:, None]], dim=-1)
             keep = []
             for j, token in enumerate(tokens.tolist()):
                 if token in eos:
                     continue
                 generated[rows[j]].append(token)
+                logprobs[rows[j]] += chosen[j]
                 if not finished(generated[rows[j]]):
                     keep.append(j)
             if not keep or step == max_new_tokens - 1:
@@ -109,4 +114,4 @@ def decode(
                 use_cache=True,
             )
             next_position = next_position + 1
-    return generated
+    return generated, logprobs

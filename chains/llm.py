@@ -104,7 +104,11 @@ class LocalPipeline(HuggingFacePipeline):
         cache.batch_repeat_interleave(batch)
         return cache
 
-    def generate_texts(
+    def generate_texts(self, prompts: list[str], n: int = 1, **kwargs: Any) -> list[list[str]]:
+        """`n` completions for each prompt, in prompt order (see `generate_scored`)."""
+        return [[text for text, _ in samples] for samples in self.generate_scored(prompts, n, **kwargs)]
+
+    def generate_scored(
         self,
         prompts: list[str],
         n: int = 1,
@@ -112,8 +116,8 @@ class LocalPipeline(HuggingFacePipeline):
         boundary: str | None = None,
         max_words: int = 1,
         **kwargs: Any,
-    ) -> list[list[str]]:
-        """`n` completions for each prompt, in prompt order; the batched core of `_generate`.
+    ) -> list[list[tuple[str, float]]]:
+        """`n` (completion, mean token log-probability) pairs for each prompt, in prompt order; the core of `_generate`.
 
         `boundary` is an output kind (`word`, `sentence`, `label`): generation of a sequence stops
         where an answer of that kind ends. `sources` (one text per prompt) with `no_copy=k`: no answer
@@ -133,7 +137,7 @@ class LocalPipeline(HuggingFacePipeline):
         if len(prefix) < MIN_CACHED_PREFIX:
             prefix = []
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
-        results: list[list[str]] = [[] for _ in prompts]
+        results: list[list[tuple[str, float]]] = [[] for _ in prompts]
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             suffixes = [encoded[i][len(prefix) :] for i in chunk]
@@ -147,7 +151,7 @@ class LocalPipeline(HuggingFacePipeline):
             if sources is not None:
                 rows = [sources[i] for i in chunk for _ in range(per_prompt)]
                 processors = [no_copy_processor(tokenizer, rows, no_copy), *sampler]
-            new_tokens = decode(
+            new_tokens, sums = decode(
                 self.pipeline.model,
                 input_ids,
                 attention_mask,
@@ -161,11 +165,12 @@ class LocalPipeline(HuggingFacePipeline):
                 processors,
             )
             texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            scored = [
+                (cut_answer(t, boundary, stop or (), max_words), total / max(1, len(tokens)))
+                for t, tokens, total in zip(texts, new_tokens, sums)
+            ]
             for j, i in enumerate(chunk):
-                samples = [
-                    cut_answer(t, boundary, stop or (), max_words) for t in texts[j * per_prompt : (j + 1) * per_prompt]
-                ]
-                results[i] = samples * (n // per_prompt)
+                results[i] = scored[j * per_prompt : (j + 1) * per_prompt] * (n // per_prompt)
         return results
 
     def _generate(
@@ -175,8 +180,12 @@ class LocalPipeline(HuggingFacePipeline):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> LLMResult:
-        texts = self.generate_texts(prompts, n=int(kwargs.pop("n", 1)), stop=stop, **kwargs)
-        return LLMResult(generations=[[Generation(text=t) for t in samples] for samples in texts])
+        scored = self.generate_scored(prompts, n=int(kwargs.pop("n", 1)), stop=stop, **kwargs)
+        return LLMResult(
+            generations=[
+                [Generation(text=t, generation_info={"logprob": lp}) for t, lp in samples] for samples in scored
+            ]
+        )
 
     def _stream(
         self,

@@ -8,6 +8,7 @@ from pathlib import Path
 from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.judge import JUDGES
 from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
+from runners.generate import DEFAULT_MIN_LOGPROB
 from chains.selectors import SELECTORS
 from runners.export import FORMATS
 
@@ -52,6 +53,13 @@ def _cosine(value: str) -> float:
     if not -1 <= number <= 1:
         raise argparse.ArgumentTypeError(f"must be a cosine in [-1, 1], got {value}")
     return number
+
+
+def _logprob(value: str) -> float | None:
+    number = float(value)
+    if number > 0:
+        raise argparse.ArgumentTypeError(f"must be a log-probability, 0 or below, got {value}")
+    return None if number == float("-inf") else number
 
 
 def _ngram(value: str) -> int:
@@ -151,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="with --verify-label: keep a row only if the judge gives its label at least P "
         "(default: the judge's top label must be the row's)",
+    )
+    gen.add_argument(
+        "--min-logprob",
+        type=_logprob,
+        default=DEFAULT_MIN_LOGPROB,
+        metavar="LOGPROB",
+        help="reject answers whose mean token log-probability under the model is below this; "
+        f"sampled nonsense scores low (default: {DEFAULT_MIN_LOGPROB}; -inf keeps everything)",
     )
     gen.add_argument(
         "--no-copy",

@@ -62,3 +62,43 @@ def _figure(title: str, height: int, body: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-size="12" '
         f'font-family="sans-serif" role="img" aria-label="{escape(title)}">{body}</svg></figure>'
     )
+
+
+PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
+
+
+def scatter(title: str, points: np.ndarray, labels: list[str], real: list[bool], size: int = 480) -> str:
+    """A 2-D map: one colour per label, real rows as hollow squares and synthetic rows as dots."""
+    if not len(points):
+        return f"<figure><figcaption>{escape(title)}</figcaption><p>nothing to show</p></figure>"
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = np.where(high - low > 0, high - low, 1.0)
+    xy = 20 + (points - low) / span * (size - 40)
+    colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(sorted(set(labels)))}
+    marks = []
+    for (x, y), label, is_real in sorted(zip(xy, labels, real), key=lambda p: p[2]):  # real rows on top
+        tip = f"<title>{escape(label)} ({'real' if is_real else 'synthetic'})</title>"
+        if is_real:
+            marks.append(
+                f'<rect x="{x - 4:.1f}" y="{size - y - 4:.1f}" width="8" height="8" fill="none" '
+                f'stroke="{colours[label]}" stroke-width="2">{tip}</rect>'
+            )
+        else:
+            marks.append(f'<circle cx="{x:.1f}" cy="{size - y:.1f}" r="3" fill="{colours[label]}" opacity="0.6">{tip}</circle>')
+    legend = "".join(
+        f'<rect x="{size + 10}" y="{14 + 18 * i}" width="10" height="10" fill="{colour}"/>'
+        f'<text x="{size + 26}" y="{23 + 18 * i}">{escape(label)}</text>'
+        for i, (label, colour) in enumerate(colours.items())
+    )
+    key_y = 30 + 18 * len(colours)
+    key = (
+        f'<rect x="{size + 10}" y="{key_y}" width="8" height="8" fill="none" stroke="#333" stroke-width="2"/>'
+        f'<text x="{size + 26}" y="{key_y + 8}">real</text>'
+        f'<circle cx="{size + 14}" cy="{key_y + 22}" r="3" fill="#333"/><text x="{size + 26}" y="{key_y + 26}">synthetic</text>'
+    )
+    return (
+        f"<figure><figcaption>{escape(title)}</figcaption>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 160}" height="{size}" font-size="12" '
+        f'font-family="sans-serif" role="img" aria-label="{escape(title)}" class="map">'
+        f'<rect width="{size}" height="{size}" fill="none" stroke="#ccc"/>{"".join(marks)}{legend}{key}</svg></figure>'
+    )

@@ -116,7 +116,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.min_confidence is not None and not args.verify_label:
         raise InputError("--min-confidence goes with --verify-label; add --verify-label or drop --min-confidence")
     checks = checks_spec(
-        task, args.no_copy, args.near_copy, args.min_similarity, bool(args.verify_label), args.min_confidence
+        task,
+        args.no_copy,
+        args.near_copy,
+        args.min_similarity,
+        bool(args.verify_label),
+        args.min_confidence,
+        args.min_logprob,
     )
     manifest = run_manifest(
         task, model_name, settings, args.seed, quota, inputs_name, selector_spec, args.verify_label, checks
@@ -161,6 +167,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         selector_spec=selector_spec,
         judge=judge,
         min_confidence=args.min_confidence,
+        min_logprob=args.min_logprob,
         source_check=source_check,
         no_copy=args.no_copy,
         backend=backend,

@@ -44,7 +44,7 @@ class SampleWorker:
         prompts, counts = [str(p) for p in batch["prompt"]], [int(c) for c in batch["n"]]
         sources = [str(s) for s in batch["source"]] if self.task.source is not None else None
         settings = [json.loads(s) for s in batch["settings"]]
-        answers = sample_each(self.task, self.llm, prompts, counts, sources, settings)
+        answers = sample_each(self.task, self.llm, prompts, counts, sources, settings, scored=True)
         return {"key": keys, "raws": [json.dumps(raws) for raws in answers]}
 
 
@@ -115,7 +115,7 @@ class RayBackend:
 
     def batches(
         self, requests: list[tuple[int, str, int, str | None, dict[str, Any]]]
-    ) -> Iterator[list[tuple[int, list[str]]]]:
+    ) -> Iterator[list[tuple[int, list[tuple[str, float | None]]]]]:
         import ray
 
         # Settings travel as JSON text: Ray Data's numpy batches would turn dicts into object arrays.
@@ -141,7 +141,7 @@ class RayBackend:
             batch_format="numpy",
         )
         for batch in answered.iter_batches(batch_size=None, batch_format="numpy"):
-            yield [(int(k), json.loads(r)) for k, r in zip(batch["key"], batch["raws"])]
+            yield [(int(k), [tuple(a) for a in json.loads(r)]) for k, r in zip(batch["key"], batch["raws"])]
 
     def close(self) -> None:
         """Stop the local Ray this backend started; a cluster it joined keeps running."""

@@ -27,10 +27,16 @@ from runners.inputs import Inputs
 from runners.quotas import Attempt, Quota, Summary, checks_spec, quota_spec, run_manifest
 from runners.store import append_jsonl, read_jsonl, sidecar, write_json_atomic
 
+# Answers below this mean token log-probability are nonsense the sampler drew, not what the model meant.
+# Set by measurement (README, "Model confidence"): real answers sit far above, high-temperature nonsense below.
+DEFAULT_MIN_LOGPROB = -3.0
+
 Work = tuple[Quota, str, int]
 """One unit of work: the quota it serves, the input id, and how many answers to sample."""
-Sampled = tuple[Quota, str, list[str], list[str], Attempt]
-"""One work item's result: its quota, input id, raw answers, the ids of the examples shown, and the attempt."""
+Answer = tuple[str, float | None]
+"""A raw answer and the model's mean token log-probability for it (None where the model gives none)."""
+Sampled = tuple[Quota, str, list[Answer], list[str], Attempt]
+"""One work item's result: its quota, input id, answers, the ids of the examples shown, and the attempt."""
 
 
 class Backend(Protocol):
@@ -41,7 +47,7 @@ class Backend(Protocol):
 
     def batches(
         self, requests: list[tuple[int, str, int, str | None, dict[str, Any]]]
-    ) -> Iterator[list[tuple[int, list[str]]]]: ...
+    ) -> Iterator[list[tuple[int, list[Answer]]]]: ...
 
 
 @dataclass
@@ -69,6 +75,8 @@ class Generator:
     """With a judge: reject a row unless the judge gives its label at least this probability (None: its top label)."""
     source_check: SourceCheck | None = None
     """Checks answers against the input they restate (tasks with a source); None: copies and form, no meaning."""
+    min_logprob: float | None = DEFAULT_MIN_LOGPROB
+    """Reject answers whose mean token log-probability under the model is below this (None: keep all)."""
     no_copy: int | None = None
     """No-copy n-gram size of first attempts (tasks with a source); None is `chains.nocopy.DEFAULT_NO_COPY`."""
     count_prompt_tokens: bool = False
@@ -105,7 +113,13 @@ class Generator:
         judge = self.judge.name if self.judge else None
         check = self.source_check or SourceCheck()
         checks = checks_spec(
-            self.task, self.no_copy, check.near_copy, check.min_similarity, judge is not None, self.min_confidence
+            self.task,
+            self.no_copy,
+            check.near_copy,
+            check.min_similarity,
+            judge is not None,
+            self.min_confidence,
+            self.min_logprob,
         )
         return run_manifest(
             self.task, self.model_name, self.settings, self.seed, quota, inputs_name, self.selector_spec, judge, checks
@@ -153,12 +167,15 @@ class Generator:
             else {"name": self.judge.name, "label": verdict.label, "confidence": round(verdict.confidence, 4)},
         }
 
-    def parse_answer(self, raw: str) -> tuple[list[str], list[Rejection]]:
-        """Values that passed the parser, and the rejection if it failed."""
+    def parse_answer(self, raw: str, logprob: float | None = None) -> tuple[list[str], list[Rejection]]:
+        """Values that passed the parser and the confidence floor, and the rejection if one failed."""
         try:
             parsed = self.parser.parse(raw)
         except OutputParserException as exc:
             return [], [Rejection("parse", str(exc).split("\n")[0])]
+        if self.min_logprob is not None and logprob is not None and logprob < self.min_logprob:
+            reason = f"the model was unsure of it (mean token log-probability {logprob:.2f} < {self.min_logprob})"
+            return [], [Rejection("confidence", reason)]
         return (parsed if isinstance(parsed, list) else [parsed]), []
 
     def run(self, inputs: Inputs, output: Path, inputs_name: str | None = None) -> Summary:
@@ -237,6 +254,7 @@ class Generator:
                 [k for _, _, k in work],
                 sources if self.task.source is not None else None,
                 [step.settings() for step in steps],
+                scored=True,
             )
             yield [(q, i, raws, ids, step) for (q, i, _), raws, ids, step in zip(work, answers, shown, steps)]
 
@@ -266,16 +284,16 @@ class Generator:
         """Parse, check against the source, judge and dedup sampled answers; split them into rows and rejects."""
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
-        parsed = [[self.parse_answer(raw) for raw in raws] for _, _, raws, _, _ in sampled]
+        parsed = [[self.parse_answer(raw, logprob) for raw, logprob in answers] for _, _, answers, _, _ in sampled]
         candidates = [
             (inputs.rows[item[1]], value) for item, per_input in zip(sampled, parsed) for vs, _ in per_input for value in vs
         ]
         checks = iter(self._source_checks(candidates))
         verdicts = iter(self._verdicts([value for _, value in candidates]))
-        for (quota, input_id, raws, example_ids, step), results in zip(sampled, parsed):
+        for (quota, input_id, answers, example_ids, step), results in zip(sampled, parsed):
             quota.pending -= 1
             values = inputs.rows[input_id]
-            for raw, (accepted, rejections) in zip(raws, results):
+            for (raw, logprob), (accepted, rejections) in zip(answers, results):
                 judged = [(value, next(checks), next(verdicts)) for value in accepted]  # keeps them in step
                 if quota.need == 0:  # surplus samples of a met quota are not counted
                     continue
@@ -286,16 +304,23 @@ class Generator:
                         rejections.append(rejection)
                         continue
                     index = self._index[input_id]
-                    rows.append(
-                        self._row(input_id, index, values, value, raw, quota.attempts, example_ids, verdict, step)
-                    )
+                    row = self._row(input_id, index, values, value, raw, quota.attempts, example_ids, verdict, step)
+                    rows.append({**row, "logprob": None if logprob is None else round(logprob, 4)})
                     self._index[input_id] += 1
                     quota.have += 1
                 quota.reasons.update(r.reason for r in rejections)
                 quota.kinds.update(r.kind for r in rejections)
                 label, attempt = values.get("label"), quota.attempts
                 rejects += [
-                    {"input_id": input_id, "label": label, "raw": raw, "reason": r.reason, "kind": r.kind, "attempt": attempt}
+                    {
+                        "input_id": input_id,
+                        "label": label,
+                        "raw": raw,
+                        "reason": r.reason,
+                        "kind": r.kind,
+                        "attempt": attempt,
+                        "logprob": None if logprob is None else round(logprob, 4),
+                    }
                     for r in rejections
                 ]
         return rows, rejects

@@ -98,9 +98,10 @@ def checks_spec(
     min_similarity: float,
     judged: bool,
     min_confidence: float | None,
+    min_logprob: float | None,
 ) -> dict[str, Any]:
     """The answer checks a run applies, for its manifest: only those that apply to the task."""
-    spec: dict[str, Any] = {}
+    spec: dict[str, Any] = {"min_logprob": min_logprob}
     if task.source is not None:
         spec.update(no_copy=no_copy or DEFAULT_NO_COPY, near_copy=near_copy, min_similarity=min_similarity)
     if judged:

@@ -45,11 +45,50 @@ class Report:
     similarities: np.ndarray
     similarity_title: str
     reasons: Counter
+    samples: dict[str, tuple[list[dict], list[dict]]] = field(default_factory=dict)
+    """Per label: a few accepted rows and a few rejects, to read."""
+    logprobs: list[float] = field(default_factory=list)
+    """The model's mean token log-probability of each accepted row."""
+    map_points: np.ndarray | None = None
+    """Real and synthetic rows' embeddings projected to 2-D, with their labels and whether each is real."""
+    map_labels: list[str] = field(default_factory=list)
+    map_real: list[bool] = field(default_factory=list)
 
 
-def reason_kind(reason: str) -> str:
-    """A rejection reason without its particulars (numbers, cosines), so like reasons count together."""
-    return re.sub(r"\d+", "N", re.sub(r"\s*\([^)]*\)", "", reason)).strip()
+def reason_kind(reject: dict[str, Any]) -> str:
+    """A reject's kind (`parse`, `copy`, ...); runs from before kinds were recorded give their reason's gist."""
+    if reject.get("kind"):
+        return str(reject["kind"])
+    return re.sub(r"\d+", "N", re.sub(r"\s*\([^)]*\)", "", str(reject.get("reason", "")))).strip()
+
+
+def samples_per_label(
+    rows: list[dict[str, Any]], rejects: list[dict[str, Any]], k: int = 5, seed: int = 0
+) -> dict[str, tuple[list[dict], list[dict]]]:
+    """Up to `k` accepted rows and `k` rejects of each label, drawn reproducibly."""
+    import random
+
+    rng = random.Random(seed)
+    names = sorted({r.get("label") or NO_LABEL for r in rows} | {r.get("label") or NO_LABEL for r in rejects})
+    result = {}
+    for name in names:
+        kept = [r for r in rows if (r.get("label") or NO_LABEL) == name]
+        refused = [r for r in rejects if (r.get("label") or NO_LABEL) == name]
+        result[name] = (rng.sample(kept, min(k, len(kept))), rng.sample(refused, min(k, len(refused))))
+    return result
+
+
+def embedding_map(
+    vectors: np.ndarray, labels: list[str | None], real: list[dict[str, str]], embed: Callable
+) -> tuple[np.ndarray, list[str], list[bool]]:
+    """Synthetic and real rows' embeddings in 2-D by PCA fitted on both (a linear map: distances stay honest)."""
+    from sklearn.decomposition import PCA
+
+    real_vectors = _unit(embed([r["text"] for r in real])) if real else np.zeros((0, vectors.shape[1]))
+    stacked = np.vstack([vectors, real_vectors])
+    points = PCA(n_components=2, random_state=0).fit_transform(stacked) if len(stacked) >= 3 else np.zeros((0, 2))
+    names = [lab or NO_LABEL for lab in labels] + [r["label"] for r in real]
+    return points, names, [False] * len(vectors) + [True] * len(real)
 
 
 @dataclass
@@ -95,8 +134,12 @@ def build_report(
     judge_source: str = "none",
     near_dup: float = 0.95,
     title: str = "",
+    real: list[dict[str, str]] | None = None,
 ) -> Report:
-    """Metrics of `rows` per label and overall; `judged` is an independent label per row, for fidelity."""
+    """Metrics of `rows` per label and overall; `judged` is an independent label per row, for fidelity.
+
+    `real` labelled texts (the user's examples, or the rows' labelled sources) join the embedding map.
+    """
     texts = [str(r["output"]) for r in rows]
     vectors = _unit(embed(texts)) if texts else np.zeros((0, 1))
     paraphrase = bool(rows) and all(r.get("task") == "paraphrase" for r in rows)
@@ -148,8 +191,18 @@ def build_report(
         lengths=[len(t.split()) for t in texts],
         similarities=similarities,
         similarity_title=sim_title,
-        reasons=Counter(reason_kind(str(r.get("reason", ""))) for r in rejects),
+        reasons=Counter(reason_kind(r) for r in rejects),
+        samples=samples_per_label(rows, rejects),
+        logprobs=[float(r["logprob"]) for r in rows if r.get("logprob") is not None],
+        **_map(vectors, data.labels, real, embed),
     )
+
+
+def _map(vectors: np.ndarray, labels: list[str | None], real: list[dict[str, str]] | None, embed: Callable) -> dict:
+    if not real or not len(vectors):
+        return {}
+    points, names, is_real = embedding_map(vectors, labels, real, embed)
+    return {"map_points": points, "map_labels": names, "map_real": is_real}
 
 
 def _unit(vectors: Sequence[Sequence[float]]) -> np.ndarray:
@@ -187,17 +240,54 @@ def html_page(report: Report) -> str:
         charts.histogram(report.similarity_title, report.similarities),
         charts.bar_chart("Rejection reasons", dict(report.reasons)),
     ]
+    if report.logprobs:
+        figures.append(charts.histogram("Model confidence: mean token log-probability per row", report.logprobs))
+    if report.map_points is not None and len(report.map_points):
+        figures.insert(
+            0,
+            charts.scatter(
+                "Real and synthetic rows, sentence embeddings in 2-D (PCA)",
+                report.map_points,
+                report.map_labels,
+                report.map_real,
+            ),
+        )
     style = (
         "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
         "figure{display:inline-block;margin:1em 2em 1em 0;vertical-align:top}figcaption{font-weight:bold}"
+        "table.rows td,table.rows th{text-align:left;max-width:60em}table.rows{margin:0.5em 0}h3{margin-top:1.5em}"
     )
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(report.title)}</title>"
         f"<style>{style}</style></head><body><h1>{escape(report.title)}</h1>"
         f"<p>Label fidelity judge: {escape(report.judge_source)}</p>"
-        f"<table><tr>{head}</tr>{body}</table>{''.join(figures)}</body></html>"
+        f"<table><tr>{head}</tr>{body}</table>{''.join(figures)}{_examples(report)}</body></html>"
     )
+
+
+def _examples(report: Report) -> str:
+    """Per label, accepted rows and rejects with their reasons; every piece of user text escaped."""
+    parts = ["<h2>Examples</h2>"]
+    for label, (kept, refused) in report.samples.items():
+        parts.append(f"<h3>{escape(label)}</h3>")
+        if kept:
+            sourced = any(r.get("inputs", {}).get("text") for r in kept)
+            cells = "".join(
+                f"<tr class='accepted'><td>{escape(str(r['output']))}</td>"
+                + (f"<td>{escape(str(r['inputs'].get('text', '')))}</td>" if sourced else "")
+                + "</tr>"
+                for r in kept
+            )
+            header = "<th>accepted</th>" + ("<th>source</th>" if sourced else "")
+            parts.append(f"<table class='rows'><tr>{header}</tr>{cells}</table>")
+        if refused:
+            cells = "".join(
+                f"<tr class='rejected'><td>{escape(str(r.get('raw', '')))}</td><td>{escape(str(r.get('reason', '')))}</td></tr>"
+                for r in refused
+            )
+            parts.append(f"<table class='rows'><tr><th>rejected</th><th>why</th></tr>{cells}</table>")
+    return "".join(parts)
 
 
 def load_run(path: Path) -> tuple[list[dict], list[dict], dict | None]:
@@ -221,10 +311,11 @@ def write_report(
     if not rows:
         raise InputError(f"{path} has no rows yet; run `generate` first (or wait for it to save some)")
     embed = load_embeddings().embed_documents
-    judged, source = _fidelity(rows, embed, examples, text_column, label_column)
+    real = real_rows(rows, examples, text_column, label_column)
+    judged, source = _fidelity(rows, embed, real, examples)
     task = (manifest or {}).get("task") or rows[0].get("task", "")
     title = f"synthaug report: {path.name} ({task}, {len(rows)} rows, model {rows[0].get('model', '?')})"
-    report = build_report(rows, rejects, embed, judged, source, near_dup, title)
+    report = build_report(rows, rejects, embed, judged, source, near_dup, title, real)
     html = html or path.with_name(f"{path.stem}.report.html")
     tmp = html.with_name(html.name + ".tmp")
     tmp.write_text(html_page(report), encoding="utf-8")
@@ -232,29 +323,39 @@ def write_report(
     return report, html
 
 
+def real_rows(
+    rows: list[dict[str, Any]], examples: Path | None, text_column: str = "text", label_column: str = "label"
+) -> list[dict[str, str]] | None:
+    """Real labelled texts to compare the rows with: the `examples` file, else the rows' labelled sources."""
+    from runners.inputs import read_labelled
+
+    if examples is not None:
+        return read_labelled(examples, text_column, label_column)
+    labelled = [r for r in rows if r.get("label") and r.get("task") != "classify" and r["inputs"].get("text")]
+    return list({r["inputs"]["text"]: {"text": r["inputs"]["text"], "label": r["label"]} for r in labelled}.values()) or None
+
+
 def _fidelity(
     rows: list[dict[str, Any]],
     embed: Callable[[list[str]], Sequence[Sequence[float]]],
+    real: list[dict[str, str]] | None,
     examples: Path | None,
-    text_column: str,
-    label_column: str,
 ) -> tuple[list[str | None] | None, str]:
     """An independent label per row and where it came from: a judge trained on `examples` (if given),
     the rows' own `--verify-label` verdicts, or a judge trained on the rows' labelled sources."""
     from chains.judge import EmbeddingJudge
-    from runners.inputs import read_labelled
 
     judged, source = None, "none (rows carry no label to check)"
     labelled = [r for r in rows if r.get("label") and r.get("task") != "classify"]
     pool = None
     if labelled and examples is not None:
-        pool = read_labelled(examples, text_column, label_column)
+        pool = real or []
         source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled texts in {examples}"
     elif labelled and all(r.get("judge") for r in labelled):
         judged = [(r.get("judge") or {}).get("label") for r in rows]
         source = f"the rows' own verdicts from generate --verify-label {labelled[0]['judge']['name']}"
-    elif labelled:
-        pool = list({r["inputs"]["text"]: r["inputs"] for r in labelled if r["inputs"].get("text")}.values())
+    elif labelled and real:
+        pool = real
         source = f"logistic regression on MiniLM embeddings of the {len(pool)} labelled source texts of the rows"
     if pool is not None:
         if len({p.get("label") for p in pool if p.get("text")}) >= 2:

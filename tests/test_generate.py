@@ -62,8 +62,9 @@ def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
         "template",
         "seed",
         "judge",
+        "logprob",
     }
-    assert rows[0]["judge"] is None
+    assert rows[0]["judge"] is None and rows[0]["logprob"] is None  # a fake model gives no log-probabilities
     rejects = lines(tmp_path / "out.rejected.jsonl")
     assert rejects == [
         {
@@ -73,6 +74,7 @@ def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
             "reason": "expected one word, got 5 words",
             "kind": "parse",
             "attempt": 1,
+            "logprob": None,
         }
     ]
 
@@ -198,7 +200,7 @@ class ScriptedBackend:
     def batches(self, requests):
         self.requests.append([(key, n) for key, _, n, _, _ in requests])
         script = self.waves.pop(0)
-        results = [(request[0], script[i]) for i, request in enumerate(requests)]
+        results = [(request[0], [(text, None) for text in script[i]]) for i, request in enumerate(requests)]
         yield results[len(results) // 2 :][::-1]
         yield results[: len(results) // 2]
 

@@ -59,9 +59,10 @@ def test_agreement_skips_rows_without_a_label():
     assert metrics.agreement(["fresh", "rotten", None], ["FRESH", "fresh", "rotten"]) == 0.5
 
 
-def test_reason_kind_drops_particulars():
-    assert reason_kind("judge labelled it fresh (0.51), not rotten") == "judge labelled it fresh, not rotten"
-    assert reason_kind("expected one word, got 5 words") == "expected one word, got N words"
+def test_reason_kind_reads_the_kind_and_falls_back_to_the_gist_of_old_reasons():
+    assert reason_kind({"kind": "judge", "reason": "judge labelled it fresh (0.51), not rotten"}) == "judge"
+    assert reason_kind({"reason": "judge labelled it fresh (0.51), not rotten"}) == "judge labelled it fresh, not rotten"
+    assert reason_kind({"reason": "expected one word, got 5 words"}) == "expected one word, got N words"
 
 
 def fake_embed(texts):
@@ -82,7 +83,10 @@ ROWS = [
 
 
 def test_report_per_label_and_overall():
-    rejects = [{"label": "pos", "reason": "copy of the input"}, {"label": "neg", "reason": "copy of the input"}]
+    rejects = [
+        {"label": "pos", "reason": "copy of the input", "kind": "copy"},
+        {"label": "neg", "reason": "copy of the input", "kind": "copy"},
+    ]
     report = build_report(ROWS, rejects, fake_embed, judged=["pos", "neg", "neg", "neg"], judge_source="test")
     by_name = {g.name: g for g in report.groups}
     assert list(by_name) == ["neg", "pos", OVERALL]
@@ -93,7 +97,7 @@ def test_report_per_label_and_overall():
     assert by_name[OVERALL].values["near_duplicates"] == 0.5  # both second rows sit on the first
     assert by_name[OVERALL].values["pairwise"] == pytest.approx(2 / 6)
     assert by_name[OVERALL].values["copies"] == 1 and by_name[OVERALL].values["source_cosine"] == pytest.approx(1.0)
-    assert report.reasons == {"copy of the input": 2}
+    assert report.reasons == {"copy": 2}
 
 
 def test_summary_table_and_html_page():
@@ -104,6 +108,20 @@ def test_summary_table_and_html_page():
     page = html_page(report)
     assert page.count("<figure>") == 4 and page.count("<svg") == 3  # no rejects: that chart says so
     assert "<script" not in page and "run &lt;1&gt;" in page
+
+
+def test_the_page_shows_rows_and_rejects_per_label_escaped_and_a_map_of_real_and_synthetic_rows():
+    rows = [{**r, "output": r["output"] + " <b>&"} for r in ROWS]
+    rejects = [{"label": "pos", "raw": "<script>alert(1)</script>", "reason": "expected <one> sentence", "kind": "parse"}]
+    real = [{"text": "A cat.", "label": "pos"}, {"text": "A dog.", "label": "neg"}, {"text": "Cats.", "label": "pos"}]
+    report = build_report(rows, rejects, fake_embed, title="t", real=real)
+    assert report.map_points.shape == (7, 2) and report.map_real == [False] * 4 + [True] * 3
+    assert report.map_labels == ["pos", "pos", "neg", "neg", "pos", "neg", "pos"]
+    page = html_page(report)
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<tr class='accepted'>") == 4 and page.count("<tr class='rejected'>") == 1
+    assert "A cat sat down. &lt;b&gt;&amp;" in page and "expected &lt;one&gt; sentence" in page
+    assert page.count('class="map"') == 1 and page.count("<rect x=") >= 3
 
 
 def test_eda_operations_keep_to_the_sentence_words():
