@@ -152,7 +152,7 @@ def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
     assert "| all | 4 | 80% |" in printed and "| fresh | 2 | 67% |" in printed
     assert "most common rejection reasons: copy of the input (1)" in printed
     page = (tmp_path / "run.report.html").read_text(encoding="utf-8")
-    assert page.count("<svg") == 4
+    assert page.count("<svg") == 5 and page.count('class="map"') == 1  # the map of the sources and the rows
 
 
 def test_ray_address_nothing_listens_at_fails_fast(capsys, tmp_path, csv_file):
