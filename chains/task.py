@@ -73,6 +73,9 @@ class Task(BaseModel):
     """One line per class telling a model what it means; label names alone ("number") say little."""
     source: str | None = None
     """The input variable holding a text the answer restates: decoding may not copy it, and copies are rejected."""
+    min_logprob: float | None = Field(default=None, le=0)
+    """Answers whose mean token log-probability is below this are nonsense the sampler drew. Measured with
+    the embedded model, so it applies to that model only; other models take `--min-logprob`."""
     context: str = ""
     """What the data is about; fills `{context}` in the system message."""
     examples: list[dict[str, str]] = []

@@ -8,7 +8,6 @@ from pathlib import Path
 from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.judge import JUDGES
 from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
-from runners.generate import DEFAULT_MIN_LOGPROB
 from chains.selectors import SELECTORS
 from runners.export import FORMATS
 
@@ -55,11 +54,11 @@ def _cosine(value: str) -> float:
     return number
 
 
-def _logprob(value: str) -> float | None:
+def _logprob(value: str) -> float:
     number = float(value)
     if number > 0:
         raise argparse.ArgumentTypeError(f"must be a log-probability, 0 or below, got {value}")
-    return None if number == float("-inf") else number
+    return number
 
 
 def _ngram(value: str) -> int:
@@ -163,10 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--min-logprob",
         type=_logprob,
-        default=DEFAULT_MIN_LOGPROB,
         metavar="LOGPROB",
-        help="reject answers whose mean token log-probability under the model is below this; "
-        f"sampled nonsense scores low (default: {DEFAULT_MIN_LOGPROB}; -inf keeps everything)",
+        help="reject answers whose mean token log-probability under the model is below this; sampled "
+        "nonsense scores low (default: the task's floor, measured with the embedded model; -inf keeps all)",
     )
     gen.add_argument(
         "--no-copy",

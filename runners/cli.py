@@ -106,6 +106,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "(use the labeled task, or an --input file with a label column)"
         )
     args.selector = args.selector or default_selector(task)
+    if args.min_logprob is None and args.model is None:  # the task's floor was measured on the embedded model
+        args.min_logprob = task.min_logprob
     _check_context(args, task, inputs)
     generation = _generation(args)
     model_name = args.model or EMBEDDED_MODEL

@@ -232,6 +232,7 @@ def generate_for(
 ) -> list[dict[str, Any]]:
     """Rows generated from the `real` examples with the tool's defaults, resumed from `output` if it exists."""
     from chains import load_task
+    from chains.model import EMBEDDED_MODEL
     from runners.generate import Generator
     from runners.inputs import Inputs, default_inputs
     from runners.pool import adapt_task, default_selector, judge_for, selector_for
@@ -262,6 +263,7 @@ def generate_for(
         selector_spec={"name": selector_name, "shots": 4},
         judge=judge,
         min_confidence=setup.min_confidence,
+        min_logprob=task.min_logprob if model_name == EMBEDDED_MODEL else None,  # measured on that model
         source_check=_source_check(task),
         progress=setup.progress,
     )

@@ -27,10 +27,6 @@ from runners.inputs import Inputs
 from runners.quotas import Attempt, Quota, Summary, checks_spec, quota_spec, run_manifest
 from runners.store import append_jsonl, read_jsonl, sidecar, write_json_atomic
 
-# Answers below this mean token log-probability are nonsense the sampler drew, not what the model meant.
-# Set by measurement (README, "Model confidence"): real answers sit far above, high-temperature nonsense below.
-DEFAULT_MIN_LOGPROB = -3.0
-
 Work = tuple[Quota, str, int]
 """One unit of work: the quota it serves, the input id, and how many answers to sample."""
 Answer = tuple[str, float | None]
@@ -75,7 +71,7 @@ class Generator:
     """With a judge: reject a row unless the judge gives its label at least this probability (None: its top label)."""
     source_check: SourceCheck | None = None
     """Checks answers against the input they restate (tasks with a source); None: copies and form, no meaning."""
-    min_logprob: float | None = DEFAULT_MIN_LOGPROB
+    min_logprob: float | None = None
     """Reject answers whose mean token log-probability under the model is below this (None: keep all)."""
     no_copy: int | None = None
     """No-copy n-gram size of first attempts (tasks with a source); None is `chains.nocopy.DEFAULT_NO_COPY`."""

@@ -10,7 +10,6 @@ from chains.chain import task_settings
 from runners.cli import main
 from runners.inputs import load_inputs
 from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
-from runners.generate import DEFAULT_MIN_LOGPROB
 from runners.quotas import checks_spec, quota_spec, run_manifest
 
 GOOD_CSV = "text,label\nGreat view.,positive\n"
@@ -23,7 +22,7 @@ def workspace(tmp_path):
     out.write_text(json.dumps({"id": "1-0", "input_id": "1", "output": "Kept."}) + "\n", encoding="utf-8")
     task = load_task("word")
     selector = {"name": "fixed", "shots": 4}
-    checks = checks_spec(task, None, NEAR_COPY, MIN_SIMILARITY, False, None, DEFAULT_MIN_LOGPROB)
+    checks = checks_spec(task, None, NEAR_COPY, MIN_SIMILARITY, False, None, task.min_logprob)
     manifest = run_manifest(
         task, "SmolLM2-135M-Instruct", task_settings(task, {}), 0, quota_spec(1, None), None, selector, None, checks
     )

@@ -200,7 +200,8 @@ class ScriptedBackend:
     def batches(self, requests):
         self.requests.append([(key, n) for key, _, n, _, _ in requests])
         script = self.waves.pop(0)
-        results = [(request[0], [(text, None) for text in script[i]]) for i, request in enumerate(requests)]
+        scored = [[a if isinstance(a, tuple) else (a, None) for a in answers] for answers in script]
+        results = [(request[0], scored[i]) for i, request in enumerate(requests)]
         yield results[len(results) // 2 :][::-1]
         yield results[: len(results) // 2]
 
@@ -308,3 +309,21 @@ def test_every_file_of_a_run_gets_the_mode_an_ordinary_open_would(tmp_path):
         os.umask(old)
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
     assert modes == {"out.jsonl": 0o640, "out.rejected.jsonl": 0o640, "out.manifest.json": 0o640}
+
+
+def test_answers_the_model_was_unsure_of_are_rejected_and_rows_keep_their_logprob(tmp_path):
+    out = tmp_path / "out.jsonl"
+    backend = ScriptedBackend([[[("Ramen", -4.2)]], [[("Udon", -1.25), ("Pho", -0.5)]]])
+    gen = Generator(
+        task=load_task("word"),
+        llm=FakeListLLM(responses=["unused"]),
+        model_name="fake",
+        backend=backend,
+        min_logprob=-3.0,
+        progress=False,
+    )
+    gen.run(Inputs(rows={"a": {"text": "Lunch?"}}), out)
+    assert [(r["output"], r["logprob"]) for r in lines(out)] == [("Udon", -1.25)]
+    (reject,) = lines(tmp_path / "out.rejected.jsonl")
+    assert reject["kind"] == "confidence" and reject["logprob"] == -4.2
+    assert reject["reason"] == "the model was unsure of it (mean token log-probability -4.20 < -3.0)"
