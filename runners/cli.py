@@ -300,7 +300,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     try:
-        scores, stats, judge_accuracy = evaluate(
+        scores, stats, judge_accuracy, quality = evaluate(
             dataset.rows,
             llm,
             args.model or EMBEDDED_MODEL,
@@ -314,7 +314,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    result = f"{table(scores)}\n\n{fidelity_table(stats, judge_accuracy)}"
+    judge_table = "\n".join(
+        [
+            "The --verify-label embedding judge, trained on the k drawn examples of the first seed, on the test set:",
+            "",
+            "| k | class | confidence floor | precision | recall |",
+            "| ---: | --- | --- | ---: | ---: |",
+            *quality,
+        ]
+    )
+    result = f"{table(scores)}\n\n{fidelity_table(stats, judge_accuracy)}\n\n{judge_table}"
     command = "synthaug evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "synthaug evaluate"
     (args.workdir / "evaluate.md").write_text(f"`{command}`\n\n{result}\n", encoding="utf-8")
     print(result)

@@ -140,9 +140,10 @@ def score_run(
     ]
 
 
-def _mean_std(values: list[float]) -> str:
+def _mean_std(values: list[float], signed: bool = False) -> str:
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.mean(values):.1f} ± {100 * spread:.1f}"
+    mean = f"{100 * statistics.mean(values):+.1f}" if signed else f"{100 * statistics.mean(values):.1f}"
+    return f"{mean} ± {100 * spread:.1f}"
 
 
 def table(scores: list[Score]) -> str:
@@ -175,7 +176,7 @@ def table(scores: list[Score]) -> str:
                 gains = _gains(scores, k, classifier, data, seeds)
                 if gains:
                     cells = " | ".join(f"{100 * g:+.1f}" for g in gains)
-                    lines.append(f"| {k} | {classifier} | {data.removeprefix('real + ')} | {cells} | {_mean_std(gains)} |")
+                    lines.append(f"| {k} | {classifier} | {data.removeprefix('real + ')} | {cells} | {_mean_std(gains, signed=True)} |")
     return "\n".join(lines)
 
 
@@ -200,16 +201,22 @@ def fidelity_table(stats: list[RunStats], judge_accuracy: float) -> str:
     return "\n".join(lines)
 
 
-def judge_quality(judge: Any, test: list[dict[str, str]]) -> dict[str, tuple[float, float]]:
-    """Precision and recall per class of a label judge on held-out real rows."""
-    from sklearn.metrics import precision_recall_fscore_support
+def judge_quality(judge: Any, test: list[dict[str, str]], floors: Sequence[float] = (0.0, 0.7, 0.8)) -> list[str]:
+    """Rows of a table: per class and confidence floor, the judge's precision and recall on held-out real rows.
 
-    labels = sorted({r["label"] for r in test})
-    predicted = [v.label or "" for v in judge.judge([r["text"] for r in test])]
-    precision, recall, _, _ = precision_recall_fscore_support(
-        [r["label"] for r in test], predicted, labels=labels, zero_division=0
-    )
-    return {label: (float(p), float(r)) for label, p, r in zip(labels, precision, recall)}
+    With a floor the judge only places a row it gives at least that probability (the rest it leaves out),
+    which is how `--min-confidence` keeps rows.
+    """
+    verdicts = judge.judge([r["text"] for r in test])
+    lines = []
+    for label in sorted({r["label"] for r in test}):
+        for floor in floors:
+            placed = [v.probability(label) >= floor if floor else v.label == label for v in verdicts]
+            gold = [r["label"] == label for r in test]
+            hits = sum(p and g for p, g in zip(placed, gold))
+            precision = hits / sum(placed) if any(placed) else float("nan")
+            lines.append(f"| {label} | {floor or 'top label'} | {precision:.1%} | {hits / max(1, sum(gold)):.1%} |")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -293,11 +300,13 @@ def evaluate(
     setup: Setup,
     judge_size: int = 2000,
     log: Callable[[str], None] = print,
-) -> tuple[list[Score], list[RunStats], float]:
+) -> tuple[list[Score], list[RunStats], float, list[str]]:
     """Scores of every classifier and training set for each k and seed (see the module docstring).
 
     Also each run's label fidelity under a judge trained on `judge_size` real rows that are neither
-    test rows nor ever drawn for training, and that judge's accuracy on the test set.
+    test rows nor ever drawn for training, and that judge's accuracy on the test set; and, for the first
+    seed of each k, the precision and recall on the test set of the `--verify-label embedding` judge
+    trained on the k drawn examples (`judge_quality`).
     """
     from chains.judge import EmbeddingJudge
 
@@ -310,9 +319,12 @@ def evaluate(
     )
     scores: list[Score] = []
     stats: list[RunStats] = []
+    quality: list[str] = []
     for k in ks:
         for seed in seeds:
             real = draw(pool, k, seed)
+            if seed == seeds[0]:
+                quality += [f"| {k} | {line[2:]}" for line in judge_quality(EmbeddingJudge(embedder, real), test)]
             name = f"{setup.task}-k{k}-seed{seed}"
             synthetic = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed)
             run = score_run(k, seed, real, synthetic, test, embedder)
@@ -325,4 +337,4 @@ def evaluate(
                 f"{name}: {len(synthetic)} synthaug rows; minilm+lr accuracy real {best['real']:.1%}, "
                 f"+EDA {best['real + EDA']:.1%}, +synthaug {best['real + synthaug']:.1%}"
             )
-    return scores, stats, judge_accuracy
+    return scores, stats, judge_accuracy, quality

@@ -96,5 +96,23 @@ def test_table_reports_mean_std_and_gains():
     text = table(scores)
     assert "| 10 | minilm+lr | real | 20 | 61.0 ± 1.4 | 61.0 ± 1.4 |" in text
     assert "| k | classifier | added rows | seed 0 | seed 1 | mean ± std |" in text
-    assert "| 10 | minilm+lr | synthaug | +5.0 | +5.0 | 5.0 ± 0.0 |" in text
-    assert "| 10 | minilm+lr | EDA | +2.0 | +2.0 | 2.0 ± 0.0 |" in text
+    assert "| 10 | minilm+lr | synthaug | +5.0 | +5.0 | +5.0 ± 0.0 |" in text
+    assert "| 10 | minilm+lr | EDA | +2.0 | +2.0 | +2.0 ± 0.0 |" in text
+
+
+def test_judge_quality_gives_precision_and_recall_per_class_and_floor():
+    from runners.evaluate import judge_quality
+
+    class Judge:
+        def judge(self, texts):
+            table = {"a": {"x": 0.9, "y": 0.1}, "b": {"x": 0.6, "y": 0.4}, "c": {"x": 0.2, "y": 0.8}}
+            return [Verdict(max(table[t], key=table[t].get), max(table[t].values()), table[t]) for t in texts]
+
+    test = [{"text": "a", "label": "x"}, {"text": "b", "label": "y"}, {"text": "c", "label": "y"}]
+    lines = judge_quality(Judge(), test, floors=(0.0, 0.7))
+    assert lines == [
+        "| x | top label | 50.0% | 100.0% |",  # a and b placed in x, only a is x
+        "| x | 0.7 | 100.0% | 100.0% |",  # b (0.6) is left out at the floor
+        "| y | top label | 100.0% | 50.0% |",
+        "| y | 0.7 | 100.0% | 50.0% |",
+    ]
