@@ -21,6 +21,7 @@ from chains.dedup import NearDuplicateIndex, dedup_key
 from chains.fidelity import Rejection, SourceCheck
 from chains.judge import LabelJudge, Verdict
 from chains.knobs import check_knobs
+from chains.nocopy import DEFAULT_NO_COPY
 from chains.prompts import renderer_for, token_counter
 from chains.selectors import choose_examples
 from runners.inputs import Inputs
@@ -123,7 +124,7 @@ class Generator:
 
     def quotas(self, inputs: Inputs) -> list[Quota]:
         """One quota per input, or one per label when `per_label` is set."""
-        first = Attempt(no_copy=self.no_copy if self.task.source is not None else None)
+        first = Attempt(no_copy=(self.no_copy or DEFAULT_NO_COPY) if self.task.source is not None else None)
         if self.per_label is None:
             return [Quota(key=i, input_ids=[i], target=self.n, step=first) for i in inputs.rows]
         groups: dict[str, list[str]] = {}
