@@ -75,6 +75,10 @@ def _description(value: str) -> tuple[str, str]:
     return name.strip(), text.strip()
 
 
+def _add_describe(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--describe", type=_description, action="append", metavar="CLASS=TEXT", help=help)
+
+
 def _add_task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
     p.add_argument("--language", "-l", default="en", help="template language (default: en)")
@@ -94,13 +98,7 @@ def _add_task_args(p: argparse.ArgumentParser) -> None:
         "--examples", type=Path, help="CSV/JSONL few-shot pool; for labelled tasks its labels become the classes"
     )
     p.add_argument("--classes", help="comma-separated class names, replacing the template's")
-    p.add_argument(
-        "--describe",
-        type=_description,
-        action="append",
-        metavar="CLASS=TEXT",
-        help="a one-line description of a class, shown in the prompt; repeat for each class",
-    )
+    _add_describe(p, "a one-line description of a class, shown in the prompt; repeat for each class")
     p.add_argument("--context", help="what the data is about, replacing the template's Context line")
     p.add_argument(
         "--shots", type=_not_negative, default=4, help="few-shot examples per prompt; 0 is zero-shot (default: 4)"
@@ -247,13 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--text-column", default="text", help="text column of --data (default: text)")
     ev.add_argument("--label-column", default="label", help="label column of --data (default: label)")
     ev.add_argument("--context", help="what a --data file is about, for the prompt (bundled data sets have their own)")
-    ev.add_argument(
-        "--describe",
-        type=_description,
-        action="append",
-        metavar="CLASS=TEXT",
-        help="a one-line description of a class of a --data file; repeat for each class",
-    )
+    _add_describe(ev, "a one-line description of a class of a --data file; repeat for each class")
     ev.add_argument("--k", default="10", help="real examples per class, comma-separated (default: 10)")
     ev.add_argument("--seeds", type=_positive, default=5, help="draws of the training examples (default: 5)")
     ev.add_argument("--first-seed", type=_not_negative, default=0, help="seed of the first draw (default: 0)")
