@@ -235,10 +235,18 @@ class Setup:
 
 
 def generate_for(
-    real: list[dict[str, str]], name: str, output: Path, llm: Any, model_name: str, setup: Setup, seed: int
+    real: list[dict[str, str]],
+    name: str,
+    output: Path,
+    llm: Any,
+    model_name: str,
+    setup: Setup,
+    seed: int,
+    embed: Callable[[list[str]], Sequence[Sequence[float]]],
 ) -> list[dict[str, Any]]:
     """Rows generated from the `real` examples with the tool's defaults, resumed from `output` if it exists."""
     from chains import load_task
+    from chains.fidelity import SourceCheck
     from chains.model import EMBEDDED_MODEL
     from runners.generate import Generator
     from runners.inputs import Inputs, default_inputs
@@ -271,21 +279,12 @@ def generate_for(
         judge=judge,
         min_confidence=setup.min_confidence,
         min_logprob=task.min_logprob if model_name == EMBEDDED_MODEL else None,  # measured on that model
-        source_check=_source_check(task),
+        source_check=SourceCheck(embed) if task.source is not None else None,
         progress=setup.progress,
     )
     check_resume(output, generator.manifest(name), force_new=False)
     generator.run(inputs, output, name)
     return read_jsonl(output)
-
-
-def _source_check(task: Any) -> Any:
-    if task.source is None:
-        return None
-    from chains.embeddings import load_embeddings
-    from chains.fidelity import SourceCheck
-
-    return SourceCheck(load_embeddings().embed_documents)
 
 
 def evaluate(
@@ -326,7 +325,7 @@ def evaluate(
             if seed == seeds[0]:
                 quality += [f"| {k} | {line[2:]}" for line in judge_quality(EmbeddingJudge(embedder, real), test)]
             name = f"{setup.task}-k{k}-seed{seed}"
-            synthetic = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed)
+            synthetic = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed, embedder)
             run = score_run(k, seed, real, synthetic, test, embedder)
             scores += run
             verdicts = independent.judge([str(r["output"]) for r in synthetic])
