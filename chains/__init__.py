@@ -1,6 +1,6 @@
 """LangChain composition for synthetic training data: tasks, prompts, the local model and parsers."""
 
-from chains.chain import build_chain, sample
+from chains.chain import build_chain, sample, texts
 from chains.errors import ModelUnavailableError, SynthaugError, TaskError
 from chains.llm import LocalPipeline
 from chains.model import load_llm
@@ -26,4 +26,5 @@ __all__ = [
     "parser_for",
     "render_messages",
     "sample",
+    "texts",
 ]

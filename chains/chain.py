@@ -1,48 +1,48 @@
-"""`build_chain`: prompt | model | parser for one task, and the sampling step the runner batches."""
+"""`build_chain`: prompt | model | parser for one task, and `sample`, the batched model call the runner makes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from langchain_core.example_selectors import BaseExampleSelector
-from langchain_core.language_models import BaseLanguageModel
+from langchain_core.language_models import BaseLanguageModel, BaseLLM
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from chains.llm import LocalPipeline
 from chains.parsers import parser_for
 from chains.prompts import build_prompt, renderer_for
 from chains.stopping import LINE_KINDS
 from chains.task import Task
 
-
-def stop_for(task: Task) -> list[str] | None:
-    """Stop strings for models that cannot stop at an answer's boundary themselves: one answer, one line."""
-    return ["\n"] if task.output in LINE_KINDS else None
+Answer = tuple[str, float | None]
+"""A raw answer and the model's mean token log-probability for it (None where the model gives none)."""
 
 
-def boundary_for(task: Task) -> dict[str, Any]:
-    """What a LocalPipeline needs to end each answer where its kind ends, inside generation."""
-    return {"boundary": task.output, "max_words": task.max_words or 1}
+def takes_task_settings(llm: BaseLanguageModel) -> bool:
+    """Whether a call to `llm` may carry `n`, an answer boundary, sources and decoding settings.
+
+    A model declares it with a class attribute `task_settings = True` (`chains.llm.LocalPipeline` does);
+    any other LangChain model gets stop strings only, and one call per sample.
+    """
+    return bool(getattr(llm, "task_settings", False))
 
 
-def task_settings(task: Task, fixed: dict[str, Any]) -> dict[str, Any]:
-    """The task's decoding defaults, less the settings in `fixed` (those win)."""
-    settings = task.generation.model_dump(exclude_none=True)
-    settings["max_new_tokens"] = task.max_new_tokens()
-    return {k: v for k, v in settings.items() if k not in fixed}
+def resolve_settings(task: Task, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Decoding settings of a run: `overrides` (the user's, or the model's own), then the task's defaults."""
+    defaults = task.generation.model_dump(exclude_none=True)
+    defaults["max_new_tokens"] = task.max_new_tokens()
+    return {**overrides, **{k: v for k, v in defaults.items() if k not in overrides}}
 
 
-def call_settings(task: Task, llm: BaseLanguageModel) -> dict[str, Any]:
-    """What a call to `llm` adds for this task: the task's defaults where the model set nothing."""
-    return task_settings(task, llm.generation) if isinstance(llm, LocalPipeline) else {}
+def call_kwargs(task: Task, llm: BaseLanguageModel, settings: dict[str, Any]) -> dict[str, Any]:
+    """What a call to `llm` passes for this task: the answer boundary and `settings`, or stop strings."""
+    if takes_task_settings(llm):
+        return {"boundary": task.output, "max_words": task.max_words or 1, **settings}
+    return {"stop": ["\n"]} if task.output in LINE_KINDS else {}
 
 
 def bind_task(task: Task, llm: BaseLanguageModel) -> Runnable:
     """`llm` with the task's answer boundary (or stop strings) and decoding defaults bound."""
-    if isinstance(llm, LocalPipeline):
-        return llm.bind(**boundary_for(task), **call_settings(task, llm))
-    stop = stop_for(task)
-    return llm.bind(stop=stop) if stop else llm
+    return llm.bind(**call_kwargs(task, llm, resolve_settings(task, getattr(llm, "generation", {}))))
 
 
 def build_chain(
@@ -50,12 +50,12 @@ def build_chain(
 ) -> Runnable[dict[str, Any], Any]:
     """A Runnable from the task's input variables to a checked answer: prompt | llm | parser.
 
-    For a task with a source text (paraphrase) on a LocalPipeline, the model is bound to each input's
-    source, so decoding cannot copy it (`chains.nocopy`), in `invoke`, `batch` and `stream` alike.
+    For a task with a source text (paraphrase) on a model that takes task settings, the model is bound to
+    each input's source, so decoding cannot copy it (`chains.nocopy`), in `invoke`, `batch` and `stream` alike.
     """
     prompt = build_prompt(task, example_selector=example_selector)
     model = bind_task(task, llm)
-    if task.source is None or not isinstance(llm, LocalPipeline):
+    if task.source is None or not takes_task_settings(llm):
         return prompt | renderer_for(llm) | model | parser_for(task)
     render = prompt | renderer_for(llm)
     no_copy = RunnableLambda(lambda values: render | model.bind(source=values[task.source]), name="no_copy_model")
@@ -68,26 +68,27 @@ def sample(
     prompts: list[Any],
     n: int = 1,
     sources: list[str] | None = None,
-    scored: bool = False,
     **settings: Any,
-) -> list[list[Any]]:
-    """`n` raw answers for each rendered prompt, in order; one batched model call where the model allows.
+) -> list[list[Answer]]:
+    """`n` (raw answer, mean token log-probability) pairs for each rendered prompt, in order.
 
-    `settings` (temperature, do_sample, no_copy, ...) override the task's for a LocalPipeline, and
-    `sources` (one per prompt) keep its decoding from copying them; other models keep their own settings.
-    With `scored`, each answer is (text, mean token log-probability), the latter None where the model gives none.
+    One `BaseLLM.generate(prompts, n=n)` call on a model that takes task settings, with `settings`
+    (temperature, do_sample, no_copy, ...) over the model's and the task's, and `sources` (one per prompt,
+    so decoding cannot copy them). Any other LLM is asked each prompt `n` times in one `generate` call;
+    a chat model through `batch`.
     """
-    if isinstance(llm, LocalPipeline):
-        overrides = {**call_settings(task, llm), **settings}
+    kwargs = call_kwargs(task, llm, resolve_settings(task, {**getattr(llm, "generation", {}), **settings}))
+    if takes_task_settings(llm):
         if sources is not None:
-            overrides["sources"] = sources
-        answers = llm.generate_scored([str(p) for p in prompts], n=n, **boundary_for(task), **overrides)
-        return answers if scored else [[text for text, _ in samples] for samples in answers]
-    runnable = bind_task(task, llm)
-    flat = runnable.batch([p for p in prompts for _ in range(n)])
-    texts = [m.content if hasattr(m, "content") else m for m in flat]
-    grouped = [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
-    return [[(t, None) for t in samples] for samples in grouped] if scored else grouped
+            kwargs["sources"] = sources
+        result = llm.generate([str(p) for p in prompts], n=n, **kwargs)
+        return [[(g.text, (g.generation_info or {}).get("logprob")) for g in gens] for gens in result.generations]
+    repeated = [p for p in prompts for _ in range(n)]
+    if isinstance(llm, BaseLLM):
+        texts = [gens[0].text for gens in llm.generate([str(p) for p in repeated], **kwargs).generations]
+    else:
+        texts = [m.content if hasattr(m, "content") else m for m in llm.bind(**kwargs).batch(repeated)]
+    return [[(t, None) for t in texts[i * n : (i + 1) * n]] for i in range(len(prompts))]
 
 
 def sample_each(
@@ -97,19 +98,22 @@ def sample_each(
     counts: list[int],
     sources: list[str] | None = None,
     settings: list[dict[str, Any]] | None = None,
-    scored: bool = False,
-) -> list[list[Any]]:
-    """`counts[i]` raw answers for prompt i with `settings[i]`, in order (scored as `sample`).
+) -> list[list[Answer]]:
+    """`counts[i]` answers for prompt i with `settings[i]`, in order (as `sample`).
 
     One `sample` call per distinct (count, settings), in a fixed order, so a seed gives the same answers.
     """
     settings = settings or [{} for _ in prompts]
     keys = [(count, tuple(sorted(s.items()))) for count, s in zip(counts, settings)]
-    answers: list[list[Any]] = [[] for _ in prompts]
+    answers: list[list[Answer]] = [[] for _ in prompts]
     for key in sorted(set(keys)):
         group = [i for i, k in enumerate(keys) if k == key]
         group_sources = None if sources is None else [sources[i] for i in group]
-        raws = sample(task, llm, [prompts[i] for i in group], key[0], group_sources, scored, **dict(key[1]))
-        for i, answer in zip(group, raws):
+        for i, answer in zip(group, sample(task, llm, [prompts[i] for i in group], key[0], group_sources, **dict(key[1]))):
             answers[i] = answer
     return answers
+
+
+def texts(answers: list[list[Answer]]) -> list[list[str]]:
+    """The raw texts of `sample`'s answers."""
+    return [[text for text, _ in group] for group in answers]

@@ -39,6 +39,19 @@ def eos_ids(model: Any, tokenizer: Any) -> set[int]:
     return ids | ({tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set())
 
 
+def cache_param(model: Any) -> str:
+    """The name under which `model.forward` takes its key/value cache: `cache` in current transformers."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def cache_of(output: Any) -> Any:
+    """The key/value cache a forward pass returned, under its current name or the old one."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
+
+
 def decode(
     model: Any,
     input_ids: Any,
@@ -63,6 +76,7 @@ def decode(
     from chains.nocopy import keep_rows
 
     cache = cache if cache is not None else DynamicCache()
+    cache_arg = {cache_param(model): cache}
     cached = cache.get_seq_length()
     positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
     rows = list(range(input_ids.shape[0]))
@@ -73,9 +87,9 @@ def decode(
             input_ids=input_ids[:, cached:],
             attention_mask=attention_mask,
             position_ids=positions[:, cached:],
-            past_key_values=cache,
             use_cache=True,
             logits_to_keep=1,
+            **cache_arg,
         )
         next_position = positions[:, -1] + 1
         history = input_ids.new_empty((len(rows), 0))
@@ -110,8 +124,8 @@ def decode(
                 input_ids=tokens[:, None],
                 attention_mask=attention_mask,
                 position_ids=next_position[:, None],
-                past_key_values=cache,
                 use_cache=True,
+                **cache_arg,
             )
             next_position = next_position + 1
     return generated, logprobs

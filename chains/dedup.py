@@ -41,8 +41,6 @@ class NearDuplicateIndex:
         self._vectors: list[np.ndarray] = []
         self._buckets: list[dict[int, list[int]]] = [defaultdict(list) for _ in range(tables)]
 
-    def __len__(self) -> int:
-        return len(self._vectors)
 
     def _keys(self, vector: np.ndarray) -> list[int]:
         if self._planes is None:

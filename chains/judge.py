@@ -12,6 +12,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseLanguageModel
 
 from chains.chain import sample
+from chains.chain import texts as answer_texts
 from chains.parsers import parser_for
 from chains.prompts import build_prompt, renderer_for
 from chains.task import Task
@@ -102,7 +103,7 @@ class ChainJudge:
         prompt = build_prompt(self.task)
         prompts = [self.render.invoke(prompt.invoke({"text": t})) for t in texts]
         verdicts = []
-        for answers in sample(self.task, self.llm, prompts, n=self.votes, **self.settings):
+        for answers in answer_texts(sample(self.task, self.llm, prompts, n=self.votes, **self.settings)):
             votes: Counter = Counter()
             for raw in answers:
                 try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from threading import Thread
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
-from chains.decoding import decode, eos_ids, fast_sampler
+from chains.decoding import cache_of, decode, eos_ids, fast_sampler
 from chains.nocopy import DEFAULT_NO_COPY, no_copy_processor
 from chains.stopping import answer_end, answer_end_criteria, cut_answer
 
@@ -53,6 +53,8 @@ class LocalPipeline(HuggingFacePipeline):
     and seeds each call so a run is reproducible.
     """
 
+    task_settings: ClassVar[bool] = True
+    """Calls take `n`, an answer `boundary`, `sources` and decoding settings (see `chains.chain.sample`)."""
     generation: dict[str, Any] = Field(default_factory=dict)
     """Decoding settings given when the model was loaded; a call's own settings override them."""
     seed: int | None = None
@@ -99,14 +101,10 @@ class LocalPipeline(HuggingFacePipeline):
         if self._prefix_cache is None or self._prefix_cache[0] != key:
             with torch.inference_mode():
                 output = self.pipeline.model(input_ids=torch.tensor([prefix]), use_cache=True)
-            self._prefix_cache = (key, output.past_key_values)
+            self._prefix_cache = (key, cache_of(output))
         cache = copy.deepcopy(self._prefix_cache[1])  # generation appends to the cache it is given
         cache.batch_repeat_interleave(batch)
         return cache
-
-    def generate_texts(self, prompts: list[str], n: int = 1, **kwargs: Any) -> list[list[str]]:
-        """`n` completions for each prompt, in prompt order (see `generate_scored`)."""
-        return [[text for text, _ in samples] for samples in self.generate_scored(prompts, n, **kwargs)]
 
     def generate_scored(
         self,

@@ -12,6 +12,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate, FewShotChatMessagePromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
+from chains.selectors import choose_examples
 from chains.task import Task
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
@@ -86,3 +87,26 @@ def renderer_for(llm: BaseLanguageModel) -> Runnable[PromptValue, Any]:
         return RunnablePassthrough()
     tokenizer = _tokenizer_of(llm)
     return RunnableLambda(lambda value: render_messages(value.to_messages(), tokenizer), name="render_chat")
+
+
+class Prompter:
+    """Renders one input's prompt for a model: the task's examples, or a selector's (with `extra` shots more)."""
+
+    def __init__(
+        self,
+        task: Task,
+        llm: BaseLanguageModel,
+        selector: BaseExampleSelector | None = None,
+        count_tokens: Callable[[str], int] | None = None,
+    ) -> None:
+        self.task, self.selector, self.render, self.count_tokens = task, selector, renderer_for(llm), count_tokens
+        self.tokens: list[int] = []
+        """Each prompt's length in tokens, when `count_tokens` is given."""
+
+    def __call__(self, values: dict[str, str], extra: int = 0) -> tuple[Any, list[str]]:
+        """The rendered prompt and the ids of the examples it shows."""
+        examples = self.task.examples if self.selector is None else choose_examples(self.selector, values, extra)
+        prompt = self.render.invoke(build_prompt(self.task, examples=examples).invoke(values))
+        if self.count_tokens is not None and isinstance(prompt, str):
+            self.tokens.append(self.count_tokens(prompt))
+        return prompt, [str(e.get("id", i)) for i, e in enumerate(examples)]

@@ -9,7 +9,7 @@ from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.judge import JUDGES
 from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 from chains.selectors import SELECTORS
-from runners.export import FORMATS
+from runners.reports.export import FORMATS
 
 
 class Parser(argparse.ArgumentParser):

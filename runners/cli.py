@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from chains import SynthaugError, Task
+from chains.knobs import KnobError
 from chains.selectors import SELECTORS
 from chains.task import load_task
 from runners.arguments import build_parser
-from runners.inputs import InputError, Inputs, default_inputs, load_inputs
-from runners.store import check_resume, check_writable, sidecar, start_over
+from runners.run.inputs import InputError, Inputs, default_inputs, load_inputs
+from runners.run.store import check_writable, start_over
 
 def _names(text: str) -> list[str]:
     """The names in a comma-separated flag value, blanks dropped."""
@@ -21,7 +22,7 @@ def _names(text: str) -> list[str]:
 
 def _task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
     """The task adapted to the user's examples, classes and context, and the inputs it will run on."""
-    from runners.pool import adapt_task, read_pool
+    from runners.run.pool import adapt_task, read_pool
 
     task = load_task(args.task, args.language)
     pool = read_pool(args.examples, task, args.text_column, args.label_column) if args.examples else None
@@ -40,7 +41,7 @@ def _task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
 def _check_context(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
     """Refuse inputs longer than the model's context, with the tokenizer alone, before the weights load."""
     from chains.model import load_tokenizer
-    from runners.context import check_context
+    from runners.run.context import check_context
 
     tokenizer, context = load_tokenizer(args.model, args.dtype, args.trust_remote_code)
     check_context(task, inputs, tokenizer, context, args.max_new_tokens or task.max_new_tokens(), args.shots)
@@ -75,29 +76,40 @@ def _load_model(args: argparse.Namespace) -> Any:
     return load_llm(**_load_kwargs(args))
 
 
-def _check_knobs(args: argparse.Namespace) -> None:
-    """Every knob in range before anything is read or loaded; the error names the flag."""
-    from chains.knobs import KnobError, check_knobs
-
-    names = ("temperature", "top_p", "max_new_tokens", "max_attempts", "batch_size", "n", "per_label", "shots", "no_copy")
-    try:
-        check_knobs(**{name: getattr(args, name, None) for name in names})
-    except KnobError as exc:
-        raise InputError(
-            f"--{exc.knob.replace('_', '-')} {exc.value} is out of range; use a value {exc.allowed}"
-        ) from None
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from chains.chain import task_settings
+def _spec(args: argparse.Namespace, task: Task) -> Any:
+    """The run spec, from the flags; it checks the knobs (`main` names the flag of one out of range)."""
+    from chains.chain import resolve_settings
     from chains.model import EMBEDDED_MODEL
-    from runners.generate import Generator
-    from runners.pool import default_selector, judge_for, selector_for
-    from runners.quotas import checks_spec, quota_spec, run_manifest
+    from runners.run.pool import default_selector
+    from runners.run.spec import RunSpec
 
-    _check_knobs(args)
-    check_writable(args.output)
-    task, inputs = _task_and_inputs(args)
+    min_logprob = args.min_logprob
+    if min_logprob is None and args.model is None:  # the task's floor was measured on the embedded model
+        min_logprob = task.min_logprob
+    return RunSpec(
+        task=task,
+        model=args.model or EMBEDDED_MODEL,
+        generation=resolve_settings(task, _generation(args)),
+        seed=args.seed,
+        n=args.n,
+        per_label=args.per_label,
+        max_attempts=args.max_attempts,
+        batch_size=args.batch_size,
+        inputs_name=str(args.input) if args.input else None,
+        selector=args.selector or default_selector(task),
+        shots=args.shots,
+        verify_label=args.verify_label,
+        min_confidence=args.min_confidence,
+        min_logprob=min_logprob,
+        no_copy=args.no_copy,
+        near_copy=args.near_copy,
+        min_similarity=args.min_similarity,
+        near_dup=args.near_dup,
+    )
+
+
+def _check_flags(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
+    """Flags that do not fit the task or its inputs."""
     if args.per_label is not None and "label" not in task.input_variables:
         raise InputError(f"--per-label needs a task whose inputs carry a label (like labeled); use --n for {task.name}")
     if args.verify_label and (task.output == "label" or not any("label" in v for v in inputs.rows.values())):
@@ -105,93 +117,48 @@ def cmd_generate(args: argparse.Namespace) -> int:
             f"--verify-label needs rows that carry a label; {task.name} rows here have none "
             "(use the labeled task, or an --input file with a label column)"
         )
-    args.selector = args.selector or default_selector(task)
-    if args.min_logprob is None and args.model is None:  # the task's floor was measured on the embedded model
-        args.min_logprob = task.min_logprob
-    _check_context(args, task, inputs)
-    generation = _generation(args)
-    model_name = args.model or EMBEDDED_MODEL
-    inputs_name = str(args.input) if args.input else None
-    settings = {**generation, **task_settings(task, generation)}
-    selector_spec = {"name": args.selector, "shots": args.shots}
-    quota = quota_spec(args.n, args.per_label)
     if args.min_confidence is not None and not args.verify_label:
         raise InputError("--min-confidence goes with --verify-label; add --verify-label or drop --min-confidence")
-    checks = checks_spec(
-        task,
-        args.no_copy,
-        args.near_copy,
-        args.min_similarity,
-        bool(args.verify_label),
-        args.min_confidence,
-        args.min_logprob,
-    )
-    manifest = run_manifest(
-        task, model_name, settings, args.seed, quota, inputs_name, selector_spec, args.verify_label, checks
-    )
-    check_resume(args.output, manifest, args.force_new)
 
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from runners.run.assemble import build_generator
+    from runners.run.store import RunStore
+
+    check_writable(args.output)
+    task, inputs = _task_and_inputs(args)
+    spec = _spec(args, task)
+    _check_flags(args, task, inputs)
+    _check_context(args, task, inputs)
+    store = RunStore(args.output)
+    store.check(spec.manifest(), args.force_new)
     backend = None
     if args.ray is not None:  # before the model loads, so a wrong address fails fast
-        from runners.distributed import RayBackend
+        from runners.run.distributed import RayBackend
 
         backend = RayBackend(
             task, _load_kwargs(args), args.workers, args.ray or None, args.batch_size, args.seed, not args.quiet
         )
     llm = _load_model(args)
-    near_duplicates = None
-    if args.near_dup is not None:
-        from chains.dedup import NearDuplicateIndex
-        from chains.embeddings import load_embeddings
-
-        near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=args.near_dup)
-    judge = judge_for(args.verify_label, task, inputs, args.language, llm) if args.verify_label else None
-    source_check = None
-    if task.source is not None:
-        from chains.embeddings import load_embeddings
-        from chains.fidelity import SourceCheck
-
-        embed = load_embeddings().embed_documents if args.min_similarity > -1 else None
-        source_check = SourceCheck(embed, args.near_copy, args.min_similarity)
+    generator = build_generator(spec, llm, inputs, backend, progress=not args.quiet)
     if args.force_new:  # only now: a failed load above leaves the old output where it was
         start_over(args.output)
-    generator = Generator(
-        task=task,
-        llm=llm,
-        model_name=model_name,
-        n=args.n,
-        per_label=args.per_label,
-        max_attempts=args.max_attempts,
-        seed=args.seed,
-        chunk_size=args.batch_size,
-        near_duplicates=near_duplicates,
-        selector=selector_for(args.selector, task, args.shots, args.seed, llm),
-        selector_spec=selector_spec,
-        judge=judge,
-        min_confidence=args.min_confidence,
-        min_logprob=args.min_logprob,
-        source_check=source_check,
-        no_copy=args.no_copy,
-        backend=backend,
-        progress=not args.quiet,
-    )
     try:
-        summary = generator.run(inputs, args.output, inputs_name)
+        summary = generator.run(inputs, args.output)
     finally:
-        if backend is not None:
-            backend.close()
+        generator.backend.close()
     print(
         f"accepted {summary.accepted} rows ({summary.resumed} kept from before), rejected {summary.rejected}, "
         f"{summary.rows_per_second:.2f} rows/s"
     )
-    print(f"rows: {args.output}\nrejects: {sidecar(args.output, 'rejected')}")
+    print(f"rows: {args.output}\nrejects: {store.rejects}")
     for quota in summary.unmet:
         print(f"unmet quota {quota.shortfall()}", file=sys.stderr)
     if summary.unmet:
         print("rerun the same command to try again (it resumes), or raise --max-attempts", file=sys.stderr)
     if args.format != "jsonl":
-        from runners.export import default_destination, export_rows
-        from runners.store import read_jsonl
+        from runners.reports.export import default_destination, export_rows
+        from runners.run.store import read_jsonl
 
         destination = export_rows(
             read_jsonl(args.output), args.format, default_destination(args.output, args.format), task.classes
@@ -202,9 +169,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from chains.model import EMBEDDED_MODEL
-    from runners.compare import compare_selectors
+    from runners.experiments.compare import compare_selectors
 
-    _check_knobs(args)
     names = _names(args.selectors)
     unknown = [s for s in names if s not in SELECTORS]
     if unknown:
@@ -214,7 +180,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         inputs.rows = dict(list(inputs.rows.items())[: args.limit])
     gold = None
     if args.input is not None and task.output == "label":
-        from runners.inputs import read_records
+        from runners.run.inputs import read_records
 
         records = read_records(args.input)
         gold = {(r.get("id") or "").strip() or str(i): r.get(args.label_column, "") for i, r in enumerate(records, 1)}
@@ -224,7 +190,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from runners.bench import run_bench
+    from runners.experiments.bench import run_bench
 
     run_bench(
         inputs=args.inputs,
@@ -238,7 +204,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from runners.report import summary_table, write_report
+    from runners.reports.report import summary_table, write_report
 
     if args.html is not None:
         check_writable(args.html)
@@ -248,18 +214,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(summary_table(report))
     if report.reasons:
         top = ", ".join(f"{reason} ({k})" for reason, k in report.reasons.most_common(3))
-        print(f"\nmost common rejection reasons: {top}")
+        print(f"\nmost common rejection kinds: {top}")
     print(f"\nHTML report: {html}")
     return 0
 
 
 def _labelled_data(args: argparse.Namespace) -> Any:
-    from runners.datasets import DATASETS, Dataset
+    from runners.experiments.datasets import DATASETS, Dataset
 
     if args.data in DATASETS:
         dataset = DATASETS[args.data]()
         return Dataset(dataset.rows, args.context or dataset.context, {**dataset.descriptions, **dict(args.describe or [])})
-    from runners.inputs import read_labelled
+    from runners.run.inputs import read_labelled
 
     rows = read_labelled(Path(args.data), args.text_column, args.label_column)
     if len({r["label"] for r in rows}) < 2:
@@ -274,7 +240,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from chains import load_llm
     from chains.embeddings import load_embeddings
     from chains.model import EMBEDDED_MODEL
-    from runners.evaluate import Setup, evaluate, fidelity_table, table
+    from runners.experiments.evaluate import Setup, evaluate, fidelity_table, table
 
     try:
         ks = sorted({int(k) for k in args.k.split(",")})
@@ -331,8 +297,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from runners.export import default_destination, export_rows
-    from runners.store import read_run
+    from runners.reports.export import default_destination, export_rows
+    from runners.run.store import read_run
 
     rows = read_run(args.run)
     destination = args.dest or default_destination(args.run, args.to)
@@ -348,7 +314,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_sample_data(args: argparse.Namespace) -> int:
     import csv
 
-    from runners.datasets import rotten_tomatoes
+    from runners.experiments.datasets import rotten_tomatoes
 
     check_writable(args.output)
     rows = rotten_tomatoes()[args.offset :]
@@ -376,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except KnobError as exc:
+        flag = f"--{exc.knob.replace('_', '-')}"
+        print(f"error: {flag} {exc.value} is out of range; use a value {exc.allowed}", file=sys.stderr)
+        return 2
     except SynthaugError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

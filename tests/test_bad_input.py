@@ -6,11 +6,10 @@ import re
 import pytest
 
 from chains import load_task
-from chains.chain import task_settings
+from chains.chain import resolve_settings
 from runners.cli import main
-from runners.inputs import load_inputs
-from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
-from runners.quotas import checks_spec, quota_spec, run_manifest
+from runners.run.inputs import load_inputs
+from runners.run.spec import RunSpec
 
 GOOD_CSV = "text,label\nGreat view.,positive\n"
 
@@ -21,11 +20,8 @@ def workspace(tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text(json.dumps({"id": "1-0", "input_id": "1", "output": "Kept."}) + "\n", encoding="utf-8")
     task = load_task("word")
-    selector = {"name": "fixed", "shots": 4}
-    checks = checks_spec(task, None, NEAR_COPY, MIN_SIMILARITY, False, None, task.min_logprob)
-    manifest = run_manifest(
-        task, "SmolLM2-135M-Instruct", task_settings(task, {}), 0, quota_spec(1, None), None, selector, None, checks
-    )
+    spec = RunSpec(task=task, model="SmolLM2-135M-Instruct", generation=resolve_settings(task, {}), selector="fixed", shots=4)
+    manifest = spec.manifest()
     (tmp_path / "out.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (tmp_path / "out.rejected.jsonl").write_text("", encoding="utf-8")
     files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}

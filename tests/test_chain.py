@@ -6,7 +6,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import FakeListChatModel, FakeListLLM
 from langchain_core.runnables import RunnableLambda, RunnableParallel
 
-from chains import build_chain, load_task, sample
+from chains import build_chain, load_task, sample, texts
 from chains.prompts import build_prompt, renderer_for
 
 
@@ -82,4 +82,4 @@ def test_sample_groups_n_answers_per_prompt_for_any_llm():
     task = load_task("word")
     llm = FakeListLLM(responses=["a", "b", "c", "d", "e", "f"])
     prompts = (build_prompt(task) | renderer_for(llm)).batch([{"text": "x"}, {"text": "y"}])
-    assert sample(task, llm, prompts, n=3) == [["a", "b", "c"], ["d", "e", "f"]]
+    assert texts(sample(task, llm, prompts, n=3)) == [["a", "b", "c"], ["d", "e", "f"]]

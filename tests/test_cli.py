@@ -145,12 +145,12 @@ def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
         ]
     ]
     out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    (tmp_path / "run.rejected.jsonl").write_text(json.dumps({"label": "fresh", "reason": "copy of the input"}) + "\n")
+    (tmp_path / "run.rejected.jsonl").write_text(json.dumps({"label": "fresh", "reason": "copy of the input", "kind": "copy"}) + "\n")
     assert main(["report", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "logistic regression on MiniLM embeddings of the 4 labelled source texts" in printed
     assert "| all | 4 | 80% |" in printed and "| fresh | 2 | 67% |" in printed
-    assert "most common rejection reasons: copy of the input (1)" in printed
+    assert "most common rejection kinds: copy (1)" in printed
     page = (tmp_path / "run.report.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 5 and page.count('class="map"') == 1  # the map of the sources and the rows
 

@@ -3,7 +3,7 @@
 import pytest
 
 from runners.cli import main
-from runners.export import FORMATS, ExportError, class_names, default_destination, export_rows, read_rows
+from runners.reports.export import FORMATS, ExportError, class_names, default_destination, export_rows, read_rows
 
 ROWS = [
     {

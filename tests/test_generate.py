@@ -2,34 +2,19 @@
 
 import json
 
+from conftest import RecordingLLM, ScriptedBackend, ScriptedJudge, make_generator, toy_embed
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
 from chains.dedup import dedup_key
-from runners.generate import Generator
-from runners.inputs import Inputs
-from runners.store import read_jsonl
-
-
-class CountingLLM(FakeListLLM):
-    calls: int = 0
-
-    def _call(self, prompt, stop=None, run_manager=None, **kwargs):
-        self.calls += 1
-        return super()._call(prompt, stop, run_manager, **kwargs)
+from chains.judge import Verdict
+from runners.run.inputs import Inputs
+from runners.run.store import read_jsonl
 
 
 def run(task_name, responses, rows, out, n=1, max_attempts=3, language="en", **options):
-    llm = CountingLLM(responses=responses)
-    gen = Generator(
-        task=load_task(task_name, language),
-        llm=llm,
-        model_name="fake",
-        n=n,
-        max_attempts=max_attempts,
-        progress=False,
-        **options,
-    )
+    llm = RecordingLLM(responses=responses, seen=[])
+    gen = make_generator(load_task(task_name, language), llm, n=n, max_attempts=max_attempts, **options)
     return gen.run(Inputs(rows=rows), out), llm
 
 
@@ -98,7 +83,7 @@ def test_attempts_run_out_and_the_shortfall_is_reported(tmp_path):
     summary, llm = run("word", ["two words"], {"a": {"text": "x"}}, tmp_path / "o.jsonl", n=1, max_attempts=3)
     assert summary.accepted == 0 and llm.calls == 1 + 2 + 2  # a retry asks for twice the need
     assert [q.shortfall() for q in summary.unmet] == [
-        "a: 1 of 1 rows short after 3 attempts; most rejected for: expected one word, got 2 words (5x)"
+        "a: 1 of 1 rows short after 3 attempts; most rejected as: parse (5x, e.g. expected one word, got 2 words)"
     ]
 
 
@@ -149,21 +134,10 @@ def test_per_label_quota_spreads_over_the_labels_inputs(tmp_path):
     assert len({r["id"] for r in saved}) == 6
 
 
-class ToyEmbeddings:
-    """Texts sharing their first word embed to the same direction."""
-
-    def __call__(self, texts):
-        import zlib
-
-        import numpy as np
-
-        return [np.random.default_rng(zlib.crc32(t.split()[0].encode())).standard_normal(16) for t in texts]
-
-
 def test_near_duplicates_are_rejected_with_their_cosine(tmp_path):
     from chains.dedup import NearDuplicateIndex
 
-    index = NearDuplicateIndex(ToyEmbeddings(), threshold=0.95)
+    index = NearDuplicateIndex(toy_embed, threshold=0.95)
     summary, _ = run(
         "headline",
         ["Storm hits coast", "Storm batters coast", "Markets rally"],
@@ -183,39 +157,18 @@ def test_each_row_records_the_examples_its_prompt_showed(tmp_path):
 
     task = load_task("paraphrase")
     pool = [{"id": f"p{i}", "text": f"Source {i}.", "output": f"Target {i}."} for i in range(6)]
-    llm = CountingLLM(responses=[f"Answer number {i}." for i in range(8)])
-    gen = Generator(task=task, llm=llm, model_name="fake", selector=RandomSelector(pool, 2, seed=3), progress=False)
+    llm = FakeListLLM(responses=[f"Answer number {i}." for i in range(8)])
+    gen = make_generator(task, llm, selector=RandomSelector(pool, 2, seed=3))
     gen.run(Inputs(rows={str(i): {"text": f"Input {i}."} for i in range(4)}), tmp_path / "o.jsonl")
     shown = [r["examples"] for r in lines(tmp_path / "o.jsonl")]
     assert all(len(s) == 2 and set(s) <= {p["id"] for p in pool} for s in shown)
     assert len({tuple(s) for s in shown}) > 1
 
 
-class ScriptedBackend:
-    """Answers each wave from a script, in two batches and in reverse order, like workers finishing out of turn."""
-
-    def __init__(self, waves):
-        self.waves, self.requests = list(waves), []
-
-    def batches(self, requests):
-        self.requests.append([(key, n) for key, _, n, _, _ in requests])
-        script = self.waves.pop(0)
-        scored = [[a if isinstance(a, tuple) else (a, None) for a in answers] for answers in script]
-        results = [(request[0], scored[i]) for i, request in enumerate(requests)]
-        yield results[len(results) // 2 :][::-1]
-        yield results[: len(results) // 2]
-
-
 def test_a_backend_runs_the_prompts_and_the_loop_keeps_quotas_and_retries(tmp_path):
     out = tmp_path / "out.jsonl"
     backend = ScriptedBackend([[["I think ramen is best"], ["Sushi"], ["Pho"]], [["Ramen", "Udon"]]])
-    gen = Generator(
-        task=load_task("word"),
-        llm=FakeListLLM(responses=["unused"]),
-        model_name="fake",
-        backend=backend,
-        progress=False,
-    )
+    gen = make_generator(load_task("word"), FakeListLLM(responses=["unused"]), backend=backend)
     rows = {"a": {"text": "Lunch?"}, "b": {"text": "Dinner?"}, "c": {"text": "Snack?"}}
     summary = gen.run(Inputs(rows=rows), out)
     assert (summary.accepted, summary.rejected, summary.unmet) == (3, 1, [])
@@ -239,29 +192,15 @@ def test_a_retry_after_copies_records_a_stronger_copy_block(tmp_path):
 
 
 def test_an_off_label_verdict_brings_more_in_class_shots(tmp_path):
-    from chains.judge import Verdict
     from chains.selectors import ClassAwareSelector
-    from runners.pool import adapt_task
+    from runners.run.pool import adapt_task
 
     pool = [{"id": f"{label}{i}", "text": f"{label} text {i}", "label": label} for label in ("up", "down") for i in range(6)]
     task = adapt_task(load_task("labeled"), pool)
 
-    class Judge:  # the first answer is off-label, later ones are on it
-        name = "scripted"
-        calls = 0
-
-        def judge(self, texts):
-            self.calls += 1
-            return [Verdict("down" if self.calls == 1 else "up", 0.9) for _ in texts]
-
-    gen = Generator(
-        task=task,
-        llm=FakeListLLM(responses=["A new example.", "Another new example."]),
-        model_name="fake",
-        selector=ClassAwareSelector(pool, 2, seed=0),
-        judge=Judge(),
-        progress=False,
-    )
+    judge = ScriptedJudge(lambda call: Verdict("down" if call == 1 else "up", 0.9))  # off-label once
+    llm = FakeListLLM(responses=["A new example.", "Another new example."])
+    gen = make_generator(task, llm, selector=ClassAwareSelector(pool, 2, seed=0), judge=judge)
     gen.run(Inputs(rows={"up": {"label": "up"}}), out := tmp_path / "o.jsonl")
     (row,) = lines(out)
     assert row["attempts"] == 2 and len(row["examples"]) == 4 and all(e.startswith("up") for e in row["examples"])
@@ -270,28 +209,12 @@ def test_an_off_label_verdict_brings_more_in_class_shots(tmp_path):
 
 
 def test_min_confidence_keeps_only_rows_the_judge_is_sure_of(tmp_path):
-    from chains.judge import Verdict
+    def verdict(call):
+        p = 0.55 if call == 1 else 0.9
+        return Verdict("up", p, {"up": p, "down": 1 - p})
 
-    class Judge:
-        name = "scripted"
-
-        calls = 0
-
-        def judge(self, texts):
-            self.calls += 1
-            p = 0.55 if self.calls == 1 else 0.9
-            return [Verdict("up", p, {"up": p, "down": 1 - p}) for _ in texts]
-
-    task = load_task("labeled")
-    gen = Generator(
-        task=task,
-        llm=FakeListLLM(responses=["Unsure one.", "Sure one."]),
-        model_name="fake",
-        n=1,
-        judge=Judge(),
-        min_confidence=0.7,
-        progress=False,
-    )
+    llm = FakeListLLM(responses=["Unsure one.", "Sure one."])
+    gen = make_generator(load_task("labeled"), llm, judge=ScriptedJudge(verdict), min_confidence=0.7)
     summary = gen.run(Inputs(rows={"positive": {"label": "up"}}), out := tmp_path / "o.jsonl")
     assert summary.accepted == 1
     (reject,) = lines(tmp_path / "o.rejected.jsonl")
@@ -314,14 +237,7 @@ def test_every_file_of_a_run_gets_the_mode_an_ordinary_open_would(tmp_path):
 def test_answers_the_model_was_unsure_of_are_rejected_and_rows_keep_their_logprob(tmp_path):
     out = tmp_path / "out.jsonl"
     backend = ScriptedBackend([[[("Ramen", -4.2)]], [[("Udon", -1.25), ("Pho", -0.5)]]])
-    gen = Generator(
-        task=load_task("word"),
-        llm=FakeListLLM(responses=["unused"]),
-        model_name="fake",
-        backend=backend,
-        min_logprob=-3.0,
-        progress=False,
-    )
+    gen = make_generator(load_task("word"), FakeListLLM(responses=["unused"]), backend=backend, min_logprob=-3.0)
     gen.run(Inputs(rows={"a": {"text": "Lunch?"}}), out)
     assert [(r["output"], r["logprob"]) for r in lines(out)] == [("Udon", -1.25)]
     (reject,) = lines(tmp_path / "out.rejected.jsonl")

@@ -11,8 +11,9 @@ from langchain_core.exceptions import OutputParserException
 
 from chains import ModelUnavailableError, build_chain, build_prompt, load_llm, load_task, parser_for, render_messages
 from chains.prompts import chatml
-from runners.generate import Generator
-from runners.inputs import Inputs, default_inputs
+from runners.run.generate import Generator
+from runners.run.spec import RunSpec
+from runners.run.inputs import Inputs, default_inputs
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,8 @@ def test_each_english_task_fills_its_quota_with_valid_rows(embedded_llm, name, t
     inputs = Inputs(rows=INPUTS[name]) if name in INPUTS else default_inputs(task)
     n = 1 if name == "classify" else 3
     out = tmp_path / "out.jsonl"
-    generator = Generator(task=task, llm=embedded_llm, model_name="embedded", n=n, max_attempts=12, progress=False)
+    spec = RunSpec.for_model(task, embedded_llm, "embedded", n=n, max_attempts=12)
+    generator = Generator(spec, embedded_llm, progress=False)
     summary = generator.run(inputs, out)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert summary.unmet == []
@@ -70,7 +72,8 @@ def test_chain_invoke_batch_and_stream_on_the_real_model(embedded_llm):
 
 def test_n_samples_per_prompt_come_back_from_one_call(embedded_llm):
     prompt = render_messages(build_prompt(load_task("word")).invoke({"text": "Name a fruit."}).to_messages())
-    texts = embedded_llm.generate_texts([prompt, prompt], n=3, boundary="word", max_new_tokens=8, do_sample=True)
+    result = embedded_llm.generate([prompt, prompt], n=3, boundary="word", max_new_tokens=8, do_sample=True)
+    texts = [[g.text for g in gens] for gens in result.generations]
     assert [len(t) for t in texts] == [3, 3]
     assert all("\n" not in t and len(t.split()) <= 1 for group in texts for t in group)
 
@@ -95,7 +98,7 @@ def test_batched_decoding_with_a_cached_prefix_matches_plain_generate():
         with torch.inference_mode():
             out = model.generate(**ids, max_new_tokens=24, do_sample=False, pad_token_id=tokenizer.pad_token_id)
         expected.append(tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
-    got = embedded_llm.generate_texts(prompts, max_new_tokens=24, do_sample=False)
+    got = [gens[0].text for gens in embedded_llm.generate(prompts, max_new_tokens=24, do_sample=False).generations]
     assert [g[0] for g in got] == expected
 
 
@@ -204,7 +207,7 @@ def test_a_run_killed_at_several_points_resumes_to_exactly_the_quota(tmp_path):
 
 def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, capsys):
     from runners.cli import main
-    from runners.datasets import rotten_tomatoes
+    from runners.experiments.datasets import rotten_tomatoes
 
     for name, rows in (("inputs.csv", rotten_tomatoes()[:32]), ("pool.csv", rotten_tomatoes()[500:600])):
         with (tmp_path / name).open("w", encoding="utf-8") as handle:

@@ -2,14 +2,15 @@
 
 import json
 
+from conftest import make_generator
+
 import pytest
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
 from chains.judge import ChainJudge, EmbeddingJudge, Verdict, judge_task
-from runners.evaluate import DATA, Score, draw, split, table
-from runners.generate import Generator
-from runners.inputs import Inputs
+from runners.experiments.evaluate import DATA, Score, draw, split, table
+from runners.run.inputs import Inputs
 
 LABELLED = [
     {"text": "great fun", "label": "fresh"},
@@ -65,14 +66,14 @@ class ByWordJudge:
 def test_rows_the_judge_disagrees_with_are_rejected_and_regenerated(tmp_path):
     out = tmp_path / "out.jsonl"
     llm = FakeListLLM(responses=["A dull film.", "A great film."])
-    generator = Generator(task=load_task("paraphrase"), llm=llm, model_name="fake", judge=ByWordJudge(), progress=False)
+    generator = make_generator(load_task("paraphrase"), llm, judge=ByWordJudge())
     summary = generator.run(Inputs(rows={"a": {"text": "Great fun.", "label": "fresh"}}), out)
     assert (summary.accepted, summary.rejected) == (1, 1)
     row = json.loads(out.read_text())
     assert row["output"] == "A great film." and row["judge"] == {"name": "by-word", "label": "fresh", "confidence": 0.9}
     reject = json.loads((tmp_path / "out.rejected.jsonl").read_text())
     assert reject["reason"] == "judge labelled it rotten (0.90), not fresh" and reject["label"] == "fresh"
-    assert generator.manifest(None)["verify_label"] == "by-word"
+    assert generator.spec.manifest()["verify_label"] == "by-word"
 
 
 def test_split_is_balanced_and_disjoint_and_draw_is_seeded():
@@ -101,7 +102,7 @@ def test_table_reports_mean_std_and_gains():
 
 
 def test_judge_quality_gives_precision_and_recall_per_class_and_floor():
-    from runners.evaluate import judge_quality
+    from runners.experiments.evaluate import judge_quality
 
     class Judge:
         def judge(self, texts):

@@ -6,9 +6,10 @@ import random
 import numpy as np
 import pytest
 
-from runners import metrics
-from runners.eda import eda
-from runners.report import OVERALL, build_report, html_page, reason_kind, summary_table
+from runners.reports import metrics
+from runners.experiments.eda import eda
+from runners.reports.report import OVERALL, build_report, html_page, summary_table
+from runners.run.records import reject_kind
 
 
 def unit(*rows):
@@ -59,10 +60,9 @@ def test_agreement_skips_rows_without_a_label():
     assert metrics.agreement(["fresh", "rotten", None], ["FRESH", "fresh", "rotten"]) == 0.5
 
 
-def test_reason_kind_reads_the_kind_and_falls_back_to_the_gist_of_old_reasons():
-    assert reason_kind({"kind": "judge", "reason": "judge labelled it fresh (0.51), not rotten"}) == "judge"
-    assert reason_kind({"reason": "judge labelled it fresh (0.51), not rotten"}) == "judge labelled it fresh, not rotten"
-    assert reason_kind({"reason": "expected one word, got 5 words"}) == "expected one word, got N words"
+def test_reject_kind_reads_the_kind_never_the_prose():
+    assert reject_kind({"kind": "judge", "reason": "judge labelled it fresh (0.51), not rotten"}) == "judge"
+    assert reject_kind({"reason": "duplicate of an earlier row"}) == "unknown"
 
 
 def fake_embed(texts):

@@ -3,7 +3,7 @@
 import pytest
 
 from chains import GenerationSettings, build_chain, build_prompt, load_task
-from chains.chain import sample
+from chains.chain import sample, texts
 from chains.dedup import dedup_key
 from chains.nocopy import keep_rows, no_copy_processor, source_ngrams
 from chains.prompts import renderer_for
@@ -32,11 +32,11 @@ def test_greedy_decoding_copies_without_the_block_and_cannot_with_it(embedded_ll
     task = load_task("paraphrase")
     render = build_prompt(task) | renderer_for(embedded_llm)
     prompts = render.batch([{"text": s} for s in SOURCES])
-    plain = sample(task, embedded_llm, prompts, do_sample=False)
+    plain = texts(sample(task, embedded_llm, prompts, do_sample=False))
     assert any(dedup_key(a[0]) == dedup_key(s) for a, s in zip(plain, SOURCES))  # the test can fail
     tokenizer = embedded_llm.pipeline.tokenizer
     for n in (5, 3):
-        blocked = sample(task, embedded_llm, prompts, sources=SOURCES, do_sample=False, no_copy=n)
+        blocked = texts(sample(task, embedded_llm, prompts, sources=SOURCES, do_sample=False, no_copy=n))
         for (answer,), source in zip(blocked, SOURCES):
             assert answer.strip() and dedup_key(answer) != dedup_key(source)
             assert longest_source_run(tokenizer, answer, source) < n, answer

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from runners.quotas import TEMPERATURE_CAP, TEMPERATURE_FLOOR, Attempt, Quota
+from runners.run.quotas import TEMPERATURE_CAP, TEMPERATURE_FLOOR, Attempt, Quota
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_greedy_runs_keep_their_temperature_and_a_hot_run_is_not_cooled_by_copie
 def test_plan_rotates_inputs_and_a_retry_asks_for_twice_the_need():
     quota = Quota(key="pos", input_ids=["a", "b", "c"], target=2)
     first = quota.plan()
-    assert [(i, n) for _, i, n in first] == [("a", 1), ("b", 1)]
+    assert [(w.input_id, w.samples) for w in first] == [("a", 1), ("b", 1)]
     quota.have = 1
-    assert [(i, n) for _, i, n in quota.plan()] == [("c", 2)]
+    assert [(w.input_id, w.samples) for w in quota.plan()] == [("c", 2)]
     assert quota.attempts == 2

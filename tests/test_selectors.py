@@ -6,7 +6,7 @@ from langchain_core.embeddings import Embeddings
 
 from chains import load_task
 from chains.selectors import BalancedLabelSelector, NGramOverlapSelector, make_selector
-from runners.pool import adapt_task, read_pool
+from runners.run.pool import adapt_task, read_pool
 
 POOL = [
     {"id": f"e{i}", "text": text, "label": label}
@@ -133,7 +133,7 @@ def test_class_selector_without_a_requested_class_balances_the_classes():
 
 
 def test_labeled_tasks_default_to_the_class_selector_and_others_to_fixed():
-    from runners.pool import default_selector
+    from runners.run.pool import default_selector
 
     assert default_selector(adapt_task(load_task("labeled"), POOL)) == "class"
     assert default_selector(load_task("labeled")) == "class"

@@ -142,3 +142,32 @@ def check_resume(output: Path, manifest: dict, force_new: bool) -> None:
             f"{output} was made with other settings ({details}); rerun with the same settings to resume, "
             "or pass --force-new to start over"
         )
+
+
+class RunStore:
+    """A run's three files: rows and rejects appended durably, and the manifest that lets a later run resume."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.rejects = sidecar(output, "rejected")
+        self.manifest_path = sidecar(output, "manifest")
+
+    def check(self, manifest: dict[str, Any], force_new: bool = False) -> None:
+        """Refuse to resume a run made with other settings (`check_resume`)."""
+        check_resume(self.output, manifest, force_new)
+
+    def open(self, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rows saved before (a torn last line of either file is cut), with the manifest written."""
+        saved = read_jsonl(self.output)
+        read_jsonl(self.rejects)
+        self.rejects.touch()
+        self.manifest = manifest
+        write_json_atomic(self.manifest_path, {**manifest, "counts": {"accepted": len(saved)}})
+        return saved
+
+    def save(self, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> None:
+        append_jsonl(self.output, rows)
+        append_jsonl(self.rejects, rejects)
+
+    def close(self, counts: dict[str, Any]) -> None:
+        write_json_atomic(self.manifest_path, {**self.manifest, "counts": counts})

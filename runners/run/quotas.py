@@ -1,4 +1,4 @@
-"""What a run wants and what it got: quotas per input or per label, the manifest that defines a run, the summary."""
+"""What a run wants and what it got: quotas per input or per label, how each retry differs, the run's ledger."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from chains import Task
+from chains.fidelity import Rejection
 from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
+from runners.run.inputs import Inputs
+from runners.run.records import Row, WorkItem
 
 # After copies a retry samples this much hotter, up to the cap: the same settings would copy again.
 TEMPERATURE_STEP = 0.15
@@ -59,56 +61,6 @@ class Attempt:
         return Attempt(self.number + 1, new_temperature, no_copy, shots)
 
 
-def quota_spec(n: int, per_label: int | None) -> dict[str, int | None]:
-    """How many rows a run wants: per input, or per label."""
-    return {"n": None if per_label else n, "per_label": per_label}
-
-
-def run_manifest(
-    task: Task,
-    model: str,
-    settings: dict[str, Any],
-    seed: int,
-    quota: dict[str, int | None],
-    inputs_name: str | None,
-    selector: dict[str, Any] | None = None,
-    verify_label: str | None = None,
-    checks: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The settings that define a run: a resumed run must match them all."""
-    return {
-        "verify_label": verify_label,
-        "checks": checks or {},
-        "selector": selector or {"name": "fixed", "shots": len(task.examples)},
-        "task": task.name,
-        "language": task.language,
-        "template": task.hash,
-        "model": model,
-        "generation": settings,
-        "seed": seed,
-        "quota": quota,
-        "input": inputs_name,
-    }
-
-
-def checks_spec(
-    task: Task,
-    no_copy: int | None,
-    near_copy: float,
-    min_similarity: float,
-    judged: bool,
-    min_confidence: float | None,
-    min_logprob: float | None,
-) -> dict[str, Any]:
-    """The answer checks a run applies, for its manifest: only those that apply to the task."""
-    spec: dict[str, Any] = {"min_logprob": min_logprob}
-    if task.source is not None:
-        spec.update(no_copy=no_copy or DEFAULT_NO_COPY, near_copy=near_copy, min_similarity=min_similarity)
-    if judged:
-        spec["min_confidence"] = min_confidence
-    return spec
-
-
 @dataclass
 class Quota:
     """Rows wanted from a group of inputs: one input (`--n`) or every input of one label (`--per-label`)."""
@@ -120,8 +72,11 @@ class Quota:
     attempts: int = 0
     pending: int = 0
     cursor: int = 0
-    reasons: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)
+    """Rejection kinds of the whole run, for the summary."""
+    sample_reasons: dict[str, str] = field(default_factory=dict)
+    """The first reason given for each kind, to show what it looked like."""
+    last_kinds: Counter = field(default_factory=Counter)
     """Rejection kinds of the current attempt, which decide how the next one differs."""
     step: Attempt = field(default_factory=Attempt)
 
@@ -129,8 +84,8 @@ class Quota:
     def need(self) -> int:
         return max(0, self.target - self.have)
 
-    def plan(self, valid_rate: float = 1.0) -> list[tuple[Quota, str, int]]:
-        """Work for one more attempt, as (quota, input id, samples): the need spread over the group, rotating inputs.
+    def plan(self, valid_rate: float = 1.0) -> list[WorkItem]:
+        """Work for one more attempt: the need spread over the group, rotating inputs.
 
         The first attempt asks for enough samples to cover the expected rejects; a retry asks for twice
         the need, because an input that failed once tends to fail again, and a second small batch costs
@@ -143,12 +98,26 @@ class Quota:
         self.pending = count
         per_input = math.ceil(self.need / count)
         samples = max(per_input, round(per_input / max(valid_rate, 0.2))) if self.attempts == 1 else 2 * per_input
-        return [(self, input_id, samples) for input_id in chosen]
+        return [WorkItem(self.key, input_id, samples, self.step) for input_id in chosen]
+
+    def note(self, rejections: list[Rejection]) -> None:
+        """Count an answer's rejections."""
+        self.kinds.update(r.kind for r in rejections)
+        self.last_kinds.update(r.kind for r in rejections)
+        for r in rejections:
+            self.sample_reasons.setdefault(r.kind, r.reason)
+
+    def retry(self, temperature: float | None, sampling: bool, has_source: bool, valid_rate: float) -> list[WorkItem]:
+        """Work for the next attempt, with settings changed by what the last one was rejected for."""
+        self.step = self.step.retry(self.last_kinds, temperature, sampling, has_source)
+        self.last_kinds.clear()
+        return self.plan(valid_rate)
 
     def shortfall(self) -> str:
         """Why this quota is not met, for the summary."""
-        why = ", ".join(f"{reason} ({k}x)" for reason, k in self.reasons.most_common(2)) or "no answers"
-        return f"{self.key}: {self.need} of {self.target} rows short after {self.attempts} attempts; most rejected for: {why}"
+        top = self.kinds.most_common(2)
+        why = ", ".join(f"{kind} ({k}x, e.g. {self.sample_reasons[kind]})" for kind, k in top) or "no answers"
+        return f"{self.key}: {self.need} of {self.target} rows short after {self.attempts} attempts; most rejected as: {why}"
 
 
 @dataclass
@@ -160,8 +129,57 @@ class Summary:
     resumed: int = 0
     seconds: float = 0.0
     unmet: list[Quota] = field(default_factory=list)
-    reasons: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)
 
     @property
     def rows_per_second(self) -> float:
         return self.accepted / self.seconds if self.seconds else 0.0
+
+
+class Ledger:
+    """A run's quotas and row numbering, started from the rows an earlier run saved."""
+
+    def __init__(self, inputs: Inputs, n: int, per_label: int | None, first: Attempt, saved: list[dict]) -> None:
+        if per_label is None:
+            self.quotas = [Quota(key=i, input_ids=[i], target=n, step=first) for i in inputs.rows]
+        else:
+            groups: dict[str, list[str]] = {}
+            for input_id, values in inputs.rows.items():
+                groups.setdefault(values["label"], []).append(input_id)
+            self.quotas = [Quota(key=label, input_ids=ids, target=per_label, step=first) for label, ids in groups.items()]
+        self.by_key = {q.key: q for q in self.quotas}
+        self.index: Counter = Counter()
+        by_input = {i: q for q in self.quotas for i in q.input_ids}
+        for row in saved:
+            self.index[row["input_id"]] += 1
+            if row["input_id"] in by_input:
+                by_input[row["input_id"]].have += 1
+        self.summary = Summary(resumed=len(saved))
+
+    def first_work(self) -> list[WorkItem]:
+        return [item for q in self.quotas if q.need > 0 for item in q.plan()]
+
+    def row_id(self, input_id: str) -> str:
+        """The next row id of an input: `<input id>-<number>`, counting on from resumed rows."""
+        number = self.index[input_id]
+        self.index[input_id] += 1
+        return f"{input_id}-{number}"
+
+    def count(self, rows: list[Row], rejected: int) -> None:
+        self.summary.accepted += len(rows)
+        self.summary.rejected += rejected
+
+    @property
+    def valid_rate(self) -> float:
+        return self.summary.accepted / max(1, self.summary.accepted + self.summary.rejected)
+
+    def finish(self, seconds: float) -> Summary:
+        self.summary.seconds = seconds
+        self.summary.unmet = [q for q in self.quotas if q.need > 0]
+        self.summary.kinds = sum((q.kinds for q in self.quotas), Counter())
+        return self.summary
+
+    def counts(self) -> dict[str, Any]:
+        """The manifest's counts: rows saved so far, and the quotas still unmet."""
+        accepted = self.summary.resumed + self.summary.accepted
+        return {"accepted": accepted, "unmet_quotas": [q.key for q in self.quotas if q.need > 0]}

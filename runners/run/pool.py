@@ -12,7 +12,7 @@ from chains.judge import ChainJudge, EmbeddingJudge, LabelJudge, judge_task
 from chains.prompts import token_counter
 from chains.selectors import make_selector
 from chains.task import load_task
-from runners.inputs import InputError, Inputs, read_records
+from runners.run.inputs import InputError, Inputs, read_records
 
 
 def read_pool(path: Path, task: Task, text_column: str = "text", label_column: str = "label") -> list[dict[str, str]]:

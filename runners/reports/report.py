@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from runners import charts, metrics
-from runners.store import read_json, read_jsonl, read_run, sidecar
+from runners.reports import charts, metrics
+from runners.run.records import reject_kind
+from runners.run.store import read_json, read_jsonl, read_run, sidecar
 
 NO_LABEL = "(no label)"
 OVERALL = "all"
@@ -53,13 +53,6 @@ class Report:
     """Real and synthetic rows' embeddings projected to 2-D, with their labels and whether each is real."""
     map_labels: list[str] = field(default_factory=list)
     map_real: list[bool] = field(default_factory=list)
-
-
-def reason_kind(reject: dict[str, Any]) -> str:
-    """A reject's kind (`parse`, `copy`, ...); runs from before kinds were recorded give their reason's gist."""
-    if reject.get("kind"):
-        return str(reject["kind"])
-    return re.sub(r"\d+", "N", re.sub(r"\s*\([^)]*\)", "", str(reject.get("reason", "")))).strip()
 
 
 def samples_per_label(
@@ -191,7 +184,7 @@ def build_report(
         lengths=[len(t.split()) for t in texts],
         similarities=similarities,
         similarity_title=sim_title,
-        reasons=Counter(reason_kind(r) for r in rejects),
+        reasons=Counter(reject_kind(r) for r in rejects),
         samples=samples_per_label(rows, rejects),
         logprobs=[float(r["logprob"]) for r in rows if r.get("logprob") is not None],
         **_map(vectors, data.labels, real, embed),
@@ -305,7 +298,7 @@ def write_report(
 ) -> tuple[Report, Path]:
     """Report on the run in `path`: returns the report and where its HTML page was written."""
     from chains.embeddings import load_embeddings
-    from runners.inputs import InputError
+    from runners.run.inputs import InputError
 
     rows, rejects, manifest = load_run(path)
     if not rows:
@@ -327,7 +320,7 @@ def real_rows(
     rows: list[dict[str, Any]], examples: Path | None, text_column: str = "text", label_column: str = "label"
 ) -> list[dict[str, str]] | None:
     """Real labelled texts to compare the rows with: the `examples` file, else the rows' labelled sources."""
-    from runners.inputs import read_labelled
+    from runners.run.inputs import read_labelled
 
     if examples is not None:
         return read_labelled(examples, text_column, label_column)

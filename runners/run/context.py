@@ -6,7 +6,7 @@ from typing import Any
 
 from chains import Task, build_prompt
 from chains.prompts import render_messages
-from runners.inputs import InputError, Inputs
+from runners.run.inputs import InputError, Inputs
 
 
 def check_context(task: Task, inputs: Inputs, tokenizer: Any, context: int, answer_tokens: int, shots: int) -> None:

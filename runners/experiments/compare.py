@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from chains import Task
-from runners.generate import Generator
-from runners.inputs import Inputs
-from runners.metrics import distinct_n
-from runners.pool import selector_for
-from runners.store import read_jsonl
+from runners.run.generate import Generator
+from runners.run.inputs import Inputs
+from runners.reports.metrics import distinct_n
+from runners.run.pool import selector_for
+from runners.run.spec import RunSpec
+from runners.run.store import read_jsonl
 
 
 def compare_selectors(
@@ -35,25 +36,26 @@ def compare_selectors(
         "| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if gold else ""),
     ]
     for label, name, shots in runs:
-        generator = Generator(
-            task=task,
-            llm=llm,
-            model_name=model_name,
+        spec = RunSpec.for_model(
+            task,
+            llm,
+            model_name,
             n=args.n,
             max_attempts=args.max_attempts,
             seed=args.seed,
-            chunk_size=args.batch_size,
-            selector=selector_for(name, task, shots, args.seed, llm),
-            count_prompt_tokens=True,
-            progress=False,
+            batch_size=args.batch_size,
+            selector=name,
+            shots=shots,
         )
+        selector = selector_for(name, task, shots, args.seed, llm)
+        generator = Generator(spec, llm, selector=selector, progress=False, count_prompt_tokens=True)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "rows.jsonl"
             summary = generator.run(inputs, out)
             rows = read_jsonl(out)
         answered = summary.accepted + summary.rejected
-        duplicates = sum(k for reason, k in summary.reasons.items() if "duplicate" in reason)
-        tokens = generator.prompt_tokens
+        duplicates = summary.kinds["duplicate"] + summary.kinds["near_duplicate"]
+        tokens = generator.prompter.tokens
         cells = [
             label,
             f"{summary.accepted / answered:.0%}" if answered else "-",

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from runners.eda import eda
+from runners.experiments.eda import eda
 
 CLASSIFIERS = ("tfidf+lr", "minilm+lr")
 DATA = ("real", "real + EDA", "real + synthaug")
@@ -248,10 +248,12 @@ def generate_for(
     from chains import load_task
     from chains.fidelity import SourceCheck
     from chains.model import EMBEDDED_MODEL
-    from runners.generate import Generator
-    from runners.inputs import Inputs, default_inputs
-    from runners.pool import adapt_task, default_selector, judge_for, selector_for
-    from runners.store import check_resume, read_jsonl
+    from runners.run.filtering import AnswerFilter
+    from runners.run.generate import Generator
+    from runners.run.inputs import Inputs, default_inputs
+    from runners.run.pool import adapt_task, default_selector, judge_for, selector_for
+    from runners.run.spec import RunSpec
+    from runners.run.store import RunStore, read_jsonl
 
     examples = [{"id": f"{name}-{i}", **r} for i, r in enumerate(real)]
     if setup.task == "labeled":
@@ -266,24 +268,27 @@ def generate_for(
     judge = None
     if setup.verify_label:
         judge = judge_for(setup.verify_label, task, inputs, task.language, llm)
-    generator = Generator(
-        task=task,
-        llm=llm,
-        model_name=model_name,
+    min_logprob = task.min_logprob if model_name == EMBEDDED_MODEL else None  # measured on that model
+    spec = RunSpec.for_model(
+        task,
+        llm,
+        model_name,
         n=setup.n,
         per_label=per_label,
         seed=seed,
-        chunk_size=setup.batch_size,
-        selector=selector,
-        selector_spec={"name": selector_name, "shots": 4},
-        judge=judge,
+        batch_size=setup.batch_size,
+        inputs_name=name,
+        selector=selector_name,
+        shots=4,
+        verify_label=judge.name if judge else None,
         min_confidence=setup.min_confidence,
-        min_logprob=task.min_logprob if model_name == EMBEDDED_MODEL else None,  # measured on that model
-        source_check=SourceCheck(embed) if task.source is not None else None,
-        progress=setup.progress,
+        min_logprob=min_logprob,
     )
-    check_resume(output, generator.manifest(name), force_new=False)
-    generator.run(inputs, output, name)
+    source_check = SourceCheck(embed) if task.source is not None else None
+    checks = AnswerFilter(task, min_logprob, source_check, judge, setup.min_confidence)
+    store = RunStore(output)
+    store.check(spec.manifest())
+    Generator(spec, llm, checks, selector, progress=setup.progress).run(inputs, output)
     return read_jsonl(output)
 
 

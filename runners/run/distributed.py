@@ -12,10 +12,15 @@ import math
 import os
 import socket
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 from chains import SynthaugError, Task
+from chains.prompts import Prompter
+from runners.run.backends import requests
+from runners.run.inputs import Inputs
+from runners.run.records import Sampled, WorkItem
 
 INSTALL_HINT = "pip install 'synthaug[ray]'"
 
@@ -44,7 +49,7 @@ class SampleWorker:
         prompts, counts = [str(p) for p in batch["prompt"]], [int(c) for c in batch["n"]]
         sources = [str(s) for s in batch["source"]] if self.task.source is not None else None
         settings = [json.loads(s) for s in batch["settings"]]
-        answers = sample_each(self.task, self.llm, prompts, counts, sources, settings, scored=True)
+        answers = sample_each(self.task, self.llm, prompts, counts, sources, settings)
         return {"key": keys, "raws": [json.dumps(raws) for raws in answers]}
 
 
@@ -109,20 +114,25 @@ class RayBackend:
         # More workers than CPUs share them (Ray takes fractions), each with one thread.
         self.cpus_per_worker = min(self.threads, cpus / self.workers)
         self.task, self.load, self.batch_size, self.seed = task, {**load, "seed": None}, batch_size, seed
+        self._sent = 0  # requests sent so far
         ray.data.DataContext.get_current().enable_progress_bars = progress
         for name in ("ray", "ray.data"):
             logging.getLogger(name).setLevel(logging.INFO if progress else logging.WARNING)
 
-    def batches(
-        self, requests: list[tuple[int, str, int, str | None, dict[str, Any]]]
-    ) -> Iterator[list[tuple[int, list[tuple[str, float | None]]]]]:
+    def batches(self, queue: deque[WorkItem], prompter: Prompter, inputs: Inputs) -> Iterator[list[Sampled]]:
+        """The whole queue sent at once; batches come back as the workers finish them.
+
+        Keys count on across waves, so a retry is never the same request (and the same seed) as before.
+        """
         import ray
 
-        # Settings travel as JSON text: Ray Data's numpy batches would turn dicts into object arrays.
-        items = [
-            {"key": k, "prompt": p, "n": n, "source": source or "", "settings": json.dumps(settings, sort_keys=True)}
-            for k, p, n, source, settings in requests
-        ]
+        work = list(queue)
+        queue.clear()
+        first, self._sent = self._sent, self._sent + len(work)
+        items = requests(work, prompter, inputs, self.task, first)
+        shown = {item["key"]: item.pop("examples") for item in items}
+        for item in items:  # settings travel as JSON text: Ray Data's numpy batches would turn dicts into object arrays
+            item["settings"] = json.dumps(item["settings"], sort_keys=True)
         # One block per batch, or Ray Data keeps all the items in one block that only one actor can take;
         # and no more actors than blocks, since each one loads the model.
         blocks = max(1, math.ceil(len(items) / self.batch_size))
@@ -141,7 +151,10 @@ class RayBackend:
             batch_format="numpy",
         )
         for batch in answered.iter_batches(batch_size=None, batch_format="numpy"):
-            yield [(int(k), [tuple(a) for a in json.loads(r)]) for k, r in zip(batch["key"], batch["raws"])]
+            yield [
+                Sampled(work[int(k) - first], [tuple(a) for a in json.loads(r)], shown[int(k)])
+                for k, r in zip(batch["key"], batch["raws"])
+            ]
 
     def close(self) -> None:
         """Stop the local Ray this backend started; a cluster it joined keeps running."""

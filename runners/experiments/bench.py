@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from chains import build_prompt, load_llm, load_task
-from chains.chain import boundary_for, call_settings
+from chains.chain import resolve_settings, sample, texts
 from chains.dedup import dedup_key
 from chains.prompts import renderer_for
-from runners.datasets import rotten_tomatoes
-from runners.generate import Generator
-from runners.inputs import Inputs
+from runners.experiments.datasets import rotten_tomatoes
+from runners.run.filtering import AnswerFilter
+from runners.run.generate import Generator
+from runners.run.inputs import Inputs
+from runners.run.spec import RunSpec
 
 
 def _rss_mb() -> float:
@@ -63,13 +65,13 @@ class Result:
         return self.accepted / self.outputs if self.outputs else 0.0
 
 
-def _count_accepted(generator: Generator, rows: list[dict[str, str]], raws: list[str]) -> int:
-    """Outputs that pass the parser and the generator's source check, and repeat no earlier output."""
+def _count_accepted(checks: AnswerFilter, rows: list[dict[str, str]], raws: list[str]) -> int:
+    """Outputs that pass the parser and the run's source check, and repeat no earlier output."""
     seen: set[str] = set()
     accepted = 0
     for values, raw in zip(rows, raws):
-        for value in generator.parse_answer(raw)[0]:
-            if generator.source_check and generator.source_check.check([(value, values["text"])])[0]:
+        for value in checks.parse((raw, None))[0]:
+            if checks.source_check and checks.source_check.check([(value, values["text"])])[0]:
                 continue
             if dedup_key(value) not in seen:
                 seen.add(dedup_key(value))
@@ -110,15 +112,14 @@ def run_bench(
     llm = load_llm(dtype=dtype, batch_size=batch_size, seed=seed)
     load_seconds = time.perf_counter() - load_start
     model, tokenizer = llm.pipeline.model, llm.pipeline.tokenizer
-    settings = call_settings(task, llm)
+    settings = resolve_settings(task, llm.generation)
     prompts = (build_prompt(task) | renderer_for(llm)).batch(rows)
-    generator = Generator(
-        task=task, llm=llm, model_name="embedded", n=1, chunk_size=batch_size, seed=seed, progress=False
-    )
+    spec = RunSpec.for_model(task, llm, "embedded", n=1, batch_size=batch_size, seed=seed)
+    checks = AnswerFilter(task)
     inputs_by_id = Inputs(rows={str(i): r for i, r in enumerate(rows)})
 
     def counted(raws: list[str]) -> tuple[int, int]:
-        return len(raws), _count_accepted(generator, rows, raws)
+        return len(raws), _count_accepted(checks, rows, raws)
 
     def article_loop() -> tuple[int, int]:
         texts = []
@@ -135,16 +136,7 @@ def run_bench(
 
     def generate_run(inputs: Inputs, backend: Any = None) -> Callable[[], tuple[int, int]]:
         """A run of `generate` on `inputs` (through `backend` if given) into a temporary file, to be measured."""
-        run_generator = Generator(
-            task=task,
-            llm=llm,
-            model_name="embedded",
-            n=1,
-            chunk_size=batch_size,
-            seed=seed,
-            backend=backend,
-            progress=False,
-        )
+        run_generator = Generator(spec, llm, backend=backend, progress=False)
 
         def run() -> tuple[int, int]:
             with tempfile.TemporaryDirectory() as tmp:
@@ -160,12 +152,12 @@ def run_bench(
         _measure("(c) synthaug generate", generate_run(inputs_by_id)),
         _measure(
             "(d) ceiling: same batched decoding, one pass, no parsing",
-            lambda: counted([s[0] for s in llm.generate_texts(prompts, n=1, **boundary_for(task), **settings)]),
+            lambda: counted([group[0] for group in texts(sample(task, llm, prompts))]),
         ),
     ]
     notes = []
     if ray_workers:
-        from runners.distributed import RayBackend
+        from runners.run.distributed import RayBackend
 
         start = time.perf_counter()
         backend = RayBackend(

@@ -1,0 +1,1 @@
+"""Experiments around runs: evaluate, EDA baseline, bench, selector comparison and the data sets."""

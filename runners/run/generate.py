@@ -1,0 +1,139 @@
+"""The generation loop: sample the queued work, keep the answers that pass, save them, queue retries.
+
+The flow of a row: `RunSpec` → `Generator.run` → a backend samples (`backends.py`) → `AnswerFilter`
+checks (`filtering.py`) → `Row` (`records.py`) → `RunStore` appends it (`store.py`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.example_selectors import BaseExampleSelector
+from langchain_core.language_models import BaseLanguageModel
+from tqdm import tqdm
+
+from chains.chain import Answer
+from chains.prompts import Prompter, token_counter
+from runners.run.backends import Backend, LocalBackend
+from runners.run.filtering import AnswerFilter, Candidate
+from runners.run.inputs import Inputs
+from runners.run.quotas import Ledger, Summary
+from runners.run.records import Reject, Row, Sampled, WorkItem
+from runners.run.spec import RunSpec
+from runners.run.store import RunStore
+
+
+@dataclass
+class Generator:
+    """Generates accepted rows for one run spec until every quota is met or attempts run out."""
+
+    spec: RunSpec
+    llm: BaseLanguageModel
+    filter: AnswerFilter | None = None
+    """The answer checks; None: the parser, the task's source check and the spec's confidence floor."""
+    selector: BaseExampleSelector | None = None
+    """Chooses each prompt's few-shot examples; None shows the task's own examples."""
+    backend: Backend | None = None
+    """Where prompts are sampled; None: on `llm` in this process."""
+    progress: bool = True
+    count_prompt_tokens: bool = False
+    """Keep each prompt's length in tokens in `prompter.tokens` (for comparisons)."""
+
+    def __post_init__(self) -> None:
+        task = self.spec.task
+        self.filter = self.filter or AnswerFilter(task, min_logprob=self.spec.min_logprob)
+        counter = token_counter(self.llm) if self.count_prompt_tokens else None
+        self.prompter = Prompter(task, self.llm, self.selector, counter)
+        self.backend = self.backend or LocalBackend(task, self.llm, self.spec.batch_size)
+
+    def run(self, inputs: Inputs, output: Any) -> Summary:
+        """Fill `output` until every quota is met, resuming what an earlier run with the same spec saved."""
+        spec = self.spec
+        store = RunStore(output)
+        saved = store.open(spec.manifest())
+        ledger = Ledger(inputs, spec.n, spec.per_label, spec.first_attempt(), saved)
+        self.filter.remember([str(r["output"]) for r in saved])
+        bar = tqdm(total=sum(q.need for q in ledger.quotas), unit="row", disable=not self.progress, file=sys.stderr)
+        start = time.perf_counter()
+        # A queue, not rounds: retries join the next batch beside fresh inputs instead of running in small batches.
+        queue: deque[WorkItem] = deque(ledger.first_work())
+        while queue:
+            for batch in self.backend.batches(queue, self.prompter, inputs):
+                rows, rejects = self._accept(batch, inputs, ledger)
+                store.save([r.to_dict() for r in rows], [r.to_dict() for r in rejects])
+                ledger.count(rows, len(rejects))
+                queue.extend(self._retries(batch, ledger))
+                bar.update(len(rows))
+                total = ledger.summary.accepted + ledger.summary.rejected
+                bar.set_postfix(valid=f"{ledger.summary.accepted / total:.0%}" if total else "-")
+        bar.close()
+        store.close(ledger.counts())
+        return ledger.finish(time.perf_counter() - start)
+
+    def _retries(self, batch: list[Sampled], ledger: Ledger) -> list[WorkItem]:
+        """The next attempt of each quota in `batch` whose attempt is over, short of rows, with attempts left."""
+        settings, has_source, valid_rate = self.spec.generation, self.spec.task.source is not None, ledger.valid_rate
+        work = []
+        for quota in {s.item.quota: ledger.by_key[s.item.quota] for s in batch}.values():
+            if quota.pending == 0 and quota.need > 0 and quota.attempts < self.spec.max_attempts:
+                sampling = bool(settings.get("do_sample"))
+                work += quota.retry(settings.get("temperature"), sampling, has_source, valid_rate)
+        return work
+
+    def _accept(self, batch: list[Sampled], inputs: Inputs, ledger: Ledger) -> tuple[list[Row], list[Reject]]:
+        """Screened answers become rows while their quota needs them, deduplicated in order; the rest rejects."""
+        screened = self.filter.screen([(inputs.rows[s.item.input_id], s.answers) for s in batch])
+        rows: list[Row] = []
+        rejects: list[Reject] = []
+        for sampled, per_answer in zip(batch, screened):
+            item, quota = sampled.item, ledger.by_key[sampled.item.quota]
+            quota.pending -= 1
+            values = inputs.rows[item.input_id]
+            for answer, (candidates, rejections) in zip(sampled.answers, per_answer):
+                if quota.need == 0:  # surplus samples of a met quota are not counted
+                    continue
+                for candidate in candidates:
+                    if quota.need == 0:
+                        break
+                    if rejection := candidate.rejection or self.filter.admit(candidate.value):
+                        rejections.append(rejection)
+                        continue
+                    row_id = ledger.row_id(item.input_id)
+                    rows.append(self._row(row_id, item, values, candidate, answer, sampled.examples, quota.attempts))
+                    quota.have += 1
+                quota.note(rejections)
+                label, (raw, logprob) = values.get("label"), answer
+                rejects += [
+                    Reject(item.input_id, label, raw, r.reason, r.kind, quota.attempts, logprob) for r in rejections
+                ]
+        return rows, rejects
+
+    def _row(
+        self, row_id: str, item: WorkItem, values: dict, candidate: Candidate, answer: Answer, shown: list, attempts: int
+    ) -> Row:
+        task, verdict = self.spec.task, candidate.verdict
+        judged = None
+        if verdict is not None:
+            judged = {"name": self.filter.judge.name, "label": verdict.label, "confidence": round(verdict.confidence, 4)}
+        return Row(
+            id=row_id,
+            task=task.name,
+            language=task.language,
+            input_id=item.input_id,
+            inputs=values,
+            output=candidate.value,
+            label=candidate.value if task.output == "label" else values.get("label"),
+            raw=answer[0],
+            attempts=attempts,
+            examples=shown,
+            model=self.spec.model,
+            generation={**self.spec.generation, **item.attempt.settings()},
+            template=task.hash,
+            seed=self.spec.seed,
+            judge=judged,
+            logprob=answer[1],
+        )

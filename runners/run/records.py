@@ -1,0 +1,96 @@
+"""The row schema: a work item, a sampled answer set, a saved row and a reject, as the files hold them.
+
+`out.jsonl` holds one `Row` per line and `out.rejected.jsonl` one `Reject`, their fields in this order.
+A reject's `kind` is one of `REJECT_KINDS`; its `reason` is the same thing in words, for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from chains.chain import Answer
+
+if TYPE_CHECKING:
+    from runners.run.quotas import Attempt
+
+REJECT_KINDS = {
+    "parse": "the parser refused the answer (not one word, sentence or label)",
+    "confidence": "the model's mean token log-probability was below the floor",
+    "copy": "the answer is its source",
+    "near_copy": "the answer is its source with a word or two changed",
+    "meaning": "the answer drifted from its source's meaning",
+    "form": "a question became a statement, or the reverse",
+    "judge": "the label judge placed it in another class",
+    "duplicate": "it repeats an earlier row",
+    "near_duplicate": "its embedding is too close to an earlier row's",
+}
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One model request: `samples` answers for one input, serving one quota at one attempt."""
+
+    quota: str
+    input_id: str
+    samples: int
+    attempt: Attempt
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A work item's answers, and the ids of the examples its prompt showed."""
+
+    item: WorkItem
+    answers: list[Answer]
+    examples: list[str]
+
+
+def _rounded(logprob: float | None) -> float | None:
+    return None if logprob is None else round(logprob, 4)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One accepted row: the parsed `output`, its `label`, and everything needed to reproduce it."""
+
+    id: str
+    task: str
+    language: str
+    input_id: str
+    inputs: dict[str, str]
+    output: Any
+    label: str | None
+    raw: str
+    attempts: int
+    examples: list[str]
+    model: str
+    generation: dict[str, Any]
+    template: str
+    seed: int
+    judge: dict[str, Any] | None
+    logprob: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "logprob": _rounded(self.logprob)}
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One refused answer: the raw text, the machine-readable `kind` and the human `reason`."""
+
+    input_id: str
+    label: str | None
+    raw: str
+    reason: str
+    kind: str
+    attempt: int
+    logprob: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "logprob": _rounded(self.logprob)}
+
+
+def reject_kind(reject: dict[str, Any]) -> str:
+    """The kind of a saved reject; `unknown` for files written before kinds were recorded."""
+    return str(reject.get("kind") or "unknown")
