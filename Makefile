@@ -1,4 +1,4 @@
-# `make run`: set up .venv and generate from the bundled sample. `make test`: set up and run the tests.
+# `make run`: set up .venv and generate from the bundled sample. `make test`: set up, lint and run the tests.
 PYTHON ?= python3
 VENV ?= .venv
 # A CPU build of torch, installed before anything can pull the (huge) CUDA build; override freely.
@@ -27,6 +27,8 @@ run: $(STAMP)
 	@echo "results: $(OUT)/paraphrase.jsonl $(OUT)/labeled.jsonl (rejects beside them in *.rejected.jsonl)"
 
 test: $(STAMP) browser
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
 # The HTML report is tested in a real headless Chromium: Debian's package, installed when missing.

@@ -109,7 +109,9 @@ def sample_each(
     for key in sorted(set(keys)):
         group = [i for i, k in enumerate(keys) if k == key]
         group_sources = None if sources is None else [sources[i] for i in group]
-        for i, answer in zip(group, sample(task, llm, [prompts[i] for i in group], key[0], group_sources, **dict(key[1]))):
+        for i, answer in zip(
+            group, sample(task, llm, [prompts[i] for i in group], key[0], group_sources, **dict(key[1]))
+        ):
             answers[i] = answer
     return answers
 

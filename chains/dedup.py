@@ -41,7 +41,6 @@ class NearDuplicateIndex:
         self._vectors: list[np.ndarray] = []
         self._buckets: list[dict[int, list[int]]] = [defaultdict(list) for _ in range(tables)]
 
-
     def _keys(self, vector: np.ndarray) -> list[int]:
         if self._planes is None:
             self._planes = self._rng.standard_normal((self.tables, self.bits, vector.shape[0]))

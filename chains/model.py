@@ -110,8 +110,9 @@ def _from_pretrained(cls: Any, source: str, **kwargs: Any) -> Any:
     except OSError as exc:
         if "safetensors" in str(exc).lower() and kwargs.get("use_safetensors"):
             raise ModelUnavailableError(
-                f"model {source!r} has no safetensors weights; convert it, or pass --allow-pickle "
-                "(allow_pickle=True) if you trust its pickle files"
+                f"model {source!r} has no safetensors weights; convert it, or pass allow_pickle=True "
+                "if you trust its pickle files",
+                option="allow_pickle",
             ) from exc
         raise ModelUnavailableError(
             f"model {source!r} is not available offline: it is neither a local folder nor in the "

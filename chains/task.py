@@ -39,10 +39,6 @@ class GenerationSettings(BaseModel):
     do_sample: bool | None = None
     """Sample (True) or decode greedily (False)."""
 
-    def merged(self, other: GenerationSettings) -> GenerationSettings:
-        """These settings with every field that `other` sets taken from `other`."""
-        return self.model_copy(update=other.model_dump(exclude_none=True))
-
 
 class Task(BaseModel):
     """One generation task, loaded from `templates/<language>/<name>.yaml` or a user's YAML file."""
@@ -75,7 +71,7 @@ class Task(BaseModel):
     """The input variable holding a text the answer restates: decoding may not copy it, and copies are rejected."""
     min_logprob: float | None = Field(default=None, le=0)
     """Answers whose mean token log-probability is below this are nonsense the sampler drew. Measured with
-    the embedded model, so it applies to that model only; other models take `--min-logprob`."""
+    the embedded model, so it applies to that model only; other models take their own (`min_logprob`)."""
     context: str = ""
     """What the data is about; fills `{context}` in the system message."""
     examples: list[dict[str, str]] = []
@@ -101,7 +97,11 @@ class Task(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("classes"), dict):
             mapping = {str(k): "" if v is None else str(v).strip() for k, v in data["classes"].items()}
             described = {k: v for k, v in mapping.items() if v}
-            data = {**data, "classes": list(mapping), "class_descriptions": {**described, **data.get("class_descriptions", {})}}
+            data = {
+                **data,
+                "classes": list(mapping),
+                "class_descriptions": {**described, **data.get("class_descriptions", {})},
+            }
         return data
 
     @field_validator("system", "instruction", "answer")

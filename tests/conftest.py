@@ -75,8 +75,18 @@ class ScriptedBackend:
         pass
 
 
-def make_generator(task, llm, model="fake", *, judge=None, selector=None, source_check=None, near_duplicates=None,
-                   backend=None, **spec_fields):
+def make_generator(
+    task,
+    llm,
+    model="fake",
+    *,
+    judge=None,
+    selector=None,
+    source_check=None,
+    near_duplicates=None,
+    backend=None,
+    **spec_fields,
+):
     """A Generator on a fake model: spec fields as keywords, parts as objects."""
     spec_fields.setdefault("verify_label", judge.name if judge else None)
     spec = RunSpec.for_model(task, llm, model, **spec_fields)

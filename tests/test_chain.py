@@ -1,6 +1,7 @@
 """`build_chain` with LangChain's fake models: invoke, batch, stream, composition and custom selectors."""
 
 import pytest
+from conftest import RecordingLLM
 from langchain_core.example_selectors import BaseExampleSelector
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import FakeListChatModel, FakeListLLM
@@ -8,16 +9,6 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel
 
 from chains import build_chain, load_task, sample, texts
 from chains.prompts import build_prompt, renderer_for
-
-
-class RecordingLLM(FakeListLLM):
-    """A fake LLM that keeps the prompts it was given."""
-
-    seen: list = []
-
-    def _call(self, prompt, stop=None, run_manager=None, **kwargs):
-        self.seen.append((prompt, stop))
-        return super()._call(prompt, stop, run_manager, **kwargs)
 
 
 def test_invoke_parses_the_answer_and_renders_chatml():

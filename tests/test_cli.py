@@ -145,7 +145,9 @@ def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
         ]
     ]
     out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    (tmp_path / "run.rejected.jsonl").write_text(json.dumps({"label": "fresh", "reason": "copy of the input", "kind": "copy"}) + "\n")
+    (tmp_path / "run.rejected.jsonl").write_text(
+        json.dumps({"label": "fresh", "reason": "copy of the input", "kind": "copy"}) + "\n"
+    )
     assert main(["report", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "logistic regression on MiniLM embeddings of the 4 labelled source texts" in printed
@@ -157,7 +159,9 @@ def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
 
 def test_ray_address_nothing_listens_at_fails_fast(capsys, tmp_path, csv_file):
     out = tmp_path / "o.jsonl"
-    code, err = error_of(capsys, ["generate", "paraphrase", "-i", str(csv_file), "-o", str(out), "--ray", "127.0.0.1:1"])
+    code, err = error_of(
+        capsys, ["generate", "paraphrase", "-i", str(csv_file), "-o", str(out), "--ray", "127.0.0.1:1"]
+    )
     assert (code, err) == (
         2,
         "error: cannot reach a Ray cluster at 127.0.0.1:1 (Connection refused); check the address "

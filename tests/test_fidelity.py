@@ -26,8 +26,14 @@ def test_form_checks(answer, kind):
 
 def test_a_question_must_stay_a_question():
     check = SourceCheck()
-    assert check.check([("The museum opens at nine on Sundays.", "When does the museum open on Sundays?")])[0].kind == "form"
-    assert check.check([("On Sundays, at what hour does the museum open?", "When does the museum open on Sundays?")])[0] is None
+    assert (
+        check.check([("The museum opens at nine on Sundays.", "When does the museum open on Sundays?")])[0].kind
+        == "form"
+    )
+    assert (
+        check.check([("On Sundays, at what hour does the museum open?", "When does the museum open on Sundays?")])[0]
+        is None
+    )
 
 
 def test_meaning_floor_uses_the_embeddings_of_answer_and_source():

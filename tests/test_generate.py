@@ -195,7 +195,9 @@ def test_an_off_label_verdict_brings_more_in_class_shots(tmp_path):
     from chains.selectors import ClassAwareSelector
     from runners.run.pool import adapt_task
 
-    pool = [{"id": f"{label}{i}", "text": f"{label} text {i}", "label": label} for label in ("up", "down") for i in range(6)]
+    pool = [
+        {"id": f"{label}{i}", "text": f"{label} text {i}", "label": label} for label in ("up", "down") for i in range(6)
+    ]
     task = adapt_task(load_task("labeled"), pool)
 
     judge = ScriptedJudge(lambda call: Verdict("down" if call == 1 else "up", 0.9))  # off-label once
@@ -215,7 +217,7 @@ def test_min_confidence_keeps_only_rows_the_judge_is_sure_of(tmp_path):
 
     llm = FakeListLLM(responses=["Unsure one.", "Sure one."])
     gen = make_generator(load_task("labeled"), llm, judge=ScriptedJudge(verdict), min_confidence=0.7)
-    summary = gen.run(Inputs(rows={"positive": {"label": "up"}}), out := tmp_path / "o.jsonl")
+    summary = gen.run(Inputs(rows={"positive": {"label": "up"}}), tmp_path / "o.jsonl")
     assert summary.accepted == 1
     (reject,) = lines(tmp_path / "o.rejected.jsonl")
     assert reject["reason"] == "judge gave up 0.55 < 0.7 (its label: up)"

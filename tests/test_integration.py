@@ -12,8 +12,8 @@ from langchain_core.exceptions import OutputParserException
 from chains import ModelUnavailableError, build_chain, build_prompt, load_llm, load_task, parser_for, render_messages
 from chains.prompts import chatml
 from runners.run.generate import Generator
-from runners.run.spec import RunSpec
 from runners.run.inputs import Inputs, default_inputs
+from runners.run.spec import RunSpec
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent

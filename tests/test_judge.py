@@ -2,14 +2,13 @@
 
 import json
 
-from conftest import make_generator
-
 import pytest
+from conftest import make_generator
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
 from chains.judge import ChainJudge, EmbeddingJudge, Verdict, judge_task
-from runners.experiments.evaluate import DATA, Score, draw, split, table
+from runners.experiments.scoring import DATA, Score, draw, split, table
 from runners.run.inputs import Inputs
 
 LABELLED = [
@@ -102,7 +101,7 @@ def test_table_reports_mean_std_and_gains():
 
 
 def test_judge_quality_gives_precision_and_recall_per_class_and_floor():
-    from runners.experiments.evaluate import judge_quality
+    from runners.experiments.scoring import judge_quality
 
     class Judge:
         def judge(self, texts):

@@ -6,9 +6,10 @@ import random
 import numpy as np
 import pytest
 
-from runners.reports import metrics
 from runners.experiments.eda import eda
-from runners.reports.report import OVERALL, build_report, html_page, summary_table
+from runners.reports import metrics
+from runners.reports.page import html_page, summary_table
+from runners.reports.report import OVERALL, build_report
 from runners.run.records import reject_kind
 
 
@@ -112,7 +113,9 @@ def test_summary_table_and_html_page():
 
 def test_the_page_shows_rows_and_rejects_per_label_escaped_and_a_map_of_real_and_synthetic_rows():
     rows = [{**r, "output": r["output"] + " <b>&"} for r in ROWS]
-    rejects = [{"label": "pos", "raw": "<script>alert(1)</script>", "reason": "expected <one> sentence", "kind": "parse"}]
+    rejects = [
+        {"label": "pos", "raw": "<script>alert(1)</script>", "reason": "expected <one> sentence", "kind": "parse"}
+    ]
     real = [{"text": "A cat.", "label": "pos"}, {"text": "A dog.", "label": "neg"}, {"text": "Cats.", "label": "pos"}]
     report = build_report(rows, rejects, fake_embed, title="t", real=real)
     assert report.map_points.shape == (7, 2) and report.map_real == [False] * 4 + [True] * 3

@@ -170,7 +170,12 @@ CASES = [
     (SentenceParser(), "물론이죠! 직원들이 정말 친절했어요.", "직원들이 정말 친절했어요.", None),
     (SentenceParser(), '알겠습니다. "조식이 맛있었어요."', "조식이 맛있었어요.", None),
     (SentenceParser(), "좋습니다! 새로운 문장: 수영장이 넓고 깨끗했어요.", "수영장이 넓고 깨끗했어요.", None),
-    (SentenceParser(), "네, 알겠습니다. 방이 좁았어요. 그래도 좋았어요.", None, "expected one sentence, got 2 sentences"),
+    (
+        SentenceParser(),
+        "네, 알겠습니다. 방이 좁았어요. 그래도 좋았어요.",
+        None,
+        "expected one sentence, got 2 sentences",
+    ),
     (LabelParser(classes=KO), "네, 긍정입니다.", "긍정", None),
     (LabelParser(classes=KO), "알겠습니다! 「부정」", "부정", None),
     (WordParser(), "I'd suggest 'ramen' today.", "ramen", None),

@@ -45,19 +45,41 @@ def test_the_console_check_catches_an_error(tmp_path):
 
 @pytest.fixture
 def run_files(tmp_path):
-    labels = {"fresh": ["A joyful, moving film.", "Sharp writing and a warm heart.", "The cast is superb.", "I loved it."],
-              "rotten": ["A dull, lifeless mess.", "Two hours I will not get back.", "The plot makes no sense.", "Flat."]}
+    labels = {
+        "fresh": ["A joyful, moving film.", "Sharp writing and a warm heart.", "The cast is superb.", "I loved it."],
+        "rotten": ["A dull, lifeless mess.", "Two hours I will not get back.", "The plot makes no sense.", "Flat."],
+    }
     rows, rejects = [], []
     for label, texts in labels.items():
         for i, text in enumerate(texts):
-            rows.append({"id": f"{label}-{i}", "task": "labeled", "input_id": label, "inputs": {"label": label},
-                         "output": f"{text} <i>{i}</i>", "label": label, "raw": text, "logprob": -1.0 - i / 10})
-        rejects.append({"input_id": label, "label": label, "raw": "<script>alert(1)</script>", "reason": "expected one sentence, got 2 sentences", "kind": "parse"})
+            rows.append(
+                {
+                    "id": f"{label}-{i}",
+                    "task": "labeled",
+                    "input_id": label,
+                    "inputs": {"label": label},
+                    "output": f"{text} <i>{i}</i>",
+                    "label": label,
+                    "raw": text,
+                    "logprob": -1.0 - i / 10,
+                }
+            )
+        rejects.append(
+            {
+                "input_id": label,
+                "label": label,
+                "raw": "<script>alert(1)</script>",
+                "reason": "expected one sentence, got 2 sentences",
+                "kind": "parse",
+            }
+        )
     run = tmp_path / "run.jsonl"
     run.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     (tmp_path / "run.rejected.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rejects), encoding="utf-8")
     real = tmp_path / "real.csv"
-    real.write_text("text,label\nGreat fun.,fresh\nA triumph.,fresh\nBoring.,rotten\nA disaster.,rotten\n", encoding="utf-8")
+    real.write_text(
+        "text,label\nGreat fun.,fresh\nA triumph.,fresh\nBoring.,rotten\nA disaster.,rotten\n", encoding="utf-8"
+    )
     return run, real
 
 
@@ -72,6 +94,6 @@ def test_the_report_page_renders_rows_per_label_and_the_map(tmp_path, run_files,
         assert section.count('<tr class="accepted">') == 4 and section.count('<tr class="rejected">') == 1
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom and "<script" not in dom
     assert "&lt;i&gt;0&lt;/i&gt;" in dom  # user text stays text
-    (svg,) = re.findall(r'<svg[^>]*class="map".*?</svg>', dom, flags=re.S)
-    assert svg.count("<circle") == 8 + 1 and svg.count("stroke-width=\"2\"") == 4 + 1  # rows and legend marks
+    (svg,) = re.findall(r'<svg[^>]*class="map".*?</svg>', dom, flags=re.DOTALL)
+    assert svg.count("<circle") == 8 + 1 and svg.count('stroke-width="2"') == 4 + 1  # rows and legend marks
     assert "Model confidence" in dom

@@ -93,5 +93,8 @@ def test_evaluate_prints_every_classifier_and_training_set(tmp_path):
     rows = rows_of(tmp_path / "labeled-k3-seed0.jsonl")
     assert sorted(r["label"] for r in rows) == ["fresh"] * 3 + ["rotten"] * 3
     # The drawn examples are sorted by label (fresh 0-2, rotten 3-5): each row was shown its own class only.
-    own = {"fresh": {f"labeled-k3-seed0-{i}" for i in range(3)}, "rotten": {f"labeled-k3-seed0-{i}" for i in range(3, 6)}}
+    own = {
+        "fresh": {f"labeled-k3-seed0-{i}" for i in range(3)},
+        "rotten": {f"labeled-k3-seed0-{i}" for i in range(3, 6)},
+    }
     assert all(r["examples"] and set(r["examples"]) <= own[r["label"]] for r in rows)

@@ -44,7 +44,9 @@ def test_random_is_seeded_and_varies_across_prompts():
 
 
 def test_length_respects_the_token_budget():
-    count = lambda text: len(text.split())  # noqa: E731 - a stand-in tokenizer: one token per word
+    def count(text):
+        return len(text.split())
+
     selector = make_selector("length", TASK, POOL, 8, count_tokens=count, max_tokens=20)
     chosen = selector.select_examples({"text": "one two three"})
     used = sum(count(f"Text: {e['text']}\n{e['label']}") for e in chosen)

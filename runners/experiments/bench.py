@@ -5,9 +5,10 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chains import build_prompt, load_llm, load_task
 from chains.chain import resolve_settings, sample, texts

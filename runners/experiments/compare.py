@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from chains import Task
+from runners.reports.metrics import distinct_n
 from runners.run.generate import Generator
 from runners.run.inputs import Inputs
-from runners.reports.metrics import distinct_n
 from runners.run.pool import selector_for
 from runners.run.spec import RunSpec
 from runners.run.store import read_jsonl

@@ -31,7 +31,7 @@ def bar_chart(title: str, counts: dict[str, float], top: int = 12) -> str:
     return _figure(title, height, "".join(bars))
 
 
-def histogram(title: str, values: list[float] | np.ndarray, bins: int = 20, unit: str = "") -> str:
+def histogram(title: str, values: list[float] | np.ndarray, bins: int = 20) -> str:
     """Vertical bars of how many values fall in each of `bins` equal ranges."""
     values = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
     if not len(values):
@@ -43,14 +43,14 @@ def histogram(title: str, values: list[float] | np.ndarray, bins: int = 20, unit
     bars = []
     for i, count in enumerate(counts):
         h = plot * count / most
-        tip = f"{edges[i]:.2f}–{edges[i + 1]:.2f}{unit}: {count}"
+        tip = f"{edges[i]:.2f}–{edges[i + 1]:.2f}: {count}"
         bars.append(
             f'<rect x="{20 + i * width:.1f}" y="{10 + plot - h:.1f}" width="{width - 1:.1f}" height="{h:.1f}" '
             f'fill="{COLOUR}"><title>{escape(tip)}</title></rect>'
         )
     axis = (
-        f'<text x="20" y="{height - 8}">{edges[0]:.3g}{unit}</text>'
-        f'<text x="{WIDTH - 20}" y="{height - 8}" text-anchor="end">{edges[-1]:.3g}{unit}</text>'
+        f'<text x="20" y="{height - 8}">{edges[0]:.3g}</text>'
+        f'<text x="{WIDTH - 20}" y="{height - 8}" text-anchor="end">{edges[-1]:.3g}</text>'
         f'<text x="{WIDTH / 2}" y="{height - 8}" text-anchor="middle">n = {len(values)}, most in one bar {most}</text>'
     )
     return _figure(title, height, "".join(bars) + axis)
@@ -84,7 +84,9 @@ def scatter(title: str, points: np.ndarray, labels: list[str], real: list[bool],
                 f'stroke="{colours[label]}" stroke-width="2">{tip}</rect>'
             )
         else:
-            marks.append(f'<circle cx="{x:.1f}" cy="{size - y:.1f}" r="3" fill="{colours[label]}" opacity="0.6">{tip}</circle>')
+            marks.append(
+                f'<circle cx="{x:.1f}" cy="{size - y:.1f}" r="3" fill="{colours[label]}" opacity="0.6">{tip}</circle>'
+            )
     legend = "".join(
         f'<rect x="{size + 10}" y="{14 + 18 * i}" width="10" height="10" fill="{colour}"/>'
         f'<text x="{size + 26}" y="{23 + 18 * i}">{escape(label)}</text>'

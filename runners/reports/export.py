@@ -17,7 +17,7 @@ from chains import SynthaugError
 FORMATS = ("jsonl", "csv", "parquet", "hf")
 SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet", "hf": ".hf"}
 FIRST = ("id", "output", "label")  # the columns a training script wants first
-INTEGERS = ("attempts", "seed", "prompt_tokens")
+INTEGERS = ("attempts", "seed")
 NESTED = ("inputs", "examples", "generation", "judge")
 
 

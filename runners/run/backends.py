@@ -64,7 +64,13 @@ def requests(work: list[WorkItem], prompter: Prompter, inputs: Inputs, task: Tas
         values = inputs.rows[item.input_id]
         prompt, shown = prompter(values, item.attempt.extra_shots)
         rendered.append(
-            {"key": key, "prompt": str(prompt), "n": item.samples, "source": source_of(task, values) or "",
-             "settings": item.attempt.settings(), "examples": shown}
+            {
+                "key": key,
+                "prompt": str(prompt),
+                "n": item.samples,
+                "source": source_of(task, values) or "",
+                "settings": item.attempt.settings(),
+                "examples": shown,
+            }
         )
     return rendered

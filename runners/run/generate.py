@@ -113,12 +113,23 @@ class Generator:
         return rows, rejects
 
     def _row(
-        self, row_id: str, item: WorkItem, values: dict, candidate: Candidate, answer: Answer, shown: list, attempts: int
+        self,
+        row_id: str,
+        item: WorkItem,
+        values: dict,
+        candidate: Candidate,
+        answer: Answer,
+        shown: list,
+        attempts: int,
     ) -> Row:
         task, verdict = self.spec.task, candidate.verdict
         judged = None
         if verdict is not None:
-            judged = {"name": self.filter.judge.name, "label": verdict.label, "confidence": round(verdict.confidence, 4)}
+            judged = {
+                "name": self.filter.judge.name,
+                "label": verdict.label,
+                "confidence": round(verdict.confidence, 4),
+            }
         return Row(
             id=row_id,
             task=task.name,

@@ -146,7 +146,9 @@ class Ledger:
             groups: dict[str, list[str]] = {}
             for input_id, values in inputs.rows.items():
                 groups.setdefault(values["label"], []).append(input_id)
-            self.quotas = [Quota(key=label, input_ids=ids, target=per_label, step=first) for label, ids in groups.items()]
+            self.quotas = [
+                Quota(key=label, input_ids=ids, target=per_label, step=first) for label, ids in groups.items()
+            ]
         self.by_key = {q.key: q for q in self.quotas}
         self.index: Counter = Counter()
         by_input = {i: q for q in self.quotas for i in q.input_ids}

@@ -51,7 +51,8 @@ class RunSpec(BaseModel):
         settings = fields.get("generation") or {}
         knobs = ("n", "per_label", "max_attempts", "batch_size", "shots", "no_copy")
         check_knobs(
-            **{k: fields.get(k) for k in knobs}, **{k: settings.get(k) for k in ("temperature", "top_p", "max_new_tokens")}
+            **{k: fields.get(k) for k in knobs},
+            **{k: settings.get(k) for k in ("temperature", "top_p", "max_new_tokens")},
         )
         super().__init__(**fields)
 

@@ -1,0 +1,145 @@
+"""`evaluate`, `compare-selectors`, `bench` and `sample-data`: experiments around generate runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from chains.selectors import SELECTORS
+from runners.run.inputs import InputError
+from runners.run.store import check_writable
+from runners.setup import load_model, names, task_and_inputs
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from chains.model import EMBEDDED_MODEL
+    from runners.experiments.compare import compare_selectors
+
+    chosen = names(args.selectors)
+    unknown = [s for s in chosen if s not in SELECTORS]
+    if unknown:
+        raise InputError(f"unknown selector {unknown[0]!r}; use some of {', '.join(SELECTORS)}")
+    task, inputs = task_and_inputs(args)
+    if args.limit:
+        inputs.rows = dict(list(inputs.rows.items())[: args.limit])
+    gold = None
+    if args.input is not None and task.output == "label":
+        from runners.run.inputs import read_records
+
+        records = read_records(args.input)
+        gold = {(r.get("id") or "").strip() or str(i): r.get(args.label_column, "") for i, r in enumerate(records, 1)}
+    llm = load_model(args)
+    print(compare_selectors(task, llm, args.model or EMBEDDED_MODEL, inputs, chosen, args, gold))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from runners.experiments.bench import run_bench
+
+    run_bench(
+        inputs=args.inputs,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        seed=args.seed,
+        ray_workers=args.ray,
+        scale=args.scale,
+    )
+    return 0
+
+
+def _labelled_data(args: argparse.Namespace) -> Any:
+    from runners.experiments.datasets import DATASETS, Dataset
+
+    if args.data in DATASETS:
+        dataset = DATASETS[args.data]()
+        return Dataset(
+            dataset.rows, args.context or dataset.context, {**dataset.descriptions, **dict(args.describe or [])}
+        )
+    from runners.run.inputs import read_labelled
+
+    rows = read_labelled(Path(args.data), args.text_column, args.label_column)
+    if len({r["label"] for r in rows}) < 2:
+        raise InputError(
+            f"{args.data} needs rows with text and label of at least two classes "
+            f"(columns {args.text_column!r}, {args.label_column!r}); see --text-column and --label-column"
+        )
+    return Dataset(rows, args.context or "", dict(args.describe or []))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from chains import load_llm
+    from chains.embeddings import load_embeddings
+    from chains.model import EMBEDDED_MODEL
+    from runners.experiments.evaluate import Setup, evaluate
+    from runners.experiments.scoring import fidelity_table, table
+
+    try:
+        ks = sorted({int(k) for k in args.k.split(",")})
+    except ValueError:
+        raise InputError(f"--k must be whole numbers separated by commas, like 10,50; got {args.k!r}") from None
+    if not ks or min(ks) < 2:
+        raise InputError(f"--k needs values of 2 or more examples per class; got {args.k!r}")
+    if args.min_confidence is not None and args.verify_label == "none":
+        raise InputError("--min-confidence goes with --verify-label; add --verify-label embedding or drop it")
+    dataset = _labelled_data(args)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    check_writable(args.workdir / "evaluate.md")
+    llm = load_llm(args.model, dtype=args.dtype, batch_size=args.batch_size)
+    setup = Setup(
+        task=args.task,
+        context=dataset.context,
+        descriptions=dataset.descriptions,
+        n=args.n,
+        batch_size=args.batch_size,
+        verify_label=None if args.verify_label == "none" else args.verify_label,
+        min_confidence=args.min_confidence,
+        progress=not args.quiet,
+    )
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    try:
+        scores, stats, judge_accuracy, quality = evaluate(
+            dataset.rows,
+            llm,
+            args.model or EMBEDDED_MODEL,
+            load_embeddings().embed_documents,
+            args.workdir,
+            ks,
+            seeds,
+            args.test_size,
+            setup,
+            args.judge_size,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    judge_table = "\n".join(
+        [
+            "The --verify-label embedding judge, trained on the k drawn examples of the first seed, on the test set:",
+            "",
+            "| k | class | confidence floor | precision | recall |",
+            "| ---: | --- | --- | ---: | ---: |",
+            *quality,
+        ]
+    )
+    result = f"{table(scores)}\n\n{fidelity_table(stats, judge_accuracy)}\n\n{judge_table}"
+    command = "synthaug evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "synthaug evaluate"
+    (args.workdir / "evaluate.md").write_text(f"`{command}`\n\n{result}\n", encoding="utf-8")
+    print(result)
+    return 0
+
+
+def cmd_sample_data(args: argparse.Namespace) -> int:
+    import csv
+
+    from runners.experiments.datasets import rotten_tomatoes
+
+    check_writable(args.output)
+    rows = rotten_tomatoes()[args.offset :]
+    rows = rows[: args.limit] if args.limit else rows
+    with args.output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["text", "label"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} rows to {args.output}")
+    return 0

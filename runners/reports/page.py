@@ -1,0 +1,123 @@
+"""The report as people read it: a Markdown table, and a self-contained HTML page written beside the run."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from runners.reports import charts
+from runners.reports.report import OVERALL, GroupStats, Report, build_report, fidelity, real_rows
+from runners.run.store import read_json, read_jsonl, read_run, sidecar
+
+
+def _cells(report: Report, group: GroupStats) -> list[str]:
+    cells = [group.name, str(group.count), f"{group.valid_rate:.0%}" if group.count + group.rejected else "-"]
+    for key, _, fmt in report.columns:
+        value = group.values.get(key, float("nan"))
+        cells.append("-" if value != value else fmt.format(value))
+    return cells
+
+
+def summary_table(report: Report) -> str:
+    """The metrics as a Markdown table, one row per label and one for all rows."""
+    headers = ["label", "rows", "valid rate", *(h for _, h, _ in report.columns)]
+    lines = ["| " + " | ".join(headers) + " |", "| --- |" + " ---: |" * (len(headers) - 1)]
+    lines += ["| " + " | ".join(_cells(report, g)) + " |" for g in report.groups]
+    return "\n".join(lines)
+
+
+def html_page(report: Report) -> str:
+    """A self-contained page: the table, then label counts, lengths, similarities and rejection reasons."""
+    headers = ["label", "rows", "valid rate", *(h for _, h, _ in report.columns)]
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in _cells(report, g)) + "</tr>" for g in report.groups
+    )
+    label_counts = {g.name: g.count for g in report.groups if g.name != OVERALL} or {OVERALL: report.groups[-1].count}
+    figures = [
+        charts.bar_chart("Rows per label", label_counts),
+        charts.histogram("Words per row", report.lengths, bins=min(20, max(1, len(set(report.lengths))))),
+        charts.histogram(report.similarity_title, report.similarities),
+        charts.bar_chart("Rejection reasons", dict(report.reasons)),
+    ]
+    if report.logprobs:
+        figures.append(charts.histogram("Model confidence: mean token log-probability per row", report.logprobs))
+    if report.map_points is not None and len(report.map_points):
+        figures.insert(
+            0,
+            charts.scatter(
+                "Real and synthetic rows, sentence embeddings in 2-D (PCA)",
+                report.map_points,
+                report.map_labels,
+                report.map_real,
+            ),
+        )
+    style = (
+        "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
+        "figure{display:inline-block;margin:1em 2em 1em 0;vertical-align:top}figcaption{font-weight:bold}"
+        "table.rows td,table.rows th{text-align:left;max-width:60em}table.rows{margin:0.5em 0}h3{margin-top:1.5em}"
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(report.title)}</title>"
+        f"<style>{style}</style></head><body><h1>{escape(report.title)}</h1>"
+        f"<p>Label fidelity judge: {escape(report.judge_source)}</p>"
+        f"<table><tr>{head}</tr>{body}</table>{''.join(figures)}{_examples(report)}</body></html>"
+    )
+
+
+def _examples(report: Report) -> str:
+    """Per label, accepted rows and rejects with their reasons; every piece of user text escaped."""
+    parts = ["<h2>Examples</h2>"]
+    for label, (kept, refused) in report.samples.items():
+        parts.append(f"<h3>{escape(label)}</h3>")
+        if kept:
+            sourced = any(r.get("inputs", {}).get("text") for r in kept)
+            cells = "".join(
+                f"<tr class='accepted'><td>{escape(str(r['output']))}</td>"
+                + (f"<td>{escape(str(r['inputs'].get('text', '')))}</td>" if sourced else "")
+                + "</tr>"
+                for r in kept
+            )
+            header = "<th>accepted</th>" + ("<th>source</th>" if sourced else "")
+            parts.append(f"<table class='rows'><tr>{header}</tr>{cells}</table>")
+        if refused:
+            cells = "".join(
+                f"<tr class='rejected'><td>{escape(str(r.get('raw', '')))}</td><td>{escape(str(r.get('reason', '')))}</td></tr>"
+                for r in refused
+            )
+            parts.append(f"<table class='rows'><tr><th>rejected</th><th>why</th></tr>{cells}</table>")
+    return "".join(parts)
+
+
+def load_run(path: Path) -> tuple[list[dict], list[dict], dict | None]:
+    """The rows, rejects and manifest of a run."""
+    return read_run(path), read_jsonl(sidecar(path, "rejected"), repair=False), read_json(sidecar(path, "manifest"))
+
+
+def write_report(
+    path: Path,
+    examples: Path | None = None,
+    html: Path | None = None,
+    near_dup: float = 0.95,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> tuple[Report, Path]:
+    """Report on the run in `path`: returns the report and where its HTML page was written."""
+    from chains.embeddings import load_embeddings
+    from runners.run.inputs import InputError
+
+    rows, rejects, manifest = load_run(path)
+    if not rows:
+        raise InputError(f"{path} has no rows yet; run `generate` first (or wait for it to save some)")
+    embed = load_embeddings().embed_documents
+    real = real_rows(rows, examples, text_column, label_column)
+    judged, source = fidelity(rows, embed, real, examples)
+    task = (manifest or {}).get("task") or rows[0].get("task", "")
+    title = f"synthaug report: {path.name} ({task}, {len(rows)} rows, model {rows[0].get('model', '?')})"
+    report = build_report(rows, rejects, embed, judged, source, near_dup, title, real)
+    html = html or path.with_name(f"{path.stem}.report.html")
+    tmp = html.with_name(html.name + ".tmp")
+    tmp.write_text(html_page(report), encoding="utf-8")
+    tmp.replace(html)
+    return report, html
