@@ -98,7 +98,10 @@ def test_batched_decoding_with_a_cached_prefix_matches_plain_generate():
         with torch.inference_mode():
             out = model.generate(**ids, max_new_tokens=24, do_sample=False, pad_token_id=tokenizer.pad_token_id)
         expected.append(tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
-    got = [[g.text for g in gens] for gens in embedded_llm.generate(prompts, max_new_tokens=24, do_sample=False).generations]
+    got = [
+        [g.text for g in gens]
+        for gens in embedded_llm.generate(prompts, max_new_tokens=24, do_sample=False).generations
+    ]
     assert [g[0] for g in got] == expected
 
 
