@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--limit", type=positive, help="use only the first N inputs")
     bench = commands.add_parser("bench", help="compare throughput of four generation approaches on the same inputs")
     bench.add_argument("--inputs", type=positive, default=64, help="paraphrase inputs (default: 64)")
+    bench.add_argument(
+        "--offset", type=not_negative, default=0, help="first Rotten Tomatoes row of the inputs (default: 0)"
+    )
     add_model(bench, model=False)
     bench.add_argument(
         "--scale", type=positive, metavar="INPUTS", help="add a row for generate on this many inputs (e.g. 1024)"
@@ -121,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const=2,
         metavar="WORKERS",
-        help="add a row for generate on local Ray (default: 2 workers)",
+        help="add rows for generate on local Ray with 1 and with WORKERS workers (default: 2)",
     )
     report = commands.add_parser("report", help="quality metrics of a finished run, printed and as an HTML page")
     report.add_argument("run", type=Path, help="the JSONL file a generate run wrote")

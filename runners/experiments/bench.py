@@ -89,6 +89,21 @@ def _measure(name: str, run: Callable[[], tuple[int, int]]) -> Result:
     return Result(name, outputs, accepted, seconds, memory.peak)
 
 
+def whole_command(argv: list[str]) -> tuple[int, float, float]:
+    """Accepted rows, seconds and peak RSS in MB of one `synthaug` command in its own process
+    (`/usr/bin/time -f %M`: that process alone; Ray's worker processes are not counted)."""
+    import re
+    import subprocess
+    import sys
+
+    start = time.perf_counter()
+    command = ["/usr/bin/time", "-f", "peak-kb %M", sys.executable, "-m", "runners", *argv]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - start
+    accepted = int(re.search(r"accepted (\d+) rows", result.stdout).group(1))
+    return accepted, seconds, int(re.search(r"peak-kb (\d+)", result.stderr).group(1)) / 1024
+
+
 def run_bench(
     inputs: int = 64,
     batch_size: int = 32,
@@ -96,19 +111,24 @@ def run_bench(
     seed: int = 0,
     ray_workers: int | None = None,
     scale: int | None = None,
+    offset: int = 0,
     print_fn: Callable[[str], None] = print,
 ) -> list[Result]:
-    """Run the four approaches on the same paraphrase inputs and print the table.
+    """Run every approach on the same paraphrase inputs (Rotten Tomatoes rows from `offset`) and print the table.
 
-    `ray_workers` adds a row for `generate --ray`; `scale` adds one for `generate` on that many inputs.
+    `ray_workers` adds rows for `generate --ray` with 1 and with that many workers; `scale` adds one for
+    `generate` on that many inputs.
     """
     import torch
     from langchain_core.output_parsers import StrOutputParser
     from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
     from transformers import pipeline
 
+    from runners.run.backends import LocalBackend
+
     task = load_task("paraphrase")
-    rows = [{"text": r["text"]} for r in rotten_tomatoes()[:inputs]]
+    data = rotten_tomatoes()[offset:]
+    rows = [{"text": r["text"]} for r in data[:inputs]]
     load_start = time.perf_counter()
     llm = load_llm(dtype=dtype, batch_size=batch_size, seed=seed)
     load_seconds = time.perf_counter() - load_start
@@ -137,9 +157,9 @@ def run_bench(
 
     def generate_run(inputs: Inputs, backend: Any = None) -> Callable[[], tuple[int, int]]:
         """A run of `generate` on `inputs` (through `backend` if given) into a temporary file, to be measured."""
-        run_generator = Generator(spec, llm, backend=backend, progress=False)
 
         def run() -> tuple[int, int]:
+            run_generator = Generator(spec, llm, backend=backend, progress=False)
             with tempfile.TemporaryDirectory() as tmp:
                 summary = run_generator.run(inputs, Path(tmp) / "bench.jsonl")
             return summary.accepted + summary.rejected, summary.accepted
@@ -150,37 +170,71 @@ def run_bench(
     results = [
         _measure("(a) article loop: model.generate per prompt", article_loop),
         _measure("(b) prompt | ChatHuggingFace | StrOutputParser, .batch", lambda: counted(newcomer.batch(rows))),
-        _measure("(c) synthaug generate", generate_run(inputs_by_id)),
+        _measure("(c) synthaug generate (continuous batching)", generate_run(inputs_by_id)),
         _measure(
             "(d) ceiling: same batched decoding, one pass, no parsing",
             lambda: counted([group[0] for group in texts(sample(task, llm, prompts))]),
         ),
+        _measure(
+            "(c0) synthaug generate, continuous batching off",
+            generate_run(inputs_by_id, LocalBackend(task, llm, batch_size, continuous=False)),
+        ),
     ]
     notes = []
-    if ray_workers:
+    for workers in sorted({1, ray_workers}) if ray_workers else []:
         from runners.run.distributed import RayBackend
 
         start = time.perf_counter()
-        backend = RayBackend(
-            task, {"dtype": dtype, "batch_size": batch_size}, ray_workers, None, batch_size, seed, False
+        backend = RayBackend(task, {"dtype": dtype, "batch_size": batch_size}, workers, None, batch_size, seed, False)
+        backend.start()
+        notes.append(
+            f"Ray with {workers} worker(s): start-up and model loads {time.perf_counter() - start:.1f} s (not in the row); "
+            "peak RSS of the driver only"
         )
-        notes.append(f"Ray start-up {time.perf_counter() - start:.1f} s (not in the row); peak RSS of the driver only")
         try:
-            name = f"(e) synthaug generate --ray, {ray_workers} workers"
-            results.append(_measure(name, generate_run(inputs_by_id, backend)))
+            results.append(
+                _measure(f"(e) synthaug generate --ray, {workers} workers", generate_run(inputs_by_id, backend))
+            )
         finally:
             backend.close()
     if scale:
-        big = Inputs(rows={str(i): {"text": r["text"]} for i, r in enumerate(rotten_tomatoes()[:scale])})
+        big = Inputs(rows={str(i): {"text": r["text"]} for i, r in enumerate(data[:scale])})
         results.append(_measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_run(big)))
-    table = format_table(results, inputs, batch_size, str(model.dtype).removeprefix("torch."), load_seconds)
-    print_fn("\n".join([table, *notes]))
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "inputs.csv"
+        source.write_text("text\n" + "".join(f'"{r["text"].replace(chr(34), chr(39))}"\n' for r in rows))
+        for label, extra in [
+            ("generate", []),
+            (f"generate --ray --workers {ray_workers}", ["--ray", "--workers", str(ray_workers)]),
+        ][: 2 if ray_workers else 1]:
+            accepted, seconds, peak = whole_command(
+                [
+                    "generate",
+                    "paraphrase",
+                    "-i",
+                    str(source),
+                    "-o",
+                    f"{tmp}/{len(notes)}.jsonl",
+                    "-q",
+                    "--seed",
+                    str(seed),
+                    *extra,
+                ]
+            )
+            notes.append(
+                f"whole `{label}` command, its own process, model load included: {accepted} rows in {seconds:.1f} s = "
+                f"{accepted / seconds:.2f} rows/s; peak RSS {peak:.0f} MB"
+            )
+    table = format_table(results, inputs, batch_size, str(model.dtype).removeprefix("torch."), load_seconds, offset)
+    print_fn("\n".join([table, "", *notes]))
     return results
 
 
-def format_table(results: list[Result], inputs: int, batch_size: int, dtype: str, load_seconds: float) -> str:
+def format_table(
+    results: list[Result], inputs: int, batch_size: int, dtype: str, load_seconds: float, offset: int = 0
+) -> str:
     lines = [
-        f"paraphrase, {inputs} inputs (Rotten Tomatoes snippets), embedded SmolLM2-135M-Instruct, dtype {dtype}, "
+        f"paraphrase, {inputs} inputs (Rotten Tomatoes snippets from row {offset}), embedded SmolLM2-135M-Instruct, dtype {dtype}, "
         f"batch {batch_size}, model load {load_seconds:.2f} s",
         "",
         "| approach | outputs | accepted | valid rate | seconds | accepted rows/s | peak RSS MB |",

@@ -45,6 +45,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         seed=args.seed,
         ray_workers=args.ray,
         scale=args.scale,
+        offset=args.offset,
     )
     return 0
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseLanguageModel
 
 from chains import Task
-from chains.chain import sample_each
+from chains.chain import call_kwargs, resolve_settings, sample_each
 from chains.prompts import Prompter
 from runners.run.inputs import Inputs
 from runners.run.records import Sampled, WorkItem
@@ -32,12 +32,22 @@ def source_of(task: Task, values: dict[str, str]) -> str | None:
 
 
 class LocalBackend:
-    """Batches of `batch_size` from the live queue, so retries queued meanwhile join later batches."""
+    """Samples on the model in this process.
 
-    def __init__(self, task: Task, llm: BaseLanguageModel, batch_size: int = 32) -> None:
+    A model that offers continuous batching (`serve`, as `LocalPipeline` does) pulls work from the live
+    queue whenever a decode slot frees, so retries queued meanwhile join the running batch. Any other
+    model (or `continuous=False`) takes batches of `batch_size` off the queue, one `sample_each` each.
+    """
+
+    def __init__(self, task: Task, llm: BaseLanguageModel, batch_size: int = 32, continuous: bool = True) -> None:
         self.task, self.llm, self.batch_size = task, llm, batch_size
+        self.continuous = continuous and hasattr(llm, "serve")
+        self._sent = 0
 
     def batches(self, queue: deque[WorkItem], prompter: Prompter, inputs: Inputs) -> Iterator[list[Sampled]]:
+        if self.continuous:
+            yield from self._served(queue, prompter, inputs)
+            return
         while queue:
             # Ordered by sample count, the order in which sample_each makes its calls (and a selector is asked).
             work = sorted((queue.popleft() for _ in range(min(self.batch_size, len(queue)))), key=lambda w: w.samples)
@@ -52,6 +62,23 @@ class LocalBackend:
                 [w.attempt.settings() for w in work],
             )
             yield [Sampled(w, a, ids) for w, a, ids in zip(work, answers, shown)]
+
+    def _served(self, queue: deque[WorkItem], prompter: Prompter, inputs: Inputs) -> Iterator[list[Sampled]]:
+        shown: dict[int, tuple[WorkItem, list[str]]] = {}
+
+        def pull() -> tuple[int, str, int, str | None, dict[str, Any]] | None:
+            if not queue:
+                return None
+            item, key = queue.popleft(), self._sent
+            self._sent += 1
+            values = inputs.rows[item.input_id]
+            prompt, ids = prompter(values, item.attempt.extra_shots)
+            shown[key] = (item, ids)
+            return key, str(prompt), item.samples, source_of(self.task, values), item.attempt.settings()
+
+        kwargs = call_kwargs(self.task, self.llm, resolve_settings(self.task, getattr(self.llm, "generation", {})))
+        for finished in self.llm.serve(pull, group=max(1, self.batch_size // 4), **kwargs):
+            yield [Sampled(shown[key][0], answers, shown.pop(key)[1]) for key, answers in finished]
 
     def close(self) -> None:
         pass

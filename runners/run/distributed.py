@@ -1,4 +1,4 @@
-"""`generate --ray`: prompts run as Ray Data batch inference on actors that each load the model once.
+"""`generate --ray`: prompts run on Ray actors that each load the model once and serve every wave of the run.
 
 The driver keeps everything that needs one view of the run (quotas, parsing, judging, dedup and the
 durable writer), so rows, resume and validity are the same as on the local path; only sampling moves.
@@ -6,9 +6,7 @@ durable writer), so rows, resume and validity are the same as on the local path;
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import socket
 import zlib
@@ -17,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chains import SynthaugError, Task
+from chains.chain import call_kwargs, resolve_settings
 from chains.prompts import Prompter
 from runners.run.backends import requests
 from runners.run.inputs import Inputs
@@ -26,7 +25,7 @@ INSTALL_HINT = "pip install 'synthaug[ray]'"
 
 
 class SampleWorker:
-    """A Ray Data actor: loads the model once, then samples answers for batches of rendered prompts."""
+    """A Ray actor: loads the model once, then answers batches of rendered prompts for as long as the run lasts."""
 
     def __init__(self, task: dict[str, Any], load: dict[str, Any], seed: int, threads: int) -> None:
         import torch
@@ -37,20 +36,22 @@ class SampleWorker:
         self.task = Task.model_validate(task)
         self.llm = load_llm(**load)
         self.seed = seed
+        self.kwargs = call_kwargs(self.task, self.llm, resolve_settings(self.task, self.llm.generation))
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+    def ready(self) -> bool:
+        return True
+
+    def sample(self, requests: list[dict[str, Any]]) -> list[tuple[int, list[tuple[str, float]]]]:
+        """(key, answers) for each request, continuously batched on this worker's model."""
         import torch
 
-        from chains.chain import sample_each
-
-        keys = list(batch["key"])
         # Seeded by what the batch holds, not by which worker runs it, so a batch samples the same anywhere.
-        torch.manual_seed(zlib.crc32(f"{self.seed}:{keys[0]}".encode()))
-        prompts, counts = [str(p) for p in batch["prompt"]], [int(c) for c in batch["n"]]
-        sources = [str(s) for s in batch["source"]] if self.task.source is not None else None
-        settings = [json.loads(s) for s in batch["settings"]]
-        answers = sample_each(self.task, self.llm, prompts, counts, sources, settings)
-        return {"key": keys, "raws": [json.dumps(raws) for raws in answers]}
+        torch.manual_seed(zlib.crc32(f"{self.seed}:{requests[0]['key']}".encode()))
+        queue = [(r["key"], r["prompt"], r["n"], r["source"] or None, r["settings"]) for r in requests]
+        answers = []
+        for finished in self.llm.serve(lambda: queue.pop(0) if queue else None, group=len(queue), **self.kwargs):
+            answers += finished
+        return answers
 
 
 def _check_reachable(address: str | None) -> None:
@@ -73,7 +74,7 @@ def _unreachable(address: str, reason: str) -> SynthaugError:
 
 
 class RayBackend:
-    """Sends a generator's prompts to `workers` Ray actors through `map_batches`; batches stream back as they finish."""
+    """Sends a generator's prompts to `workers` Ray actors through Ray's `ActorPool`; batches come back as they finish."""
 
     def __init__(
         self,
@@ -87,7 +88,6 @@ class RayBackend:
     ) -> None:
         try:
             import ray
-            import ray.data
         except ImportError:
             raise SynthaugError(f"--ray needs Ray installed; run `{INSTALL_HINT}`") from None
         self._started = not ray.is_initialized()
@@ -99,7 +99,7 @@ class RayBackend:
                     num_cpus=None if address else os.cpu_count(),
                     include_dashboard=False,
                     log_to_driver=False,
-                    configure_logging=False,
+                    logging_level=logging.INFO if progress else logging.ERROR,
                 )
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -115,50 +115,48 @@ class RayBackend:
         self.cpus_per_worker = min(self.threads, cpus / self.workers)
         self.task, self.load, self.batch_size, self.seed = task, {**load, "seed": None}, batch_size, seed
         self._sent = 0  # requests sent so far
-        ray.data.DataContext.get_current().enable_progress_bars = progress
-        for name in ("ray", "ray.data"):
-            logging.getLogger(name).setLevel(logging.INFO if progress else logging.WARNING)
+        # Half a batch per chunk: both actors stay busy while the driver checks answers and queues retries.
+        self.chunk = batch_size
+        self._worker = ray.remote(num_cpus=self.cpus_per_worker)(SampleWorker)
+        self._actors: list[Any] | None = None
 
     def batches(self, queue: deque[WorkItem], prompter: Prompter, inputs: Inputs) -> Iterator[list[Sampled]]:
-        """The whole queue sent at once; batches come back as the workers finish them.
+        """Chunks of the live queue, one to each free actor, so retries queued meanwhile go out at once;
+        results come back as each chunk finishes.
 
-        Keys count on across waves, so a retry is never the same request (and the same seed) as before.
+        Keys count on across the run, so a retry is never the same request (and the same seed) as before.
         """
+        from ray.util import ActorPool
+
+        pool = ActorPool(self.start())
+        sent: dict[int, tuple[WorkItem, list[str]]] = {}
+        while queue or pool.has_next():
+            while queue and pool.has_free():
+                work = [queue.popleft() for _ in range(min(self.chunk, len(queue)))]
+                items = requests(work, prompter, inputs, self.task, self._sent)
+                for item, request in zip(work, items):
+                    sent[request["key"]] = (item, request.pop("examples"))
+                self._sent += len(work)
+                pool.submit(lambda actor, chunk: actor.sample.remote(chunk), items)
+            answered = pool.get_next_unordered()
+            yield [Sampled(sent[key][0], [tuple(a) for a in answers], sent.pop(key)[1]) for key, answers in answered]
+
+    def start(self) -> list[Any]:
+        """The actors, started on first use (each loads the model once) and kept for the rest of the run."""
         import ray
 
-        work = list(queue)
-        queue.clear()
-        first, self._sent = self._sent, self._sent + len(work)
-        items = requests(work, prompter, inputs, self.task, first)
-        shown = {item["key"]: item.pop("examples") for item in items}
-        for item in items:  # settings travel as JSON text: Ray Data's numpy batches would turn dicts into object arrays
-            item["settings"] = json.dumps(item["settings"], sort_keys=True)
-        # One block per batch, or Ray Data keeps all the items in one block that only one actor can take;
-        # and no more actors than blocks, since each one loads the model.
-        blocks = max(1, math.ceil(len(items) / self.batch_size))
-        dataset = ray.data.from_items(items, override_num_blocks=blocks)
-        answered = dataset.map_batches(
-            SampleWorker,
-            fn_constructor_kwargs={
-                "task": self.task.model_dump(),
-                "load": self.load,
-                "seed": self.seed,
-                "threads": self.threads,
-            },
-            batch_size=self.batch_size,
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, blocks)),
-            num_cpus=self.cpus_per_worker,
-            batch_format="numpy",
-        )
-        for batch in answered.iter_batches(batch_size=None, batch_format="numpy"):
-            yield [
-                Sampled(work[int(k) - first], [tuple(a) for a in json.loads(r)], shown[int(k)])
-                for k, r in zip(batch["key"], batch["raws"])
-            ]
+        if self._actors is None:
+            task = self.task.model_dump()
+            self._actors = [self._worker.remote(task, self.load, self.seed, self.threads) for _ in range(self.workers)]
+            ray.get([actor.ready.remote() for actor in self._actors])
+        return self._actors
 
     def close(self) -> None:
-        """Stop the local Ray this backend started; a cluster it joined keeps running."""
+        """Stop the actors, and the local Ray this backend started; a cluster it joined keeps running."""
         import ray
+
+        for actor in self._actors or []:
+            ray.kill(actor)
 
         if self._started:
             ray.shutdown()

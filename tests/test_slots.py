@@ -1,0 +1,87 @@
+"""Continuous batching on a tiny randomly initialised Llama: refilled slots give what generate gives."""
+
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from chains.slots import Job, SlotDecoder
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        pad_token_id=0,
+        eos_token_id=1,
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+def reference(model, prompt, budget, stop):
+    with torch.inference_mode():
+        out = model.generate(torch.tensor([prompt]), max_new_tokens=budget, do_sample=False, pad_token_id=0)
+    tokens = []
+    for token in out[0, len(prompt) :].tolist():
+        if token == 1:
+            break
+        tokens.append(token)
+        if stop(tokens):
+            break
+    return tokens
+
+
+PREFIX = [5, 6, 7, 8, 9, 10]
+PROMPTS = [
+    PREFIX + [11, 12],
+    PREFIX + [13],
+    PREFIX + [14, 15, 16, 17],
+    PREFIX + [18, 19, 20],
+    [21, 22, 23],
+    PREFIX + [24],
+]
+
+
+@pytest.mark.parametrize(("slots", "slack"), [(2, 1), (3, 64), (8, 2)])
+def test_refilled_slots_answer_as_generate_does(tiny, slots, slack):
+    def stop(tokens):
+        return len(tokens) >= (3 if tokens[0] % 3 == 0 else 9)
+
+    queue = [Job(key=i, prompt=p) for i, p in enumerate(PROMPTS)]
+    decoder = SlotDecoder(tiny, slots, 9, stop, {1}, pad=0, prefix=PREFIX, refill=1, slack=slack)
+    finished = [job for group in decoder.run(lambda: queue.pop(0) if queue else None, group=2) for job in group]
+    assert sorted(job.key for job in finished) == list(range(len(PROMPTS)))
+    for job in finished:
+        ((tokens, logprob),) = job.answers
+        assert tokens == reference(tiny, PROMPTS[job.key], 9, stop), job.key
+        assert logprob < 0
+
+
+def test_work_queued_while_results_are_out_is_picked_up(tiny):
+    queue = [Job(key=0, prompt=PROMPTS[0])]
+    decoder = SlotDecoder(tiny, 4, 4, lambda tokens: False, set(), pad=0)
+    seen = []
+    for group in decoder.run(lambda: queue.pop(0) if queue else None, group=1):
+        seen += [job.key for job in group]
+        if len(seen) < 3:
+            queue.append(Job(key=len(seen), prompt=PROMPTS[len(seen)]))  # a retry, queued from the results
+    assert seen == [0, 1, 2]
+
+
+def test_samples_of_one_job_are_drawn_apart_and_bans_hold(tiny):
+    torch.manual_seed(1)
+    ban = {(): list(range(2, 64))}  # with no-copy size 1 every token but 0 and 1 is banned after any run
+    queue = [
+        Job(key="s", prompt=PROMPTS[1], n=4, temperature=1.5),
+        Job(key="b", prompt=PROMPTS[2], banned=ban, no_copy=1),
+    ]
+    decoder = SlotDecoder(tiny, 8, 5, lambda tokens: False, set(), pad=0)
+    jobs = {job.key: job for group in decoder.run(lambda: queue.pop(0) if queue else None, group=8) for job in group}
+    assert len(jobs["s"].answers) == 4 and len({tuple(t) for t, _ in jobs["s"].answers}) > 1
+    ((tokens, _),) = jobs["b"].answers
+    assert set(tokens) <= {0, 1}
