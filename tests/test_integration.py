@@ -212,7 +212,7 @@ def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, c
     from runners.cli import main
     from runners.experiments.datasets import rotten_tomatoes
 
-    for name, rows in (("inputs.csv", rotten_tomatoes()[:32]), ("pool.csv", rotten_tomatoes()[500:600])):
+    for name, rows in (("inputs.csv", rotten_tomatoes()[:12]), ("pool.csv", rotten_tomatoes()[500:600])):
         with (tmp_path / name).open("w", encoding="utf-8") as handle:
             handle.write(
                 "text,label\n" + "".join(f'"{r["text"].replace(chr(34), chr(39))}",{r["label"]}\n' for r in rows)
@@ -236,7 +236,7 @@ def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, c
         line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| selector", "| ---"))
     ]
     assert [line.split(" | ")[0] for line in table] == ["| zero-shot (--shots 0)", "| fixed", "| semantic"]
-    assert "classify, 32 inputs x 1, 4 shots, pool of 100 examples" in out
+    assert "classify, 12 inputs x 1, 4 shots, pool of 100 examples" in out
     accuracy = [line.rstrip(" |").rsplit(" | ", 1)[1] for line in table[1:]]
     assert all(a.endswith("%") for a in accuracy)
 
