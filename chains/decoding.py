@@ -9,6 +9,7 @@ the chosen token is left as the only finite logit, so greedy decoding picks it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 TOP_K = 64
@@ -30,6 +31,67 @@ def fast_sampler(temperature: float = 1.0, top_p: float = 1.0, top_k: int = TOP_
             return torch.full_like(scores, float("-inf")).scatter_(-1, choice, 0.0)
 
     return FastSampler()
+
+
+def choose_tokens(scores: Any, temperatures: list[float | None], top_p: float = 1.0, top_k: int = TOP_K) -> Any:
+    """One token per row: greedy rows (temperature None) take the best; sampled rows draw as `fast_sampler`
+    does, each at its own temperature."""
+    import torch
+
+    greedy = scores.argmax(dim=-1)
+    if all(t is None for t in temperatures):
+        return greedy
+    temps = torch.tensor([t or 1.0 for t in temperatures])[:, None]
+    top, index = (scores / temps).topk(min(top_k, scores.shape[-1]), dim=-1)
+    probs = top.softmax(dim=-1)
+    top = top.masked_fill(probs.cumsum(dim=-1) - probs >= top_p, float("-inf"))
+    gumbel = -torch.log(-torch.log(torch.rand_like(top).clamp(1e-10, 1.0)))
+    sampled = index.gather(-1, (top + gumbel).argmax(dim=-1, keepdim=True))[:, 0]
+    return torch.where(torch.tensor([t is None for t in temperatures]), greedy, sampled)
+
+
+@cache
+def slot_layer() -> type:
+    """`SlotLayer` (for `chains.slots`), defined on first use so that importing chains does not import transformers."""
+    from transformers.cache_utils import CacheLayerMixin
+
+    class SlotLayer(CacheLayerMixin):
+        """One layer's view of the slot tensors for a decode step: writes the step's column, reads up to it."""
+
+        def __init__(self, keys: Any, values: Any, column: int) -> None:
+            super().__init__()
+            self.keys, self.values, self.column, self.is_initialized = keys, values, column, True
+
+        def lazy_initialization(self, key_states: Any, value_states: Any) -> None:
+            pass
+
+        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            self.keys[:, :, self.column] = key_states[:, :, -1]
+            self.values[:, :, self.column] = value_states[:, :, -1]
+            return self.keys[:, :, : self.column + 1], self.values[:, :, : self.column + 1]
+
+        def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+            return self.column + 1, 0
+
+        def get_seq_length(self) -> int:
+            return self.column
+
+        def get_max_length(self) -> int:
+            return self.keys.shape[2]
+
+    return SlotLayer
+
+
+def shared_prefix(sequences: list[list[int]]) -> list[int]:
+    """The longest common prefix of token sequences, leaving every sequence at least one token of its own."""
+    first = sequences[0]
+    length = min(len(s) for s in sequences) - 1
+    for sequence in sequences[1:]:
+        same = 0
+        while same < length and sequence[same] == first[same]:
+            same += 1
+        length = same
+    return first[: max(length, 0)]
 
 
 def eos_ids(model: Any, tokenizer: Any) -> set[int]:

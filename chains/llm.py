@@ -12,9 +12,8 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
-from chains.decoding import cache_of, decode, eos_ids, fast_sampler
-from chains.nocopy import DEFAULT_NO_COPY, no_copy_processor, source_ngrams
-from chains.slots import Job, SlotDecoder
+from chains.decoding import cache_of, decode, eos_ids, fast_sampler, shared_prefix
+from chains.nocopy import DEFAULT_NO_COPY, no_copy_processor
 from chains.stopping import answer_end, answer_end_criteria, cut_answer
 
 # Knobs a call may set; everything else in kwargs is ignored as LangChain's own plumbing.
@@ -23,18 +22,6 @@ GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "do_sample")
 MIN_CACHED_PREFIX = 16
 Request = tuple[Any, str, int, "str | None", dict[str, Any]]
 """A request to `serve`: key, prompt, samples, source text or None, and its own settings."""
-
-
-def shared_prefix(sequences: list[list[int]]) -> list[int]:
-    """The longest common prefix of token sequences, leaving every sequence at least one token of its own."""
-    first = sequences[0]
-    length = min(len(s) for s in sequences) - 1
-    for sequence in sequences[1:]:
-        same = 0
-        while same < length and sequence[same] == first[same]:
-            same += 1
-        length = same
-    return first[: max(length, 0)]
 
 
 def _sources(kwargs: dict[str, Any], prompts: int) -> tuple[list[str] | None, int]:
@@ -175,70 +162,13 @@ class LocalPipeline(HuggingFacePipeline):
         return results
 
     def serve(
-        self,
-        pull: Callable[[], Request | None],
-        stop: list[str] | None = None,
-        boundary: str | None = None,
-        max_words: int = 1,
-        group: int = 8,
-        slots: int | None = None,
-        **kwargs: Any,
+        self, pull: Callable[[], Request | None], **kwargs: Any
     ) -> Iterator[list[tuple[Any, list[tuple[str, float]]]]]:
-        """Continuous batching: answers for requests pulled one at a time, as they finish.
+        """Continuous batching: answers for requests pulled one at a time, as they finish (`chains.serving`)."""
+        from chains.serving import serve
 
-        `pull()` returns (key, prompt, n, source or None, settings) or None when the queue is empty for
-        now; it is called again whenever a slot frees, so work queued while results are out (retries)
-        joins the running batch. `settings` may set `temperature` and `no_copy` per request; the rest
-        (`do_sample`, `top_p`, `max_new_tokens`) apply to all. Yields lists of (key, answers), `group`
-        requests at a time, each answer (text, mean token log-probability) as in `generate`.
-        """
-        tokenizer = self.pipeline.tokenizer
-        settings = {**self.generation, **{k: kwargs[k] for k in GENERATION_KEYS if kwargs.get(k) is not None}}
-        sampling = bool(settings.get("do_sample"))
         self._seed_call()
-
-        def job(request: Request) -> Job:
-            key, prompt, n, source, own = request
-            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            temperature = own.get("temperature", settings.get("temperature", 1.0)) if sampling else None
-            no_copy = int(own.get("no_copy") or kwargs.get("no_copy") or DEFAULT_NO_COPY)
-            banned = source_ngrams(tokenizer, source, no_copy) if source else None
-            return Job(key, ids, n, temperature, banned, no_copy)
-
-        first = []  # the first requests fix the shared prefix whose keys and values are computed once
-        while len(first) < (slots or self.batch_size) and (request := pull()) is not None:
-            first.append(job(request))
-        prefix = shared_prefix([j.prompt for j in first]) if len(first) > 1 else []
-        decoder = SlotDecoder(
-            self.pipeline.model,
-            slots or self.batch_size,
-            settings.get("max_new_tokens", 64),
-            lambda tokens: (
-                answer_end(tokenizer.decode(tokens, skip_special_tokens=True), boundary, stop or (), max_words)
-                is not None
-            ),
-            eos_ids(self.pipeline.model, tokenizer),
-            tokenizer.pad_token_id,
-            settings.get("top_p", 1.0) if sampling else 1.0,
-            prefix if len(prefix) >= MIN_CACHED_PREFIX else [],
-        )
-
-        def next_job() -> Job | None:
-            if first:
-                return first.pop(0)
-            request = pull()
-            return None if request is None else job(request)
-
-        for jobs in decoder.run(next_job, group):
-            finished = []
-            for done in jobs:
-                texts = tokenizer.batch_decode([tokens for tokens, _ in done.answers], skip_special_tokens=True)
-                scored = [
-                    (cut_answer(text, boundary, stop or (), max_words), total / max(1, len(tokens)))
-                    for text, (tokens, total) in zip(texts, done.answers)
-                ]
-                finished.append((done.key, scored * (done.n // len(scored))))
-            yield finished
+        return serve(self, pull, **kwargs)
 
     def _generate(
         self,

@@ -56,3 +56,11 @@ def keep_rows(processor: Any, rows: Sequence[int]) -> None:
     if hasattr(processor, "generated_ngrams"):
         processor.generated_ngrams = [processor.generated_ngrams[j] for j in rows]
         processor.batch_size = len(rows)
+
+
+def ban_copies(scores: Any, tokens: list[int], banned: dict[tuple[int, ...], list[int]] | None, n: int) -> None:
+    """Set to -inf, in one row's `scores`, the tokens that would continue a run of its source (`source_ngrams`)."""
+    if banned and len(tokens) >= n - 1:
+        following = banned.get(tuple(tokens[len(tokens) - n + 1 :]))
+        if following:
+            scores[following] = float("-inf")

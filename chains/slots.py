@@ -1,20 +1,19 @@
 """Continuous batching: a fixed number of decode slots, each refilled from a queue as soon as its row ends.
 
-Every layer's keys and values live in one preallocated tensor of [slots, kv heads, columns, head dim].
-All slots write the step's token at the same column; a joining row's prompt is copied in so that it ends
-at that column, and a boolean table says which columns each slot may attend to. Nothing grows by
-`torch.cat` per step: when the columns run out, the span in use is moved back to the start, which
-happens once in many steps. Live rows stay packed at the front, so a step only computes live rows.
+Each layer's keys and values live in one preallocated [slots, kv heads, columns, head dim] tensor. All
+slots write a step's token at the same column; a joining prompt is copied in to end at that column, and a
+boolean table says which columns a slot attends to. When the columns run out, the span in use moves back
+to the start (once in many steps). Live rows stay packed at the front, so a step computes only them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from chains.decoding import TOP_K, cache_of, cache_param
+from chains.decoding import cache_of, cache_param, choose_tokens, slot_layer
+from chains.nocopy import ban_copies
 
 # Columns beyond the longest row: how many steps pass between two moves of the span in use.
 SLACK = 32
@@ -39,44 +38,14 @@ class Job:
 
 @dataclass
 class Row:
+    """A sample of a job in a slot: where its columns start, its next position, its tokens so far."""
+
     job: Job
     sample: int
     start: int
     position: int
     tokens: list[int] = field(default_factory=list)
     logprob: float = 0.0
-
-
-@cache
-def _slot_layer() -> type:
-    """`SlotLayer`, defined on first use so that importing chains does not import transformers."""
-    from transformers.cache_utils import CacheLayerMixin
-
-    class SlotLayer(CacheLayerMixin):
-        """One layer's view of the slot tensors for a decode step: writes the step's column, reads up to it."""
-
-        def __init__(self, keys: Any, values: Any, column: int) -> None:
-            super().__init__()
-            self.keys, self.values, self.column, self.is_initialized = keys, values, column, True
-
-        def lazy_initialization(self, key_states: Any, value_states: Any) -> None:
-            pass
-
-        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-            self.keys[:, :, self.column] = key_states[:, :, -1]
-            self.values[:, :, self.column] = value_states[:, :, -1]
-            return self.keys[:, :, : self.column + 1], self.values[:, :, : self.column + 1]
-
-        def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
-            return self.column + 1, 0
-
-        def get_seq_length(self) -> int:
-            return self.column
-
-        def get_max_length(self) -> int:
-            return self.keys.shape[2]
-
-    return SlotLayer
 
 
 class SlotDecoder:
@@ -144,15 +113,6 @@ class SlotDecoder:
             self.waiting += [(job, i) for i in range(samples)]
         return False
 
-    def _prefix_cache(self) -> list[tuple[Any, Any]]:
-        import torch
-
-        if self._prefix_kv is None:
-            output = self.model(input_ids=torch.tensor([self.prefix]), use_cache=True)
-            cache = cache_of(output)
-            self._prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]
-        return self._prefix_kv
-
     def _join(self, entering: list[tuple[Job, int]]) -> list[Job]:
         """Prefill the prompts of `entering` in one pass, copy their keys and values into free slots, and
         choose each one's first token."""
@@ -166,8 +126,11 @@ class SlotDecoder:
         mask = torch.tensor([[1] * len(prefix) + [0] * (width - len(s)) + [1] * len(s) for s in suffixes])
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache()
+        if prefix and self._prefix_kv is None:  # computed once, for every later join
+            layers = cache_of(self.model(input_ids=torch.tensor([self.prefix]), use_cache=True)).layers
+            self._prefix_kv = [(layer.keys, layer.values) for layer in layers]
         if prefix:
-            for layer, (k, v) in enumerate(self._prefix_cache()):
+            for layer, (k, v) in enumerate(self._prefix_kv):
                 cache.update(k.expand(len(entering), -1, -1, -1), v.expand(len(entering), -1, -1, -1), layer)
         output = self.model(
             input_ids=ids,
@@ -206,8 +169,7 @@ class SlotDecoder:
             config = self.model.config.get_text_config(decoder=True)
             heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
             dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-            shape = (self.slots, heads, size, dim)
-            dtype = self.model.dtype
+            shape, dtype = (self.slots, heads, size, dim), self.model.dtype
             self.keys = [torch.zeros(shape, dtype=dtype) for _ in range(config.num_hidden_layers)]
             self.values = [torch.zeros(shape, dtype=dtype) for _ in range(config.num_hidden_layers)]
             self.valid = torch.zeros((self.slots, size), dtype=torch.bool)
@@ -227,6 +189,7 @@ class SlotDecoder:
     def _step(self) -> list[Job]:
         """One token for every live row."""
         import torch
+        from transformers.cache_utils import Cache
 
         if self.column >= self.keys[0].shape[2]:
             self._make_room(0)
@@ -235,13 +198,8 @@ class SlotDecoder:
         positions = torch.tensor([[row.position] for row in self.rows])
         self.valid[:live, self.column] = True
         allowed = self.valid[:live, : self.column + 1]
-        mask = torch.zeros(allowed.shape, dtype=self.model.dtype).masked_fill(
-            ~allowed, torch.finfo(self.model.dtype).min
-        )
-        from transformers.cache_utils import Cache
-
-        layer = _slot_layer()
-        layers = [layer(k[:live], v[:live], self.column) for k, v in zip(self.keys, self.values)]
+        mask = torch.where(allowed, 0.0, torch.finfo(self.model.dtype).min).to(self.model.dtype)
+        layers = [slot_layer()(k[:live], v[:live], self.column) for k, v in zip(self.keys, self.values)]
         output = self.model(
             input_ids=tokens,
             attention_mask=mask[:, None, None, :],
@@ -260,11 +218,8 @@ class SlotDecoder:
         rows = [self.rows[i] for i in indices]
         scores = logits.float()
         for j, row in enumerate(rows):
-            if row.job.banned and len(row.tokens) >= row.job.no_copy - 1:
-                banned = row.job.banned.get(tuple(row.tokens[len(row.tokens) - row.job.no_copy + 1 :]))
-                if banned:
-                    scores[j, banned] = float("-inf")
-        chosen = self._choose(scores, [row.job.temperature for row in rows])
+            ban_copies(scores[j], row.tokens, row.job.banned, row.job.no_copy)
+        chosen = choose_tokens(scores, [row.job.temperature for row in rows], self.top_p)
         logprobs = logits.float().log_softmax(dim=-1).gather(-1, chosen[:, None])[:, 0].tolist()
         ended = []
         for j, (row, token) in enumerate(zip(rows, chosen.tolist())):
@@ -274,21 +229,6 @@ class SlotDecoder:
             if token in self.eos or self.finished(row.tokens) or len(row.tokens) >= self.max_new_tokens:
                 ended.append(indices[j])
         return self._release(ended)
-
-    def _choose(self, scores: Any, temperatures: list[float | None]) -> Any:
-        """Greedy rows take the best token; sampled ones draw within the top-k nucleus (`chains.decoding`)."""
-        import torch
-
-        greedy = scores.argmax(dim=-1)
-        if all(t is None for t in temperatures):
-            return greedy
-        temps = torch.tensor([t or 1.0 for t in temperatures])[:, None]
-        top, index = (scores / temps).topk(min(TOP_K, scores.shape[-1]), dim=-1)
-        probs = top.softmax(dim=-1)
-        top = top.masked_fill(probs.cumsum(dim=-1) - probs >= self.top_p, float("-inf"))
-        gumbel = -torch.log(-torch.log(torch.rand_like(top).clamp(1e-10, 1.0)))
-        sampled = index.gather(-1, (top + gumbel).argmax(dim=-1, keepdim=True))[:, 0]
-        return torch.where(torch.tensor([t is None for t in temperatures]), greedy, sampled)
 
     def _release(self, ended: list[int]) -> list[Job]:
         """Record the answers of ended rows and pack the live rows at the front; jobs with every answer in."""

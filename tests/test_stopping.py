@@ -2,7 +2,7 @@
 
 import pytest
 
-from chains.llm import shared_prefix
+from chains.decoding import shared_prefix
 from chains.stopping import answer_end, cut_answer
 
 # (kind, generated text so far, max_words, kept answer or None while it may go on)

@@ -23,10 +23,7 @@ from runners.run.spec import RunSpec
 
 def _rss_mb() -> float:
     with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+        return next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:")), 0.0)
 
 
 class PeakMemory:
@@ -62,7 +59,7 @@ class Result:
         return self.accepted / self.seconds
 
     @property
-    def valid_rate(self) -> float:
+    def valid_rate(self) -> float:  # of outputs, accepted
         return self.accepted / self.outputs if self.outputs else 0.0
 
 
@@ -207,20 +204,8 @@ def run_bench(
             ("generate", []),
             (f"generate --ray --workers {ray_workers}", ["--ray", "--workers", str(ray_workers)]),
         ][: 2 if ray_workers else 1]:
-            accepted, seconds, peak = whole_command(
-                [
-                    "generate",
-                    "paraphrase",
-                    "-i",
-                    str(source),
-                    "-o",
-                    f"{tmp}/{len(notes)}.jsonl",
-                    "-q",
-                    "--seed",
-                    str(seed),
-                    *extra,
-                ]
-            )
+            command = f"generate paraphrase -i {source} -o {tmp}/{len(notes)}.jsonl -q --seed {seed}".split()
+            accepted, seconds, peak = whole_command(command + extra)
             notes.append(
                 f"whole `{label}` command, its own process, model load included: {accepted} rows in {seconds:.1f} s = "
                 f"{accepted / seconds:.2f} rows/s; peak RSS {peak:.0f} MB"
