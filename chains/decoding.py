@@ -22,15 +22,22 @@ def fast_sampler(temperature: float = 1.0, top_p: float = 1.0, top_k: int = TOP_
 
     class FastSampler(LogitsProcessor):
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-            top, index = (scores.float() / temperature).topk(min(top_k, scores.shape[-1]), dim=-1)
-            probs = top.softmax(dim=-1)
-            outside = probs.cumsum(dim=-1) - probs >= top_p  # tokens past the nucleus; the first always stays
-            top = top.masked_fill(outside, float("-inf"))
-            gumbel = -torch.log(-torch.log(torch.rand_like(top).clamp(1e-10, 1.0)))
-            choice = index.gather(-1, (top + gumbel).argmax(dim=-1, keepdim=True))
-            return torch.full_like(scores, float("-inf")).scatter_(-1, choice, 0.0)
+            choice = _draw(scores.float(), torch.full((scores.shape[0], 1), float(temperature)), top_p, top_k)
+            return torch.full_like(scores, float("-inf")).scatter_(-1, choice[:, None], 0.0)
 
     return FastSampler()
+
+
+def _draw(scores: Any, temperatures: Any, top_p: float, top_k: int) -> Any:
+    """One token per row, drawn within the top-k nucleus at each row's temperature (a [rows, 1] tensor)."""
+    import torch
+
+    top, index = (scores / temperatures).topk(min(top_k, scores.shape[-1]), dim=-1)
+    probs = top.softmax(dim=-1)
+    outside = probs.cumsum(dim=-1) - probs >= top_p  # tokens past the nucleus; the first always stays
+    top = top.masked_fill(outside, float("-inf"))
+    gumbel = -torch.log(-torch.log(torch.rand_like(top).clamp(1e-10, 1.0)))
+    return index.gather(-1, (top + gumbel).argmax(dim=-1, keepdim=True))[:, 0]
 
 
 def choose_tokens(scores: Any, temperatures: list[float | None], top_p: float = 1.0, top_k: int = TOP_K) -> Any:
@@ -41,12 +48,7 @@ def choose_tokens(scores: Any, temperatures: list[float | None], top_p: float = 
     greedy = scores.argmax(dim=-1)
     if all(t is None for t in temperatures):
         return greedy
-    temps = torch.tensor([t or 1.0 for t in temperatures])[:, None]
-    top, index = (scores / temps).topk(min(top_k, scores.shape[-1]), dim=-1)
-    probs = top.softmax(dim=-1)
-    top = top.masked_fill(probs.cumsum(dim=-1) - probs >= top_p, float("-inf"))
-    gumbel = -torch.log(-torch.log(torch.rand_like(top).clamp(1e-10, 1.0)))
-    sampled = index.gather(-1, (top + gumbel).argmax(dim=-1, keepdim=True))[:, 0]
+    sampled = _draw(scores, torch.tensor([t or 1.0 for t in temperatures])[:, None], top_p, top_k)
     return torch.where(torch.tensor([t is None for t in temperatures]), greedy, sampled)
 
 

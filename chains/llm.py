@@ -14,7 +14,7 @@ from pydantic import Field, PrivateAttr
 
 from chains.decoding import cache_of, decode, eos_ids, fast_sampler, shared_prefix
 from chains.nocopy import DEFAULT_NO_COPY, no_copy_processor
-from chains.stopping import answer_end, answer_end_criteria, cut_answer
+from chains.stopping import answer_end_criteria, answer_ended, cut_answer, scored_answers
 
 # Knobs a call may set; everything else in kwargs is ignored as LangChain's own plumbing.
 GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "do_sample")
@@ -145,18 +145,11 @@ class LocalPipeline(HuggingFacePipeline):
                 attention_mask,
                 self._cache_for(prefix, len(input_ids)) if prefix else None,
                 settings["max_new_tokens"],
-                lambda tokens: (
-                    answer_end(tokenizer.decode(tokens, skip_special_tokens=True), boundary, stop or (), max_words)
-                    is not None
-                ),
+                answer_ended(tokenizer, boundary, stop or (), max_words),
                 eos,
                 processors,
             )
-            texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            scored = [
-                (cut_answer(t, boundary, stop or (), max_words), total / max(1, len(tokens)))
-                for t, tokens, total in zip(texts, new_tokens, sums)
-            ]
+            scored = scored_answers(tokenizer, new_tokens, sums, boundary, stop or (), max_words)
             for j, i in enumerate(chunk):
                 results[i] = scored[j * per_prompt : (j + 1) * per_prompt] * (n // per_prompt)
         return results

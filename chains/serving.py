@@ -9,7 +9,7 @@ from chains.decoding import eos_ids, shared_prefix
 from chains.llm import GENERATION_KEYS, MIN_CACHED_PREFIX, Request
 from chains.nocopy import DEFAULT_NO_COPY, source_ngrams
 from chains.slots import Job, SlotDecoder
-from chains.stopping import answer_end, cut_answer
+from chains.stopping import answer_ended, scored_answers
 
 if TYPE_CHECKING:
     from chains.llm import LocalPipeline
@@ -53,9 +53,7 @@ def serve(
         llm.pipeline.model,
         slots or llm.batch_size,
         settings.get("max_new_tokens", 64),
-        lambda tokens: (
-            answer_end(tokenizer.decode(tokens, skip_special_tokens=True), boundary, stop or (), max_words) is not None
-        ),
+        answer_ended(tokenizer, boundary, stop or (), max_words),
         eos_ids(llm.pipeline.model, tokenizer),
         tokenizer.pad_token_id,
         settings.get("top_p", 1.0) if sampling else 1.0,
@@ -71,10 +69,7 @@ def serve(
     for jobs in decoder.run(next_job, group):
         finished = []
         for done in jobs:
-            texts = tokenizer.batch_decode([tokens for tokens, _ in done.answers], skip_special_tokens=True)
-            scored = [
-                (cut_answer(text, boundary, stop or (), max_words), total / max(1, len(tokens)))
-                for text, (tokens, total) in zip(texts, done.answers)
-            ]
+            tokens, sums = zip(*done.answers)
+            scored = scored_answers(tokenizer, list(tokens), list(sums), boundary, stop or (), max_words)
             finished.append((done.key, scored * (done.n // len(scored))))
         yield finished

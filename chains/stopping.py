@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chains.cleaning import is_chatter, is_preamble
@@ -50,6 +50,23 @@ def cut_answer(text: str, kind: str | None = None, stop: Sequence[str] = (), max
     """`text` up to the end of its answer."""
     end = answer_end(text, kind, stop, max_words)
     return text if end is None else text[:end]
+
+
+def answer_ended(tokenizer: Any, kind: str | None, stop: Sequence[str], max_words: int) -> Callable[[list[int]], bool]:
+    """Whether an answer's tokens so far already hold a whole answer of `kind` (for the decode loops)."""
+    return lambda tokens: (
+        answer_end(tokenizer.decode(tokens, skip_special_tokens=True), kind, stop, max_words) is not None
+    )
+
+
+def scored_answers(
+    tokenizer: Any, tokens: list[list[int]], sums: list[float], kind: str | None, stop: Sequence[str], max_words: int
+) -> list[tuple[str, float]]:
+    """Each answer's text cut where its kind ends, with its mean token log-probability."""
+    texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
+    return [
+        (cut_answer(t, kind, stop, max_words), total / max(1, len(ids))) for t, ids, total in zip(texts, tokens, sums)
+    ]
 
 
 def answer_end_criteria(
