@@ -2,27 +2,9 @@
 
 import warnings
 
-import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from chains.decoding import cache_param, decode, fast_sampler
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        pad_token_id=0,
-        eos_token_id=1,
-    )
-    return LlamaForCausalLM(config).eval()
 
 
 def test_rows_that_finish_leave_and_the_rest_match_generate(tiny):
