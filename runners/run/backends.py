@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from langchain_core.language_models import BaseLanguageModel
 
 from chains import Task
 from chains.chain import call_kwargs, resolve_settings, sample_each
+from chains.llm import Request
 from chains.prompts import Prompter
 from runners.run.inputs import Inputs
 from runners.run.records import Sampled, WorkItem
@@ -66,15 +67,14 @@ class LocalBackend:
     def _served(self, queue: deque[WorkItem], prompter: Prompter, inputs: Inputs) -> Iterator[list[Sampled]]:
         shown: dict[int, tuple[WorkItem, list[str]]] = {}
 
-        def pull() -> tuple[int, str, int, str | None, dict[str, Any]] | None:
+        def pull() -> Request | None:
             if not queue:
                 return None
             item, key = queue.popleft(), self._sent
             self._sent += 1
-            values = inputs.rows[item.input_id]
-            prompt, ids = prompter(values, item.attempt.extra_shots)
+            request, ids = render(self.task, prompter, inputs, item, key)
             shown[key] = (item, ids)
-            return key, str(prompt), item.samples, source_of(self.task, values), item.attempt.settings()
+            return request
 
         kwargs = call_kwargs(self.task, self.llm, resolve_settings(self.task, getattr(self.llm, "generation", {})))
         for finished in self.llm.serve(pull, group=max(1, self.batch_size // 4), **kwargs):
@@ -84,20 +84,9 @@ class LocalBackend:
         pass
 
 
-def requests(work: list[WorkItem], prompter: Prompter, inputs: Inputs, task: Task, first: int) -> list[dict[str, Any]]:
-    """Work rendered for a remote backend, keyed from `first` on: prompt, samples, source, settings."""
-    rendered = []
-    for key, item in enumerate(work, start=first):
-        values = inputs.rows[item.input_id]
-        prompt, shown = prompter(values, item.attempt.extra_shots)
-        rendered.append(
-            {
-                "key": key,
-                "prompt": str(prompt),
-                "n": item.samples,
-                "source": source_of(task, values) or "",
-                "settings": item.attempt.settings(),
-                "examples": shown,
-            }
-        )
-    return rendered
+def render(task: Task, prompter: Prompter, inputs: Inputs, item: WorkItem, key: int) -> tuple[Request, list[str]]:
+    """A work item as a model request under `key` (prompt, samples, source, its attempt's settings), and
+    the ids of the examples its prompt shows."""
+    values = inputs.rows[item.input_id]
+    prompt, shown = prompter(values, item.attempt.extra_shots)
+    return (key, str(prompt), item.samples, source_of(task, values), item.attempt.settings()), shown

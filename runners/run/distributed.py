@@ -16,8 +16,9 @@ from typing import Any
 
 from chains import SynthaugError, Task
 from chains.chain import call_kwargs, resolve_settings
+from chains.llm import Request
 from chains.prompts import Prompter
-from runners.run.backends import requests
+from runners.run.backends import render
 from runners.run.inputs import Inputs
 from runners.run.records import Sampled, WorkItem
 
@@ -41,13 +42,13 @@ class SampleWorker:
     def ready(self) -> bool:
         return True
 
-    def sample(self, requests: list[dict[str, Any]]) -> list[tuple[int, list[tuple[str, float]]]]:
+    def sample(self, requests: list[Request]) -> list[tuple[int, list[tuple[str, float]]]]:
         """(key, answers) for each request, continuously batched on this worker's model."""
         import torch
 
         # Seeded by what the batch holds, not by which worker runs it, so a batch samples the same anywhere.
-        torch.manual_seed(zlib.crc32(f"{self.seed}:{requests[0]['key']}".encode()))
-        queue = [(r["key"], r["prompt"], r["n"], r["source"] or None, r["settings"]) for r in requests]
+        torch.manual_seed(zlib.crc32(f"{self.seed}:{requests[0][0]}".encode()))
+        queue = list(requests)
         answers = []
         for finished in self.llm.serve(lambda: queue.pop(0) if queue else None, group=len(queue), **self.kwargs):
             answers += finished
@@ -133,11 +134,13 @@ class RayBackend:
         while queue or pool.has_next():
             while queue and pool.has_free():
                 work = [queue.popleft() for _ in range(min(self.chunk, len(queue)))]
-                items = requests(work, prompter, inputs, self.task, self._sent)
-                for item, request in zip(work, items):
-                    sent[request["key"]] = (item, request.pop("examples"))
-                self._sent += len(work)
-                pool.submit(lambda actor, chunk: actor.sample.remote(chunk), items)
+                chunk = []
+                for item in work:
+                    request, shown = render(self.task, prompter, inputs, item, self._sent)
+                    sent[self._sent] = (item, shown)
+                    self._sent += 1
+                    chunk.append(request)
+                pool.submit(lambda actor, requests: actor.sample.remote(requests), chunk)
             answered = pool.get_next_unordered()
             yield [Sampled(sent[key][0], [tuple(a) for a in answers], sent.pop(key)[1]) for key, answers in answered]
 
