@@ -1,10 +1,10 @@
 """LangChain composition for synthetic training data: tasks, prompts, the local model and parsers."""
 
 from chains.chain import build_chain, sample, texts
+from chains.checks.parsers import LabelParser, SentenceParser, SentencesParser, WordParser, parser_for
 from chains.errors import ModelUnavailableError, SynthaugError, TaskError
-from chains.llm import LocalPipeline
-from chains.model import load_llm
-from chains.parsers import LabelParser, SentenceParser, SentencesParser, WordParser, parser_for
+from chains.local.loading import load_llm
+from chains.local.pipeline import LocalPipeline
 from chains.prompts import build_prompt, render_messages
 from chains.task import GenerationSettings, Task, load_task
 

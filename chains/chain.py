@@ -8,9 +8,9 @@ from langchain_core.example_selectors import BaseExampleSelector
 from langchain_core.language_models import BaseLanguageModel, BaseLLM
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from chains.parsers import parser_for
+from chains.checks.parsers import parser_for
+from chains.local.stopping import LINE_KINDS
 from chains.prompts import build_prompt, renderer_for
-from chains.stopping import LINE_KINDS
 from chains.task import Task
 
 Answer = tuple[str, float | None]
@@ -20,7 +20,7 @@ Answer = tuple[str, float | None]
 def takes_task_settings(llm: BaseLanguageModel) -> bool:
     """Whether a call to `llm` may carry `n`, an answer boundary, sources and decoding settings.
 
-    A model declares it with a class attribute `task_settings = True` (`chains.llm.LocalPipeline` does);
+    A model declares it with a class attribute `task_settings = True` (`chains.local.pipeline.LocalPipeline` does);
     any other LangChain model gets stop strings only, and one call per sample.
     """
     return bool(getattr(llm, "task_settings", False))
@@ -51,7 +51,7 @@ def build_chain(
     """A Runnable from the task's input variables to a checked answer: prompt | llm | parser.
 
     For a task with a source text (paraphrase) on a model that takes task settings, the model is bound to
-    each input's source, so decoding cannot copy it (`chains.nocopy`), in `invoke`, `batch` and `stream` alike.
+    each input's source, so decoding cannot copy it (`chains.local.nocopy`), in `invoke`, `batch` and `stream` alike.
     """
     prompt = build_prompt(task, example_selector=example_selector)
     model = bind_task(task, llm)

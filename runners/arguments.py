@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chains.nocopy import MIN_NO_COPY
+from chains.local.nocopy import MIN_NO_COPY
 
 
 class Parser(argparse.ArgumentParser):

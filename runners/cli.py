@@ -23,7 +23,7 @@ from runners.setup import check_context, generation, load_kwargs, load_model, ta
 def _spec(args: argparse.Namespace, task: Task) -> Any:
     """The run spec, from the flags; it checks the knobs (`main` names the flag of one out of range)."""
     from chains.chain import resolve_settings
-    from chains.model import EMBEDDED_MODEL
+    from chains.local.loading import EMBEDDED_MODEL
     from runners.run.pool import default_selector
     from runners.run.spec import RunSpec
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
-from chains.judge import JUDGES
-from chains.nocopy import DEFAULT_NO_COPY
+from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
+from chains.checks.judge import JUDGES
+from chains.local.nocopy import DEFAULT_NO_COPY
 from chains.selectors import SELECTORS
 from runners.arguments import (
     Parser,

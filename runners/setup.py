@@ -36,7 +36,7 @@ def task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
 
 def check_context(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
     """Refuse inputs longer than the model's context, with the tokenizer alone, before the weights load."""
-    from chains.model import load_tokenizer
+    from chains.local.loading import load_tokenizer
     from runners.run.context import check_context
 
     tokenizer, context = load_tokenizer(args.model, args.dtype, args.trust_remote_code)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from langchain_core.language_models import FakeListLLM
 
-from chains.judge import Verdict
+from chains.checks.judge import Verdict
 from runners.run.filtering import AnswerFilter
 from runners.run.generate import Generator
 from runners.run.records import Sampled

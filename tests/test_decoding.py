@@ -4,7 +4,7 @@ import warnings
 
 import torch
 
-from chains.decoding import cache_param, decode, fast_sampler
+from chains.local.decoding import cache_param, decode, fast_sampler
 
 
 def test_rows_that_finish_leave_and_the_rest_match_generate(tiny):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from chains.dedup import NearDuplicateIndex
+from chains.checks.dedup import NearDuplicateIndex
 
 
 def unit(v):

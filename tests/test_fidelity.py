@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from chains.fidelity import SourceCheck, is_question, word_similarity
+from chains.checks.fidelity import SourceCheck, is_question, word_similarity
 
 SOURCE = "The room was clean and the staff were kind to us."
 

@@ -3,8 +3,8 @@
 from conftest import toy_embed
 
 from chains import load_task
-from chains.dedup import NearDuplicateIndex
-from chains.judge import Verdict
+from chains.checks.dedup import NearDuplicateIndex
+from chains.checks.judge import Verdict
 from runners.run.filtering import AnswerFilter
 
 

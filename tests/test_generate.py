@@ -6,8 +6,8 @@ from conftest import RecordingLLM, ScriptedBackend, ScriptedJudge, make_generato
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
-from chains.dedup import dedup_key
-from chains.judge import Verdict
+from chains.checks.dedup import dedup_key
+from chains.checks.judge import Verdict
 from runners.run.inputs import Inputs
 from runners.run.store import read_jsonl
 
@@ -135,7 +135,7 @@ def test_per_label_quota_spreads_over_the_labels_inputs(tmp_path):
 
 
 def test_near_duplicates_are_rejected_with_their_cosine(tmp_path):
-    from chains.dedup import NearDuplicateIndex
+    from chains.checks.dedup import NearDuplicateIndex
 
     index = NearDuplicateIndex(toy_embed, threshold=0.95)
     summary, _ = run(

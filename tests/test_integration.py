@@ -160,7 +160,7 @@ def test_a_run_killed_at_several_points_resumes_to_exactly_the_quota(tmp_path):
     import signal
     import time
 
-    from chains.dedup import dedup_key
+    from chains.checks.dedup import dedup_key
 
     out = tmp_path / "killed.jsonl"
     command = [
@@ -242,7 +242,7 @@ def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, c
 
 
 def test_the_classify_judge_votes_with_the_real_model(embedded_llm):
-    from chains.judge import ChainJudge, judge_task
+    from chains.checks.judge import ChainJudge, judge_task
 
     examples = [
         {"text": "A warm, funny and moving film.", "label": "fresh"},

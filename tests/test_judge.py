@@ -7,7 +7,7 @@ from conftest import make_generator
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
-from chains.judge import ChainJudge, EmbeddingJudge, Verdict, judge_task
+from chains.checks.judge import ChainJudge, EmbeddingJudge, Verdict, judge_task
 from runners.experiments.scoring import DATA, Score, draw, split, table
 from runners.run.inputs import Inputs
 

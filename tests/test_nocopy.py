@@ -4,8 +4,8 @@ import pytest
 
 from chains import GenerationSettings, build_chain, build_prompt, load_task
 from chains.chain import sample, texts
-from chains.dedup import dedup_key
-from chains.nocopy import keep_rows, no_copy_processor, source_ngrams
+from chains.checks.dedup import dedup_key
+from chains.local.nocopy import keep_rows, no_copy_processor, source_ngrams
 from chains.prompts import renderer_for
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from kinds import check
 from langchain_core.exceptions import OutputParserException
 
-from chains.parsers import LabelParser, SentenceParser, SentencesParser, WordParser
+from chains.checks.parsers import LabelParser, SentenceParser, SentencesParser, WordParser
 
 PARSERS = [
     ("word", WordParser()),

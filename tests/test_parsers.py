@@ -3,7 +3,7 @@
 import pytest
 from langchain_core.exceptions import OutputParserException
 
-from chains.parsers import LabelParser, SentenceParser, SentencesParser, WordParser
+from chains.checks.parsers import LabelParser, SentenceParser, SentencesParser, WordParser
 
 EN = ["positive", "negative"]
 KO = ["긍정", "부정"]

@@ -9,7 +9,7 @@ import pytest
 from kinds import is_sentence
 
 from chains import load_task, parser_for
-from chains.dedup import dedup_key
+from chains.checks.dedup import dedup_key
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]

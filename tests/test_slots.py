@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from chains.slots import Job, SlotDecoder
+from chains.local.slots import Job, SlotDecoder
 
 
 def reference(model, prompt, budget, stop):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from chains.decoding import shared_prefix
-from chains.stopping import answer_end, cut_answer
+from chains.local.decoding import shared_prefix
+from chains.local.stopping import answer_end, cut_answer
 
 # (kind, generated text so far, max_words, kept answer or None while it may go on)
 CASES = [
@@ -47,7 +47,7 @@ def test_stop_strings_end_the_answer_where_they_start():
 def test_criteria_stop_each_sequence_of_a_batch_on_its_own():
     import torch
 
-    from chains.stopping import answer_end_criteria
+    from chains.local.stopping import answer_end_criteria
 
     class CharTokenizer:
         def batch_decode(self, ids, skip_special_tokens=True):

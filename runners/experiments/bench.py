@@ -12,7 +12,7 @@ from typing import Any
 
 from chains import build_prompt, load_llm, load_task
 from chains.chain import resolve_settings, sample, texts
-from chains.dedup import dedup_key
+from chains.checks.dedup import dedup_key
 from chains.prompts import renderer_for
 from runners.experiments.datasets import rotten_tomatoes
 from runners.run.filtering import AnswerFilter

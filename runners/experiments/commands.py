@@ -14,7 +14,7 @@ from runners.setup import load_model, names, task_and_inputs
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from chains.model import EMBEDDED_MODEL
+    from chains.local.loading import EMBEDDED_MODEL
     from runners.experiments.compare import compare_selectors
 
     chosen = names(args.selectors)
@@ -71,8 +71,8 @@ def _labelled_data(args: argparse.Namespace) -> Any:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from chains import load_llm
-    from chains.embeddings import load_embeddings
-    from chains.model import EMBEDDED_MODEL
+    from chains.checks.embeddings import load_embeddings
+    from chains.local.loading import EMBEDDED_MODEL
     from runners.experiments.evaluate import Setup, evaluate
     from runners.experiments.scoring import fidelity_table, table
 

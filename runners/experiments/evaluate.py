@@ -47,8 +47,8 @@ def generate_for(
 ) -> list[dict[str, Any]]:
     """Rows generated from the `real` examples with the tool's defaults, resumed from `output` if it exists."""
     from chains import load_task
-    from chains.fidelity import SourceCheck
-    from chains.model import EMBEDDED_MODEL
+    from chains.checks.fidelity import SourceCheck
+    from chains.local.loading import EMBEDDED_MODEL
     from runners.run.filtering import AnswerFilter
     from runners.run.generate import Generator
     from runners.run.inputs import Inputs, default_inputs
@@ -113,7 +113,7 @@ def evaluate(
     seed of each k, the precision and recall on the test set of the `--verify-label embedding` judge
     trained on the k drawn examples (`judge_quality`).
     """
-    from chains.judge import EmbeddingJudge
+    from chains.checks.judge import EmbeddingJudge
 
     pool, test = split(rows, test_size)
     judge_rows, pool = pool[:judge_size], pool[judge_size:]

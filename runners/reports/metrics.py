@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chains.dedup import dedup_key
+from chains.checks.dedup import dedup_key
 
 
 def words(text: str) -> list[str]:

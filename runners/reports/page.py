@@ -104,7 +104,7 @@ def write_report(
     label_column: str = "label",
 ) -> tuple[Report, Path]:
     """Report on the run in `path`: returns the report and where its HTML page was written."""
-    from chains.embeddings import load_embeddings
+    from chains.checks.embeddings import load_embeddings
     from runners.run.inputs import InputError
 
     rows, rejects, manifest = load_run(path)

@@ -224,7 +224,7 @@ def fidelity(
 ) -> tuple[list[str | None] | None, str]:
     """An independent label per row and where it came from: a judge trained on `examples` (if given),
     the rows' own `--verify-label` verdicts, or a judge trained on the rows' labelled sources."""
-    from chains.judge import EmbeddingJudge
+    from chains.checks.judge import EmbeddingJudge
 
     judged, source = None, "none (rows carry no label to check)"
     labelled = [r for r in rows if r.get("label") and r.get("task") != "classify"]

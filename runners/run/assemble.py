@@ -18,13 +18,13 @@ def answer_filter(spec: RunSpec, inputs: Inputs, llm: BaseLanguageModel) -> Answ
     judge = judge_for(spec.verify_label, task, inputs, task.language, llm) if spec.verify_label else None
     near_duplicates = source_check = None
     if spec.near_dup is not None:
-        from chains.dedup import NearDuplicateIndex
-        from chains.embeddings import load_embeddings
+        from chains.checks.dedup import NearDuplicateIndex
+        from chains.checks.embeddings import load_embeddings
 
         near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=spec.near_dup)
     if task.source is not None:
-        from chains.embeddings import load_embeddings
-        from chains.fidelity import SourceCheck
+        from chains.checks.embeddings import load_embeddings
+        from chains.checks.fidelity import SourceCheck
 
         embed = load_embeddings().embed_documents if spec.min_similarity > -1 else None
         source_check = SourceCheck(embed, spec.near_copy, spec.min_similarity)

@@ -9,9 +9,9 @@ from langchain_core.exceptions import OutputParserException
 
 from chains import Task, parser_for
 from chains.chain import Answer
-from chains.dedup import NearDuplicateIndex, dedup_key
-from chains.fidelity import Rejection, SourceCheck
-from chains.judge import LabelJudge, Verdict
+from chains.checks.dedup import NearDuplicateIndex, dedup_key
+from chains.checks.fidelity import Rejection, SourceCheck
+from chains.checks.judge import LabelJudge, Verdict
 
 
 @dataclass(frozen=True)

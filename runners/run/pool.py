@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.example_selectors import BaseExampleSelector
 
 from chains import Task
-from chains.judge import ChainJudge, EmbeddingJudge, LabelJudge, judge_task
+from chains.checks.judge import ChainJudge, EmbeddingJudge, LabelJudge, judge_task
 from chains.prompts import token_counter
 from chains.selectors import make_selector
 from chains.task import load_task
@@ -79,7 +79,7 @@ def selector_for(name: str, task: Task, shots: int, seed: int, llm: Any = None) 
         return None
     embeddings = None
     if name in ("semantic", "mmr"):
-        from chains.embeddings import load_embeddings
+        from chains.checks.embeddings import load_embeddings
 
         embeddings = load_embeddings()
     return make_selector(name, task, task.examples, shots, seed, count_tokens=token_counter(llm), embeddings=embeddings)
@@ -95,7 +95,7 @@ def judge_for(name: str, task: Task, inputs: Inputs, language: str, llm: Any = N
             "pass --examples FILE with text and label columns, or an --input file with a label column"
         )
     if name == "embedding":
-        from chains.embeddings import load_embeddings
+        from chains.checks.embeddings import load_embeddings
 
         return EmbeddingJudge(load_embeddings().embed_documents, examples)
     return ChainJudge(judge_task(load_task("classify", language), task, examples), llm)

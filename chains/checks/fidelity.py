@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chains.dedup import dedup_key
+from chains.checks.dedup import dedup_key
 
 # Word-sequence similarity at or above which an answer is the source with a word or two changed.
 NEAR_COPY = 0.8

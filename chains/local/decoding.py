@@ -54,7 +54,7 @@ def choose_tokens(scores: Any, temperatures: list[float | None], top_p: float = 
 
 @cache
 def slot_layer() -> type:
-    """`SlotLayer` (for `chains.slots`), defined on first use so that importing chains does not import transformers."""
+    """`SlotLayer` (for `chains.local.slots`), defined on first use so that importing chains does not import transformers."""
     from transformers.cache_utils import CacheLayerMixin
 
     class SlotLayer(CacheLayerMixin):
@@ -132,12 +132,12 @@ def decode(
     Unlike `model.generate`, a finished row leaves the batch (and its cache) at once, so the work
     follows the tokens actually generated rather than the longest answer of the batch. `processors`
     (transformers LogitsProcessors, the sampler last) see each row's answer tokens so far; a processor
-    with per-row state is sliced as rows leave (`chains.nocopy.keep_rows`).
+    with per-row state is sliced as rows leave (`chains.local.nocopy.keep_rows`).
     """
     import torch
     from transformers import DynamicCache
 
-    from chains.nocopy import keep_rows
+    from chains.local.nocopy import keep_rows
 
     cache = cache if cache is not None else DynamicCache()
     cache_arg = {cache_param(model): cache}

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseLanguageModel
 
 from chains.chain import sample
 from chains.chain import texts as answer_texts
-from chains.parsers import parser_for
+from chains.checks.parsers import parser_for
 from chains.prompts import build_prompt, renderer_for
 from chains.task import Task
 

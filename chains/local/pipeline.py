@@ -12,9 +12,9 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
-from chains.decoding import cache_of, decode, eos_ids, fast_sampler, shared_prefix
-from chains.nocopy import DEFAULT_NO_COPY, no_copy_processor
-from chains.stopping import answer_end_criteria, answer_ended, cut_answer, scored_answers
+from chains.local.decoding import cache_of, decode, eos_ids, fast_sampler, shared_prefix
+from chains.local.nocopy import DEFAULT_NO_COPY, no_copy_processor
+from chains.local.stopping import answer_end_criteria, answer_ended, cut_answer, scored_answers
 
 # Knobs a call may set; everything else in kwargs is ignored as LangChain's own plumbing.
 GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "do_sample")
@@ -35,7 +35,7 @@ def _sources(kwargs: dict[str, Any], prompts: int) -> tuple[list[str] | None, in
 
 
 class LocalPipeline(HuggingFacePipeline):
-    """Generates for many prompts in length-sorted batches with its own decode loop (`chains.decoding`).
+    """Generates for many prompts in length-sorted batches with its own decode loop (`chains.local.decoding`).
 
     Unlike its parent it computes the prompts' shared prefix (system message and few-shot turns) once
     and reuses its key/value cache for every batch; ends each sequence at `stop` or at the boundary of
@@ -157,8 +157,8 @@ class LocalPipeline(HuggingFacePipeline):
     def serve(
         self, pull: Callable[[], Request | None], **kwargs: Any
     ) -> Iterator[list[tuple[Any, list[tuple[str, float]]]]]:
-        """Continuous batching: answers for requests pulled one at a time, as they finish (`chains.serving`)."""
-        from chains.serving import serve
+        """Continuous batching: answers for requests pulled one at a time, as they finish (`chains.local.serving`)."""
+        from chains.local.serving import serve
 
         self._seed_call()
         return serve(self, pull, **kwargs)

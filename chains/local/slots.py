@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chains.decoding import cache_of, cache_param, choose_tokens, slot_layer
-from chains.nocopy import ban_copies
+from chains.local.decoding import cache_of, cache_param, choose_tokens, slot_layer
+from chains.local.nocopy import ban_copies
 
 # Columns beyond the longest row: how many steps pass between two moves of the span in use.
 SLACK = 32

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chains.cleaning import is_chatter, is_preamble
+from chains.checks.cleaning import is_chatter, is_preamble
 
 LINE_KINDS = ("word", "label", "sentence")
 _SENTENCE_END = re.compile(r"[.!?。？！][\"'”’」』)]*(?=\s)")

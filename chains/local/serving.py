@@ -1,18 +1,18 @@
-"""`LocalPipeline.serve`: continuous batching of requests pulled from a live queue, on `chains.slots`."""
+"""`LocalPipeline.serve`: continuous batching of requests pulled from a live queue, on `chains.local.slots`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from chains.decoding import eos_ids, shared_prefix
-from chains.llm import GENERATION_KEYS, MIN_CACHED_PREFIX, Request
-from chains.nocopy import DEFAULT_NO_COPY, source_ngrams
-from chains.slots import Job, SlotDecoder
-from chains.stopping import answer_ended, scored_answers
+from chains.local.decoding import eos_ids, shared_prefix
+from chains.local.nocopy import DEFAULT_NO_COPY, source_ngrams
+from chains.local.pipeline import GENERATION_KEYS, MIN_CACHED_PREFIX, Request
+from chains.local.slots import Job, SlotDecoder
+from chains.local.stopping import answer_ended, scored_answers
 
 if TYPE_CHECKING:
-    from chains.llm import LocalPipeline
+    from chains.local.pipeline import LocalPipeline
 
 
 def serve(

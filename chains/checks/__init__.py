@@ -1,0 +1,1 @@
+"""Checks on answers: parsers, cleaning, source fidelity, dedup, label judges and the embeddings they share."""
