@@ -72,7 +72,9 @@ def test_chain_invoke_batch_and_stream_on_the_real_model(embedded_llm):
 
 def test_n_samples_per_prompt_come_back_from_one_call(embedded_llm):
     prompt = render_messages(build_prompt(load_task("word")).invoke({"text": "Name a fruit."}).to_messages())
-    result = embedded_llm.generate([prompt, prompt], n=3, boundary="word", max_new_tokens=8, do_sample=True)
+    result = embedded_llm.generate(
+        [prompt, prompt], n=3, boundary="word", max_new_tokens=8, do_sample=True, temperature=0.7
+    )
     texts = [[g.text for g in gens] for gens in result.generations]
     assert [len(t) for t in texts] == [3, 3]
     assert all("\n" not in t and len(t.split()) <= 1 for group in texts for t in group)

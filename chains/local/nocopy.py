@@ -21,7 +21,9 @@ def _ngrams(token_ids: list[int], n: int) -> dict[tuple[int, ...], list[int]]:
     import torch
     from transformers import EncoderNoRepeatNGramLogitsProcessor
 
-    return EncoderNoRepeatNGramLogitsProcessor(n, torch.tensor([token_ids], dtype=torch.long)).generated_ngrams[0]
+    return EncoderNoRepeatNGramLogitsProcessor(
+        n, torch.tensor([token_ids], dtype=torch.long, device="cpu")
+    ).generated_ngrams[0]
 
 
 def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], list[int]]:
@@ -45,22 +47,14 @@ def no_copy_processor(tokenizer: Any, sources: Sequence[str], n: int) -> Any:
 
     if n < 2:
         raise ValueError(f"a no-copy n-gram size must be 2 or more, got {n}")
-    processor = EncoderNoRepeatNGramLogitsProcessor(n, torch.zeros((len(sources), 0), dtype=torch.long))
+    processor = EncoderNoRepeatNGramLogitsProcessor(n, torch.zeros((len(sources), 0), dtype=torch.long, device="cpu"))
     banned = {source: source_ngrams(tokenizer, source, n) for source in set(sources)}
     processor.generated_ngrams = [banned[source] for source in sources]
     return processor
 
 
-def keep_rows(processor: Any, rows: Sequence[int]) -> None:
-    """Slice a processor's per-row state to the rows still in the batch (finished rows have left)."""
-    if hasattr(processor, "generated_ngrams"):
-        processor.generated_ngrams = [processor.generated_ngrams[j] for j in rows]
-        processor.batch_size = len(rows)
-
-
-def ban_copies(scores: Any, tokens: list[int], banned: dict[tuple[int, ...], list[int]] | None, n: int) -> None:
-    """Set to -inf, in one row's `scores`, the tokens that would continue a run of its source (`source_ngrams`)."""
+def banned_after(tokens: list[int], banned: dict[tuple[int, ...], list[int]] | None, n: int) -> list[int]:
+    """The tokens an answer may not take next after `tokens`: those continuing a run of its source (`source_ngrams`)."""
     if banned and len(tokens) >= n - 1:
-        following = banned.get(tuple(tokens[len(tokens) - n + 1 :]))
-        if following:
-            scores[following] = float("-inf")
+        return banned.get(tuple(tokens[len(tokens) - n + 1 :]), [])
+    return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from collections import deque
 from collections.abc import Callable, Iterator
 from threading import Thread
 from typing import Any, ClassVar
@@ -12,35 +12,31 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
-from chains.local.decoding import cache_of, decode, eos_ids, fast_sampler, shared_prefix
-from chains.local.nocopy import DEFAULT_NO_COPY, no_copy_processor
-from chains.local.stopping import answer_end_criteria, answer_ended, cut_answer, scored_answers
-
-# Knobs a call may set; everything else in kwargs is ignored as LangChain's own plumbing.
-GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "do_sample")
-# A shared prompt prefix shorter than this is not worth a cached forward pass.
-MIN_CACHED_PREFIX = 16
-Request = tuple[Any, str, int, "str | None", dict[str, Any]]
-"""A request to `serve`: key, prompt, samples, source text or None, and its own settings."""
+from chains.local.answering import Answering, Request
+from chains.local.decoding import input_device
+from chains.local.generic import generate_kwargs
+from chains.local.serving import Answers, serve
+from chains.local.stopping import cut_answer
 
 
-def _sources(kwargs: dict[str, Any], prompts: int) -> tuple[list[str] | None, int]:
-    """The source text of each prompt (`sources=[...]`, or one `source=` for all) and the no-copy n-gram size."""
+def _sources(kwargs: dict[str, Any], prompts: int) -> list[str] | None:
+    """The source text of each prompt: `sources=[...]`, or one `source=` for all."""
     sources = kwargs.get("sources")
     if sources is None and kwargs.get("source") is not None:
         sources = [kwargs["source"]] * prompts
     if sources is not None and len(sources) != prompts:
         raise ValueError(f"got {len(sources)} sources for {prompts} prompts")
-    return sources, int(kwargs.get("no_copy") or DEFAULT_NO_COPY)
+    return sources
 
 
 class LocalPipeline(HuggingFacePipeline):
-    """Generates for many prompts in length-sorted batches with its own decode loop (`chains.local.decoding`).
+    """Generates for many prompts on its own decoder (`chains.local.slots`), on whatever device the model is.
 
     Unlike its parent it computes the prompts' shared prefix (system message and few-shot turns) once
-    and reuses its key/value cache for every batch; ends each sequence at `stop` or at the boundary of
-    the answer kind (`boundary=`) inside generation, batched too; returns all `n` samples of a prompt;
-    and seeds each call so a run is reproducible.
+    and reuses its key/value cache; ends each sequence at `stop` or at the boundary of the answer kind
+    (`boundary=`) inside generation; returns all `n` samples of a prompt; keeps a decode slot busy by
+    refilling it as soon as its answer ends (`serve`); and seeds each call so a run is reproducible.
+    A model the slot decoder does not drive exactly is decoded by transformers' `generate`, with the same settings.
     """
 
     task_settings: ClassVar[bool] = True
@@ -50,7 +46,7 @@ class LocalPipeline(HuggingFacePipeline):
     seed: int | None = None
     """Base seed: call k of this object is seeded with `seed + k`."""
     _calls: int = PrivateAttr(default=0)
-    _prefix_cache: tuple[tuple[int, ...], Any] | None = PrivateAttr(default=None)
+    _prefix_cache: dict = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -60,22 +56,6 @@ class LocalPipeline(HuggingFacePipeline):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_id": self.model_id, "generation": self.generation, "batch_size": self.batch_size}
 
-    def _settings(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Keyword arguments for `model.generate`: sampling runs as a logits processor over greedy search."""
-        from transformers import LogitsProcessorList
-
-        settings = {**self.generation, **{k: kwargs[k] for k in GENERATION_KEYS if kwargs.get(k) is not None}}
-        sampler = []
-        if settings.pop("do_sample", False):
-            sampler = [fast_sampler(settings.pop("temperature", 1.0), settings.pop("top_p", 1.0))]
-        settings.pop("temperature", None)
-        settings.pop("top_p", None)
-        return {
-            "max_new_tokens": settings.get("max_new_tokens", 64),
-            "do_sample": False,
-            "logits_processor": LogitsProcessorList(sampler),
-        }
-
     def _seed_call(self) -> None:
         if self.seed is not None:
             import torch
@@ -83,85 +63,33 @@ class LocalPipeline(HuggingFacePipeline):
             torch.manual_seed(self.seed + self._calls)
         self._calls += 1
 
-    def _cache_for(self, prefix: list[int], batch: int) -> Any:
-        """A key/value cache of `prefix`, repeated for `batch` sequences; the prefix is run once per distinct value."""
-        import torch
+    def serve(
+        self, pull: Callable[[], Request | None], group: int = 8, slots: int | None = None, **kwargs: Any
+    ) -> Iterator[Answers]:
+        """Continuous batching: answers for requests pulled one at a time, as they finish (`chains.local.serving`).
 
-        key = tuple(prefix)
-        if self._prefix_cache is None or self._prefix_cache[0] != key:
-            with torch.inference_mode():
-                output = self.pipeline.model(input_ids=torch.tensor([prefix]), use_cache=True)
-            self._prefix_cache = (key, cache_of(output))
-        cache = copy.deepcopy(self._prefix_cache[1])  # generation appends to the cache it is given
-        cache.batch_repeat_interleave(batch)
-        return cache
+        `kwargs` are a call's settings: decoding knobs, `boundary`, `max_words`, `stop` and `no_copy`.
+        """
+        self._seed_call()
+        how = Answering.of(self.generation, kwargs)
+        model, tokenizer = self.pipeline.model, self.pipeline.tokenizer
+        return serve(model, tokenizer, pull, how, slots or self.batch_size, group, self._prefix_cache)
 
-    def generate_scored(
-        self,
-        prompts: list[str],
-        n: int = 1,
-        stop: list[str] | None = None,
-        boundary: str | None = None,
-        max_words: int = 1,
-        **kwargs: Any,
-    ) -> list[list[tuple[str, float]]]:
-        """`n` (completion, mean token log-probability) pairs for each prompt, in prompt order; the core of `_generate`.
+    def generate_scored(self, prompts: list[str], n: int = 1, **kwargs: Any) -> list[list[tuple[str, float]]]:
+        """`n` (completion, mean token log-probability) pairs for each prompt, in prompt order.
 
         `boundary` is an output kind (`word`, `sentence`, `label`): generation of a sequence stops
         where an answer of that kind ends. `sources` (one text per prompt) with `no_copy=k`: no answer
         continues a run of its source's tokens beyond k - 1 tokens.
         """
-        import torch
-
-        tokenizer = self.pipeline.tokenizer
-        settings = self._settings(kwargs)
-        sampler = list(settings["logits_processor"])
-        sources, no_copy = _sources(kwargs, len(prompts))
-        per_prompt = n if sampler else 1  # greedy gives one answer; it is repeated, not recomputed
-        eos = eos_ids(self.pipeline.model, tokenizer)
-        self._seed_call()
-        encoded = tokenizer(prompts, add_special_tokens=False)["input_ids"]
-        prefix = shared_prefix(encoded)
-        if len(prefix) < MIN_CACHED_PREFIX:
-            prefix = []
-        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+        sources = _sources(kwargs, len(prompts))
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # similar widths prefill together
+        queue = deque((i, prompts[i], n, None if sources is None else sources[i], {}) for i in order)
         results: list[list[tuple[str, float]]] = [[] for _ in prompts]
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            suffixes = [encoded[i][len(prefix) :] for i in chunk]
-            width = max(len(s) for s in suffixes)
-            # prefix | padding | suffix: the padding sits where the cached prefix ends, masked out
-            ids = [prefix + [tokenizer.pad_token_id] * (width - len(s)) + s for s in suffixes]
-            mask = [[1] * len(prefix) + [0] * (width - len(s)) + [1] * len(s) for s in suffixes]
-            input_ids = torch.tensor(ids).repeat_interleave(per_prompt, dim=0)
-            attention_mask = torch.tensor(mask).repeat_interleave(per_prompt, dim=0)
-            processors = sampler
-            if sources is not None:
-                rows = [sources[i] for i in chunk for _ in range(per_prompt)]
-                processors = [no_copy_processor(tokenizer, rows, no_copy), *sampler]
-            new_tokens, sums = decode(
-                self.pipeline.model,
-                input_ids,
-                attention_mask,
-                self._cache_for(prefix, len(input_ids)) if prefix else None,
-                settings["max_new_tokens"],
-                answer_ended(tokenizer, boundary, stop or (), max_words),
-                eos,
-                processors,
-            )
-            scored = scored_answers(tokenizer, new_tokens, sums, boundary, stop or (), max_words)
-            for j, i in enumerate(chunk):
-                results[i] = scored[j * per_prompt : (j + 1) * per_prompt] * (n // per_prompt)
+        for finished in self.serve(lambda: queue.popleft() if queue else None, group=len(prompts), **kwargs):
+            for key, answers in finished:
+                results[key] = answers
         return results
-
-    def serve(
-        self, pull: Callable[[], Request | None], **kwargs: Any
-    ) -> Iterator[list[tuple[Any, list[tuple[str, float]]]]]:
-        """Continuous batching: answers for requests pulled one at a time, as they finish (`chains.local.serving`)."""
-        from chains.local.serving import serve
-
-        self._seed_call()
-        return serve(self, pull, **kwargs)
 
     def _generate(
         self,
@@ -184,29 +112,20 @@ class LocalPipeline(HuggingFacePipeline):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
+        """Streams on transformers' `generate` (`chains.local.generic`), with the same settings and answer end."""
         from transformers import TextIteratorStreamer
 
-        tokenizer = self.pipeline.tokenizer
-        boundary, max_words = kwargs.get("boundary"), kwargs.get("max_words", 1)
+        tokenizer, model = self.pipeline.tokenizer, self.pipeline.model
+        how = Answering.of(self.generation, {**kwargs, "stop": stop})
         self._seed_call()
-        batch = tokenizer([prompt], add_special_tokens=False, return_tensors="pt")
+        batch = tokenizer([prompt], add_special_tokens=False, return_tensors="pt").to(input_device(model))
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        criteria = answer_end_criteria(tokenizer, batch["input_ids"].shape[1], boundary, stop or (), max_words)
-        settings = self._settings(kwargs)
-        sources, no_copy = _sources(kwargs, 1)
-        if sources is not None:
-            settings["logits_processor"].insert(0, no_copy_processor(tokenizer, sources, no_copy))
+        settings = generate_kwargs(tokenizer, batch["input_ids"].shape[1], how, _sources(kwargs, 1))
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                self.pipeline.model.generate(
-                    **batch,
-                    stopping_criteria=criteria,
-                    pad_token_id=tokenizer.pad_token_id,
-                    streamer=streamer,
-                    **settings,
-                )
+                model.generate(**batch, streamer=streamer, **settings)
             except BaseException as exc:  # handed to the caller below; end the stream so it is not left waiting
                 failure.append(exc)
                 streamer.end()
@@ -216,7 +135,7 @@ class LocalPipeline(HuggingFacePipeline):
         text = ""
         for piece in streamer:
             full = text + piece
-            kept = cut_answer(full, boundary, stop or (), max_words)
+            kept = cut_answer(full, how.boundary, how.stop, how.max_words)
             new, text = kept[len(text) :], kept
             if new:
                 chunk = GenerationChunk(text=new)

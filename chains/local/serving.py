@@ -1,63 +1,68 @@
-"""`LocalPipeline.serve`: continuous batching of requests pulled from a live queue, on `chains.local.slots`."""
+"""`serve`: answers for requests pulled from a live queue as they finish, on the slot decoder, or on
+transformers' `generate` for a model the slot decoder does not drive exactly (`chains.local.generic`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from chains.local.answering import Answering, Request
+from chains.local.attention import unsupported
 from chains.local.decoding import eos_ids, shared_prefix
-from chains.local.nocopy import DEFAULT_NO_COPY, source_ngrams
-from chains.local.pipeline import GENERATION_KEYS, MIN_CACHED_PREFIX, Request
+from chains.local.generic import serve_generic
+from chains.local.nocopy import source_ngrams
 from chains.local.slots import Job, SlotDecoder
 from chains.local.stopping import answer_ended, scored_answers
 
-if TYPE_CHECKING:
-    from chains.local.pipeline import LocalPipeline
+# A shared prompt prefix shorter than this is not worth a cached forward pass.
+MIN_CACHED_PREFIX = 16
+Answers = list[tuple[Any, list[tuple[str, float]]]]
+"""Finished requests: each key with its (answer, mean token log-probability) pairs."""
 
 
 def serve(
-    llm: LocalPipeline,
+    model: Any,
+    tokenizer: Any,
     pull: Callable[[], Request | None],
-    stop: list[str] | None = None,
-    boundary: str | None = None,
-    max_words: int = 1,
+    how: Answering,
+    slots: int,
     group: int = 8,
-    slots: int | None = None,
-    **kwargs: Any,
-) -> Iterator[list[tuple[Any, list[tuple[str, float]]]]]:
+    prefix_cache: dict[tuple[int, ...], Any] | None = None,
+) -> Iterator[Answers]:
     """Continuous batching: answers for requests pulled one at a time, as they finish.
 
-    `pull()` returns (key, prompt, n, source or None, settings) or None when the queue is empty for
-    now; it is called again whenever a slot frees, so work queued while results are out (retries)
-    joins the running batch. `settings` may set `temperature` and `no_copy` per request; the rest
-    (`do_sample`, `top_p`, `max_new_tokens`) apply to all. Yields lists of (key, answers), `group`
-    requests at a time, each answer (text, mean token log-probability) as in `generate`.
+    `pull()` returns a `Request` or None when the queue is empty for now; it is called again whenever a
+    slot frees, so work queued while results are out (retries) joins the running batch. A request's own
+    settings may set `temperature` and `no_copy`; `how` sets the rest. Yields `group` requests at a time.
+    `prefix_cache` keeps the keys and values of the prompts' shared prefix from one call to the next.
     """
-    tokenizer = llm.pipeline.tokenizer
-    settings = {**llm.generation, **{k: kwargs[k] for k in GENERATION_KEYS if kwargs.get(k) is not None}}
-    sampling = bool(settings.get("do_sample"))
+    if unsupported(model) is not None:
+        yield from serve_generic(model, tokenizer, pull, how, slots)
+        return
 
     def job(request: Request) -> Job:
         key, prompt, n, source, own = request
         ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        temperature = own.get("temperature", settings.get("temperature", 1.0)) if sampling else None
-        no_copy = int(own.get("no_copy") or kwargs.get("no_copy") or DEFAULT_NO_COPY)
-        banned = source_ngrams(tokenizer, source, no_copy) if source else None
-        return Job(key, ids, n, temperature, banned, no_copy)
+        this = how.for_request(own)
+        banned = source_ngrams(tokenizer, source, this.no_copy) if source else None
+        return Job(key, ids, n, this.temperature, banned, this.no_copy)
 
     first = []  # the first requests fix the shared prefix whose keys and values are computed once
-    while len(first) < (slots or llm.batch_size) and (request := pull()) is not None:
+    while len(first) < slots and (request := pull()) is not None:
         first.append(job(request))
     prefix = shared_prefix([j.prompt for j in first]) if len(first) > 1 else []
+    prefix = prefix if len(prefix) >= MIN_CACHED_PREFIX else []
+    cache = prefix_cache if prefix_cache is not None else {}
     decoder = SlotDecoder(
-        llm.pipeline.model,
-        slots or llm.batch_size,
-        settings.get("max_new_tokens", 64),
-        answer_ended(tokenizer, boundary, stop or (), max_words),
-        eos_ids(llm.pipeline.model, tokenizer),
+        model,
+        slots,
+        how.max_new_tokens,
+        answer_ended(tokenizer, how.boundary, how.stop, how.max_words),
+        eos_ids(model, tokenizer),
         tokenizer.pad_token_id,
-        settings.get("top_p", 1.0) if sampling else 1.0,
-        prefix if len(prefix) >= MIN_CACHED_PREFIX else [],
+        how.top_p,
+        prefix,
+        prefix_kv=cache.get(tuple(prefix)),
     )
 
     def next_job() -> Job | None:
@@ -70,6 +75,9 @@ def serve(
         finished = []
         for done in jobs:
             tokens, sums = zip(*done.answers)
-            scored = scored_answers(tokenizer, list(tokens), list(sums), boundary, stop or (), max_words)
+            scored = scored_answers(tokenizer, list(tokens), list(sums), how.boundary, how.stop, how.max_words)
             finished.append((done.key, scored * (done.n // len(scored))))
         yield finished
+        if prefix and decoder.prefix_kv is not None:
+            cache.clear()
+            cache[tuple(prefix)] = decoder.prefix_kv

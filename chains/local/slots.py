@@ -1,9 +1,11 @@
 """Continuous batching: a fixed number of decode slots, each refilled from a queue as soon as its row ends.
 
-Each layer's keys and values live in one preallocated [slots, kv heads, columns, head dim] tensor. All
-slots write a step's token at the same column; a joining prompt is copied in to end at that column, and a
-boolean table says which columns a slot attends to. When the columns run out, the span in use moves back
-to the start (once in many steps). Live rows stay packed at the front, so a step computes only them.
+Each layer's keys and values live in one preallocated [slots, kv heads, columns, head dim] tensor on that
+layer's device. All slots write a step's token at the same column; a joining prompt is copied in to end at
+that column, and a boolean table says which columns a slot attends to (and, for sliding windows, which
+position each column holds). When the columns run out, the span in use moves back to the start (once in
+many steps). Live rows stay packed at the front, so a step computes only them. Every tensor lives on the
+model's device, and a step waits for the device once: to read the tokens it chose.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chains.local.decoding import cache_of, cache_param, choose_tokens, slot_layer
-from chains.local.nocopy import ban_copies
+from chains.local.attention import layout
+from chains.local.decoding import cache_of, cache_param, choose_tokens, input_device, on_device, slot_layer
+from chains.local.nocopy import banned_after
 
 # Columns beyond the longest row: how many steps pass between two moves of the span in use.
 SLACK = 32
@@ -37,13 +40,12 @@ class Job:
 
 
 @dataclass
-class Row:
-    """A sample of a job in a slot: where its columns start, its next position, its tokens so far."""
+class Decoding:
+    """A sample of a job in a slot: where its columns start, its tokens so far and their log-probability."""
 
     job: Job
     sample: int
     start: int
-    position: int
     tokens: list[int] = field(default_factory=list)
     logprob: float = 0.0
 
@@ -63,17 +65,28 @@ class SlotDecoder:
         prefix: list[int] | None = None,
         refill: int | None = None,
         slack: int = SLACK,
+        prefix_kv: list[tuple[Any, Any]] | None = None,
     ) -> None:
+        import torch
+
         self.model, self.slots, self.max_new_tokens, self.finished = model, slots, max_new_tokens, finished
         self.eos, self.pad, self.top_p, self.prefix = eos, pad, top_p, prefix or []
         self.refill = refill or max(1, slots // 8)
         self.slack = slack
-        self.rows: list[Row] = []
+        self.layout = layout(model)
+        self.device = input_device(model)
+        self.rows: list[Decoding] = []
         self.waiting: list[tuple[Job, int]] = []  # samples pulled but not yet in a slot
         self.keys: list[Any] = []
         self.values: list[Any] = []
         self.column = 0
-        self._prefix_kv: list[tuple[Any, Any]] | None = None
+        self.prefix_kv = prefix_kv
+        """The prefix's keys and values per layer, computed on first use; hand it to the next decoder."""
+        # Per slot: the token to feed next, its position, and the sampling temperature (0: greedy).
+        self.last = torch.zeros(slots, dtype=torch.long, device=self.device)
+        self.position = torch.zeros(slots, dtype=torch.long, device=self.device)
+        self.temperature = torch.zeros(slots, dtype=torch.float32, device=self.device)
+        self.valid = self.positions = None
 
     def run(self, pull: Callable[[], Job | None], group: int) -> Iterator[list[Job]]:
         """Finished jobs, `group` at a time, or fewer when the queue runs dry (the consumer may queue more)."""
@@ -113,6 +126,20 @@ class SlotDecoder:
             self.waiting += [(job, i) for i in range(samples)]
         return False
 
+    def _run_prefix(self) -> list[tuple[Any, Any]]:
+        """The shared prefix's keys and values, computed once for every later join."""
+        import torch
+
+        if self.prefix_kv is None:
+            from transformers import DynamicCache
+
+            ids = torch.tensor([self.prefix], dtype=torch.long, device=self.device)
+            # A cache of our own: the model's default one keeps only a sliding window's last tokens.
+            cache = {cache_param(self.model): DynamicCache()}
+            layers = cache_of(self.model(input_ids=ids, use_cache=True, **cache)).layers
+            self.prefix_kv = [(layer.keys, layer.values) for layer in layers]
+        return self.prefix_kv
+
     def _join(self, entering: list[tuple[Job, int]]) -> list[Job]:
         """Prefill the prompts of `entering` in one pass, copy their keys and values into free slots, and
         choose each one's first token."""
@@ -121,111 +148,130 @@ class SlotDecoder:
 
         prefix = self.prefix if all(j.prompt[: len(self.prefix)] == self.prefix for j, _ in entering) else []
         suffixes = [job.prompt[len(prefix) :] for job, _ in entering]
-        width = max(len(s) for s in suffixes)
-        ids = torch.tensor([[self.pad] * (width - len(s)) + s for s in suffixes])
-        mask = torch.tensor([[1] * len(prefix) + [0] * (width - len(s)) + [1] * len(s) for s in suffixes])
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        width, span = max(len(s) for s in suffixes), len(prefix) + max(len(s) for s in suffixes)
+        ids = torch.tensor([[self.pad] * (width - len(s)) + s for s in suffixes], device=self.device)
+        seen = [[True] * len(prefix) + [False] * (width - len(s)) + [True] * len(s) for s in suffixes]
+        valid = torch.tensor(seen, dtype=torch.bool, device=self.device)
+        positions = (valid.cumsum(-1) - 1).clamp(min=0)
+        queries = positions[:, len(prefix) :]
+        visible = valid[:, None, :] & (positions[:, None, :] <= queries[:, :, None])
+        # A padding query sees itself only, so no row of the softmax is empty.
+        own = torch.arange(span, device=self.device)[None, :] == torch.arange(width, device=self.device)[:, None] + len(
+            prefix
+        )
         cache = DynamicCache()
-        if prefix and self._prefix_kv is None:  # computed once, for every later join
-            layers = cache_of(self.model(input_ids=torch.tensor([self.prefix]), use_cache=True)).layers
-            self._prefix_kv = [(layer.keys, layer.values) for layer in layers]
-        if prefix:
-            for layer, (k, v) in enumerate(self._prefix_kv):
-                cache.update(k.expand(len(entering), -1, -1, -1), v.expand(len(entering), -1, -1, -1), layer)
+        for layer, (k, v) in enumerate(self._run_prefix() if prefix else []):
+            cache.update(k.expand(len(entering), -1, -1, -1), v.expand(len(entering), -1, -1, -1), layer)
         output = self.model(
             input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions[:, len(prefix) :],
+            attention_mask=self.layout.masks(visible | own, positions, queries),
+            position_ids=queries,
             use_cache=True,
             logits_to_keep=1,
             **{cache_param(self.model): cache},
         )
-        span = len(prefix) + width
-        self._make_room(span)
-        first = len(self.rows)
         layers = cache_of(output).layers
-        for index, (job, sample) in enumerate(entering):
-            slot = first + index
-            for layer, source in enumerate(layers):
-                self.keys[layer][slot, :, self.column - span : self.column] = source.keys[index]
-                self.values[layer][slot, :, self.column - span : self.column] = source.values[index]
-            self.valid[slot] = False
-            self.valid[slot, self.column - span : self.column] = mask[index].bool()
-            self.rows.append(Row(job, sample, self.column - span, int(positions[index, -1]) + 1))
-        return self._advance(output.logits[:, -1, :], range(first, len(self.rows)))
+        self._make_room(span, layers)
+        first, end, columns = len(self.rows), len(self.rows) + len(entering), slice(self.column - span, self.column)
+        for layer, source in enumerate(layers):
+            self.keys[layer][first:end, :, columns] = source.keys
+            self.values[layer][first:end, :, columns] = source.values
+        self.valid[first:end] = False
+        self.valid[first:end, columns] = valid
+        if self.positions is not None:
+            self.positions[first:end, columns] = positions
+        self.position[first:end] = queries[:, -1] + 1
+        temperatures = [job.temperature or 0.0 for job, _ in entering]
+        self.temperature[first:end] = on_device(temperatures, self.device, torch.float32)
+        self.rows += [Decoding(job, sample, self.column - span) for job, sample in entering]
+        return self._advance(output.logits[:, -1, :], range(first, end))
 
-    def _make_room(self, span: int) -> None:
-        """Slot tensors with at least `span` columns before the write column and a row's budget after it."""
-        import torch
-
-        if self.keys and span <= self.column < self.keys[0].shape[2]:
+    def _make_room(self, span: int, layers: Any = None) -> None:
+        """Slot tensors with at least `span` columns before the write column and a row's budget after it;
+        allocated on first use with the shapes, types and devices of the prefill's cache `layers`."""
+        size = self.keys[0].shape[2] if self.keys else 0
+        if self.keys and span <= self.column < size:
             return
         low = min((row.start for row in self.rows), default=self.column)
-        used = self.column - low
-        column = max(span, used)
-        size = max(column + self.max_new_tokens + self.slack, self.keys[0].shape[2] if self.keys else 0)
-        shift = column - self.column
+        column = max(span, self.column - low)
+        size = max(column + self.max_new_tokens + self.slack, size)
         if not self.keys:
-            config = self.model.config.get_text_config(decoder=True)
-            heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
-            dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-            shape, dtype = (self.slots, heads, size, dim), self.model.dtype
-            self.keys = [torch.zeros(shape, dtype=dtype) for _ in range(config.num_hidden_layers)]
-            self.values = [torch.zeros(shape, dtype=dtype) for _ in range(config.num_hidden_layers)]
-            self.valid = torch.zeros((self.slots, size), dtype=torch.bool)
+            self._allocate(layers, size)
         else:
+            used, moved = slice(low, self.column), slice(column - (self.column - low), column)
             for tensors in (self.keys, self.values):
-                for layer, old in enumerate(tensors):
-                    new = old.new_zeros((*old.shape[:2], size, old.shape[3])) if size != old.shape[2] else old
-                    new[:, :, low + shift : column] = old[:, :, low : self.column].clone()
-                    tensors[layer] = new
-            valid = self.valid.new_zeros((self.slots, size))
-            valid[:, low + shift : column] = self.valid[:, low : self.column]
-            self.valid = valid
+                for i, old in enumerate(tensors):  # in place unless it grows: a second copy of every layer is costly
+                    new = old if old.shape[2] == size else old.new_zeros((*old.shape[:2], size, old.shape[3]))
+                    new[:, :, moved] = old[:, :, used].clone()
+                    tensors[i] = new
+            self.valid = _moved(self.valid, size, used, moved)
+            if self.positions is not None:
+                self.positions = _moved(self.positions, size, used, moved)
             for row in self.rows:
-                row.start += shift
+                row.start += column - self.column
         self.column = column
+
+    def _allocate(self, layers: Any, size: int) -> None:
+        import torch
+
+        for layer in layers:
+            self.keys.append(layer.keys.new_zeros((self.slots, *layer.keys.shape[1:2], size, layer.keys.shape[3])))
+            self.values.append(
+                layer.values.new_zeros((self.slots, *layer.values.shape[1:2], size, layer.values.shape[3]))
+            )
+        self.valid = torch.zeros((self.slots, size), dtype=torch.bool, device=self.device)
+        if self.layout.window:
+            self.positions = torch.zeros((self.slots, size), dtype=torch.long, device=self.device)
 
     def _step(self) -> list[Job]:
         """One token for every live row."""
-        import torch
         from transformers.cache_utils import Cache
 
         if self.column >= self.keys[0].shape[2]:
             self._make_room(0)
-        live = len(self.rows)
-        tokens = torch.tensor([[row.tokens[-1]] for row in self.rows])
-        positions = torch.tensor([[row.position] for row in self.rows])
-        self.valid[:live, self.column] = True
-        allowed = self.valid[:live, : self.column + 1]
-        mask = torch.where(allowed, 0.0, torch.finfo(self.model.dtype).min).to(self.model.dtype)
-        layers = [slot_layer()(k[:live], v[:live], self.column) for k, v in zip(self.keys, self.values)]
+        live, column = len(self.rows), self.column
+        self.valid[:live, column] = True
+        positions = None
+        if self.positions is not None:
+            self.positions[:live, column] = self.position[:live]
+            positions = self.positions[:live, : column + 1]
+        visible = self.valid[:live, None, : column + 1]
+        layers = [slot_layer()(k[:live], v[:live], column) for k, v in zip(self.keys, self.values)]
         output = self.model(
-            input_ids=tokens,
-            attention_mask=mask[:, None, None, :],
-            position_ids=positions,
+            input_ids=self.last[:live, None],
+            attention_mask=self.layout.masks(visible, positions, self.position[:live, None]),
+            position_ids=self.position[:live, None],
             use_cache=True,
             **{cache_param(self.model): Cache(layers=layers)},
         )
         self.column += 1
-        for row in self.rows:
-            row.position += 1
+        self.position[:live] += 1
         return self._advance(output.logits[:, -1, :], range(live))
 
     def _advance(self, logits: Any, indices: range) -> list[Job]:
         """Choose the next token of the rows at `indices` from `logits`; free the slots of rows that ended."""
+        import torch
 
-        rows = [self.rows[i] for i in indices]
+        rows = self.rows[indices.start : indices.stop]
         scores = logits.float()
-        for j, row in enumerate(rows):
-            ban_copies(scores[j], row.tokens, row.job.banned, row.job.no_copy)
-        chosen = choose_tokens(scores, [row.job.temperature for row in rows], self.top_p)
-        logprobs = logits.float().log_softmax(dim=-1).gather(-1, chosen[:, None])[:, 0].tolist()
+        bans = [
+            (j, token)
+            for j, row in enumerate(rows)
+            for token in banned_after(row.tokens, row.job.banned, row.job.no_copy)
+        ]
+        if bans:
+            index = on_device(bans, scores.device, torch.long)
+            scores[index[:, 0], index[:, 1]] = float("-inf")
+        sampling = any(row.job.temperature is not None for row in rows)
+        chosen = choose_tokens(scores, self.temperature[indices.start : indices.stop], sampling, self.top_p)
+        logprobs = logits.float().log_softmax(dim=-1).gather(-1, chosen[:, None])[:, 0]
+        self.last[indices.start : indices.stop] = chosen
+        tokens, sums = torch.stack([chosen.float(), logprobs]).tolist()  # the step's one wait for the device
         ended = []
-        for j, (row, token) in enumerate(zip(rows, chosen.tolist())):
+        for j, (row, token, logprob) in enumerate(zip(rows, map(int, tokens), sums)):
             if token not in self.eos:
                 row.tokens.append(token)
-                row.logprob += logprobs[j]
+                row.logprob += logprob
             if token in self.eos or self.finished(row.tokens) or len(row.tokens) >= self.max_new_tokens:
                 ended.append(indices[j])
         return self._release(ended)
@@ -233,17 +279,29 @@ class SlotDecoder:
     def _release(self, ended: list[int]) -> list[Job]:
         """Record the answers of ended rows and pack the live rows at the front; jobs with every answer in."""
         done = []
+        order = list(range(len(self.rows)))  # the slot each final slot takes its row from
         for index in sorted(ended, reverse=True):
             row = self.rows[index]
             row.job.answers[row.sample] = (row.tokens, row.logprob)
             if all(a is not None for a in row.job.answers):
                 done.append(row.job)
-            last = len(self.rows) - 1
-            if index != last:  # the last live row moves into the freed slot
-                for tensors in (self.keys, self.values):
-                    for layer in tensors:
-                        layer[index] = layer[last]
-                self.valid[index] = self.valid[last]
-                self.rows[index] = self.rows[last]
-            self.rows.pop()
+            order[index] = order[-1]  # the last live row moves into the freed slot
+            order.pop()
+        moves = [(slot, source) for slot, source in enumerate(order) if slot != source]
+        if moves:
+            indices: dict[Any, tuple[Any, Any]] = {}  # the moves on each device that holds slot tensors
+            tables = [self.valid, self.positions, self.last, self.position, self.temperature]
+            for tensor in [*self.keys, *self.values, *(t for t in tables if t is not None)]:
+                if tensor.device not in indices:
+                    indices[tensor.device] = tuple(on_device(list(side), tensor.device) for side in zip(*moves))
+                slots, sources = indices[tensor.device]
+                tensor[slots] = tensor[sources]
+        self.rows = [self.rows[source] for source in order]
         return done
+
+
+def _moved(table: Any, size: int, used: slice, moved: slice) -> Any:
+    """A [slots, size] copy of a per-column table with its `used` columns at `moved` and nothing else set."""
+    new = table.new_zeros((table.shape[0], size))
+    new[:, moved] = table[:, used]
+    return new

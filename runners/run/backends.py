@@ -14,7 +14,7 @@ from langchain_core.language_models import BaseLanguageModel
 
 from chains import Task
 from chains.chain import call_kwargs, resolve_settings, sample_each
-from chains.local.pipeline import Request
+from chains.local.answering import Request
 from chains.prompts import Prompter
 from runners.run.inputs import Inputs
 from runners.run.records import Sampled, WorkItem

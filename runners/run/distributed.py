@@ -16,7 +16,7 @@ from typing import Any
 
 from chains import SynthaugError, Task
 from chains.chain import call_kwargs, resolve_settings
-from chains.local.pipeline import Request
+from chains.local.answering import Request
 from chains.prompts import Prompter
 from runners.run.backends import render
 from runners.run.inputs import Inputs
