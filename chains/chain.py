@@ -20,8 +20,9 @@ Answer = tuple[str, float | None]
 def takes_task_settings(llm: BaseLanguageModel) -> bool:
     """Whether a call to `llm` may carry `n`, an answer boundary, sources and decoding settings.
 
-    A model declares it with a class attribute `task_settings = True` (`chains.local.pipeline.LocalPipeline` does);
-    any other LangChain model gets stop strings only, and one call per sample.
+    A model declares it with a class attribute `task_settings = True` and offers `serve` and `generate_scored`
+    (`chains.answering.Serving`), as the local pipeline and a served model do; any other LangChain model gets
+    stop strings only, and one call per sample.
     """
     return bool(getattr(llm, "task_settings", False))
 
@@ -72,17 +73,14 @@ def sample(
 ) -> list[list[Answer]]:
     """`n` (raw answer, mean token log-probability) pairs for each rendered prompt, in order.
 
-    One `BaseLLM.generate(prompts, n=n)` call on a model that takes task settings, with `settings`
-    (temperature, do_sample, no_copy, ...) over the model's and the task's, and `sources` (one per prompt,
-    so decoding cannot copy them). Any other LLM is asked each prompt `n` times in one `generate` call;
-    a chat model through `batch`.
+    One `generate_scored(prompts, n=n)` call on a model that takes task settings (the local pipeline, a
+    served model), with `settings` (temperature, do_sample, no_copy, ...) over the model's and the task's,
+    and `sources` (one per prompt, so decoding cannot copy them). Any other LLM is asked each prompt `n`
+    times in one `generate` call; a chat model through `batch`.
     """
     kwargs = call_kwargs(task, llm, resolve_settings(task, {**getattr(llm, "generation", {}), **settings}))
     if takes_task_settings(llm):
-        if sources is not None:
-            kwargs["sources"] = sources
-        result = llm.generate([str(p) for p in prompts], n=n, **kwargs)
-        return [[(g.text, (g.generation_info or {}).get("logprob")) for g in gens] for gens in result.generations]
+        return llm.generate_scored(list(prompts), n=n, sources=sources, **kwargs)
     repeated = [p for p in prompts for _ in range(n)]
     if isinstance(llm, BaseLLM):
         texts = [gens[0].text for gens in llm.generate([str(p) for p in repeated], **kwargs).generations]

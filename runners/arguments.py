@@ -80,21 +80,46 @@ def add_columns(p: argparse.ArgumentParser, of: str = "inputs and examples") -> 
     p.add_argument("--label-column", default="label", help=f"column holding the label, in {of} (default: label)")
 
 
-def add_model(p: argparse.ArgumentParser, model: bool = True, seed: bool = True) -> None:
+def add_model(p: argparse.ArgumentParser, seed: bool = True) -> None:
+    """The model and where it runs: a local model on a device, or a model behind a server."""
+    from chains.local.builtin import BUILTIN
+
     group = p.add_argument_group("model")
-    if model:
-        group.add_argument(
-            "--model", help="Hugging Face model id or local folder (default: embedded SmolLM2-135M-Instruct)"
-        )
+    group.add_argument(
+        "--model",
+        help="a built-in model (" + ", ".join(BUILTIN) + "), a local folder, a .gguf file, or a Hugging Face id "
+        "(default: the embedded SmolLM2-135M-Instruct)",
+    )
+    group.add_argument(
+        "--device", default="auto", help="auto (a GPU where there is one), cpu, cuda, cuda:N or mps (default: auto)"
+    )
+    group.add_argument(
+        "--device-map",
+        choices=["auto"],
+        help="auto: spread a model too large for one GPU over every GPU (and the CPU), with accelerate",
+    )
     group.add_argument(
         "--dtype",
-        choices=["auto", "float32", "bfloat16"],
+        choices=["auto", "float32", "bfloat16", "float16"],
         default="auto",
-        help="model weight type; auto: bfloat16 where the hardware has it, else float32",
+        help="model weight type; auto: bfloat16 where the GPU or CPU computes it, else float16 on a GPU, float32 on a CPU",
     )
-    group.add_argument("--batch-size", type=positive, default=32, help="prompts per model call (default: 32)")
+    group.add_argument("--batch-size", type=positive, default=32, help="decode slots of a local model (default: 32)")
     if seed:
         group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    served = p.add_argument_group("model server")
+    served.add_argument(
+        "--server",
+        metavar="URL",
+        help="use the model behind this OpenAI-compatible server (vLLM, llama.cpp, Ollama, TGI), e.g. http://localhost:8000/v1",
+    )
+    served.add_argument(
+        "--server-model", metavar="NAME", help="the model's name on the server (default: the one it lists)"
+    )
+    served.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the server's API key")
+    served.add_argument(
+        "--concurrency", type=positive, default=8, metavar="K", help="server requests in flight (default: 8)"
+    )
 
 
 def add_decoding(p: argparse.ArgumentParser) -> None:

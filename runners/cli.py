@@ -12,39 +12,36 @@ from typing import Any
 
 from chains import SynthaugError, Task
 from chains.knobs import KnobError
+from chains.models import ModelSpec
 from runners.experiments import commands as experiments
 from runners.parser import build_parser
 from runners.reports import commands as reports
 from runners.run.inputs import InputError, Inputs
 from runners.run.store import check_writable, start_over
-from runners.setup import check_context, generation, load_kwargs, load_model, task_and_inputs
+from runners.setup import check_context, model_spec, task_and_inputs
 
 
-def _spec(args: argparse.Namespace, task: Task) -> Any:
+def _spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> Any:
     """The run spec, from the flags; it checks the knobs (`main` names the flag of one out of range)."""
     from chains.chain import resolve_settings
-    from chains.local.loading import EMBEDDED_MODEL
     from runners.run.pool import default_selector
     from runners.run.spec import RunSpec
 
-    min_logprob = args.min_logprob
-    if min_logprob is None and args.model is None:  # the task's floor was measured on the embedded model
-        min_logprob = task.min_logprob
     return RunSpec(
         task=task,
-        model=args.model or EMBEDDED_MODEL,
-        generation=resolve_settings(task, generation(args)),
+        model=model.name,
+        generation=resolve_settings(task, model.generation),
         seed=args.seed,
         n=args.n,
         per_label=args.per_label,
         max_attempts=args.max_attempts,
-        batch_size=args.batch_size,
+        batch_size=model.batch_size,
         inputs_name=str(args.input) if args.input else None,
         selector=args.selector or default_selector(task),
         shots=args.shots,
         verify_label=args.verify_label,
         min_confidence=args.min_confidence,
-        min_logprob=min_logprob,
+        min_logprob=args.min_logprob,
         no_copy=args.no_copy,
         near_copy=args.near_copy,
         min_similarity=args.min_similarity,
@@ -66,24 +63,24 @@ def _check_flags(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from chains.models import load_model
     from runners.run.assemble import build_generator
     from runners.run.store import RunStore
 
     check_writable(args.output)
+    model = model_spec(args)
     task, inputs = task_and_inputs(args)
-    spec = _spec(args, task)
+    spec = _spec(args, task, model)
     _check_flags(args, task, inputs)
-    check_context(args, task, inputs)
+    check_context(model, task, inputs, args.max_new_tokens, args.shots)
     store = RunStore(args.output)
     store.check(spec.manifest(), args.force_new)
     backend = None
     if args.ray is not None:  # before the model loads, so a wrong address fails fast
         from runners.run.distributed import RayBackend
 
-        backend = RayBackend(
-            task, load_kwargs(args), args.workers, args.ray or None, args.batch_size, args.seed, not args.quiet
-        )
-    llm = load_model(args)
+        backend = RayBackend(task, model, args.workers, args.ray or None, args.seed, not args.quiet)
+    llm = load_model(model)
     generator = build_generator(spec, llm, inputs, backend, progress=not args.quiet)
     if args.force_new:  # only now: a failed load above leaves the old output where it was
         start_over(args.output)

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--offset", type=not_negative, default=0, help="first Rotten Tomatoes row of the inputs (default: 0)"
     )
-    add_model(bench, model=False)
+    add_model(bench)
     bench.add_argument(
         "--scale", type=positive, metavar="INPUTS", help="add a row for generate on this many inputs (e.g. 1024)"
     )

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from chains import Task
+from chains.models import ModelSpec
 from chains.task import load_task
 from runners.run.inputs import Inputs, default_inputs, load_inputs
 
@@ -34,39 +35,42 @@ def task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
     return task, inputs
 
 
-def check_context(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
-    """Refuse inputs longer than the model's context, with the tokenizer alone, before the weights load."""
+def model_spec(args: argparse.Namespace) -> ModelSpec:
+    """The model flags, checked once; nothing below the command line sees the flags themselves."""
+    return ModelSpec(
+        model=args.model,
+        device=args.device,
+        device_map=args.device_map,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        trust_remote_code=getattr(args, "trust_remote_code", False),
+        allow_pickle=getattr(args, "allow_pickle", False),
+        server=args.server,
+        server_model=args.server_model,
+        api_key_env=args.api_key_env,
+        concurrency=args.concurrency,
+        seed=getattr(args, "seed", None),
+        generation=generation(args),
+    )
+
+
+def check_context(model: ModelSpec, task: Task, inputs: Inputs, max_new_tokens: int | None, shots: int) -> None:
+    """Refuse inputs longer than a local model's context, with its tokenizer alone, before the weights load."""
     from chains.local.loading import load_tokenizer
     from runners.run.context import check_context
 
-    tokenizer, context = load_tokenizer(args.model, args.dtype, args.trust_remote_code)
-    check_context(task, inputs, tokenizer, context, args.max_new_tokens or task.max_new_tokens(), args.shots)
+    if model.server is not None:  # the server's tokenizer is not here; it refuses a prompt too long itself
+        return
+    tokenizer, context = load_tokenizer(model.model, model.dtype, model.trust_remote_code, model.device)
+    check_context(task, inputs, tokenizer, context, max_new_tokens or task.max_new_tokens(), shots)
 
 
 def generation(args: argparse.Namespace) -> dict[str, Any]:
+    """The decoding flags the user gave (a command without them gives none)."""
     settings = {
-        "temperature": args.temperature,
-        "top_p": args.top_p,
-        "max_new_tokens": args.max_new_tokens,
-        "do_sample": False if args.greedy else None,
+        "temperature": getattr(args, "temperature", None),
+        "top_p": getattr(args, "top_p", None),
+        "max_new_tokens": getattr(args, "max_new_tokens", None),
+        "do_sample": False if getattr(args, "greedy", False) else None,
     }
     return {k: v for k, v in settings.items() if v is not None}
-
-
-def load_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """Everything `load_llm` needs, so a remote worker can load the same model."""
-    return {
-        "model": args.model,
-        "dtype": args.dtype,
-        "batch_size": args.batch_size,
-        "trust_remote_code": args.trust_remote_code,
-        "allow_pickle": args.allow_pickle,
-        "seed": args.seed,
-        **generation(args),
-    }
-
-
-def load_model(args: argparse.Namespace) -> Any:
-    from chains import load_llm
-
-    return load_llm(**load_kwargs(args))

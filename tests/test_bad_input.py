@@ -31,6 +31,7 @@ def workspace(tmp_path):
 
 
 def write(path, content):
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     return str(path)
 
@@ -137,10 +138,22 @@ CASES = [
         "error: --per-label needs a task whose inputs carry a label (like labeled); use --n for word",
     ),
     (
-        "model not available offline",
+        "model path that does not exist",
         {},
         ["word", "--model", "{d}/no-model", "--force-new"],
-        "error: model '{d}/no-model' is not available offline: it is neither a local folder nor in the Hugging Face cache; download it where a network is reachable (`hf download {d}/no-model`) or pass the path of a local model folder",
+        "error: model file or folder {d}/no-model does not exist; check the path (flag: --model)",
+    ),
+    (
+        "model folder with no model in it",
+        {"folder/readme.txt": "nothing here"},
+        ["word", "--model", "{d}/folder"],
+        "error: folder {d}/folder holds no model: no config.json and no .gguf file; pass a folder saved by transformers (save_pretrained), a .gguf file, or a Hugging Face id (flag: --model)",
+    ),
+    (
+        "GGUF file that is not a GGUF model",
+        {"broken.gguf": "not a gguf file"},
+        ["word", "--model", "{d}/broken.gguf"],
+        "error: cannot convert {d}/broken.gguf (*); transformers reads GGUF files of common architectures (Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3, ...); pass the original safetensors model instead (flag: --model)",
     ),
     (
         "template not YAML",
@@ -229,7 +242,8 @@ def test_bad_input(workspace, capsys, name, files, argv, expected):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     expected = expected.format(d=inputs if "{d}/out" not in expected else folder)
-    assert re.fullmatch(re.escape(expected).replace(re.escape("{tokens}"), r"\d+"), err[-1]), err[-1]
+    pattern = re.escape(expected).replace(re.escape("{tokens}"), r"\d+").replace(re.escape("(*)"), r"\(.+\)")
+    assert re.fullmatch(pattern, err[-1]), err[-1]
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
 
 

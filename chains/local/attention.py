@@ -64,6 +64,10 @@ class Layout:
 
 def unsupported(model: Any) -> str | None:
     """Why the slot decoder cannot drive `model` exactly, or None when it can."""
+    if not type(model).__module__.startswith("transformers."):
+        return (
+            f"{type(model).__name__} runs code of its own (remote code), which the slot decoder has not been checked on"
+        )
     config = model.config
     model_type = getattr(config, "model_type", None)
     kind = SLOT_ARCHITECTURES.get(model_type)

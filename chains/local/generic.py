@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from chains.local.answering import Answering, Request
+from chains.answering import Answering, Request
 from chains.local.decoding import TOP_K, eos_ids, input_device, on_device
 from chains.local.nocopy import no_copy_processor
 from chains.local.stopping import answer_end_criteria, scored_answers

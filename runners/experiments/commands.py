@@ -10,11 +10,11 @@ from typing import Any
 from chains.selectors import SELECTORS
 from runners.run.inputs import InputError
 from runners.run.store import check_writable
-from runners.setup import load_model, names, task_and_inputs
+from runners.setup import model_spec, names, task_and_inputs
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from chains.local.loading import EMBEDDED_MODEL
+    from chains.models import load_model
     from runners.experiments.compare import compare_selectors
 
     chosen = names(args.selectors)
@@ -30,23 +30,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         records = read_records(args.input)
         gold = {(r.get("id") or "").strip() or str(i): r.get(args.label_column, "") for i, r in enumerate(records, 1)}
-    llm = load_model(args)
-    print(compare_selectors(task, llm, args.model or EMBEDDED_MODEL, inputs, chosen, args, gold))
+    model = model_spec(args)
+    llm = load_model(model)
+    print(compare_selectors(task, llm, model.name, inputs, chosen, args, gold))
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from runners.experiments.bench import run_bench
 
-    run_bench(
-        inputs=args.inputs,
-        batch_size=args.batch_size,
-        dtype=args.dtype,
-        seed=args.seed,
-        ray_workers=args.ray,
-        scale=args.scale,
-        offset=args.offset,
-    )
+    run_bench(model_spec(args), inputs=args.inputs, offset=args.offset, ray_workers=args.ray, scale=args.scale)
     return 0
 
 
@@ -70,9 +63,8 @@ def _labelled_data(args: argparse.Namespace) -> Any:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from chains import load_llm
     from chains.checks.embeddings import load_embeddings
-    from chains.local.loading import EMBEDDED_MODEL
+    from chains.models import load_model
     from runners.experiments.evaluate import Setup, evaluate
     from runners.experiments.scoring import fidelity_table, table
 
@@ -87,7 +79,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     dataset = _labelled_data(args)
     args.workdir.mkdir(parents=True, exist_ok=True)
     check_writable(args.workdir / "evaluate.md")
-    llm = load_llm(args.model, dtype=args.dtype, batch_size=args.batch_size)
+    model = model_spec(args)
+    llm = load_model(model)
     setup = Setup(
         task=args.task,
         context=dataset.context,
@@ -103,7 +96,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         scores, stats, judge_accuracy, quality = evaluate(
             dataset.rows,
             llm,
-            args.model or EMBEDDED_MODEL,
+            model.name,
             load_embeddings().embed_documents,
             args.workdir,
             ks,

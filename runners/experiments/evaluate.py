@@ -48,7 +48,6 @@ def generate_for(
     """Rows generated from the `real` examples with the tool's defaults, resumed from `output` if it exists."""
     from chains import load_task
     from chains.checks.fidelity import SourceCheck
-    from chains.local.loading import EMBEDDED_MODEL
     from runners.run.filtering import AnswerFilter
     from runners.run.generate import Generator
     from runners.run.inputs import Inputs, default_inputs
@@ -69,7 +68,6 @@ def generate_for(
     judge = None
     if setup.verify_label:
         judge = judge_for(setup.verify_label, task, inputs, task.language, llm)
-    min_logprob = task.min_logprob if model_name == EMBEDDED_MODEL else None  # measured on that model
     spec = RunSpec.for_model(
         task,
         llm,
@@ -83,10 +81,9 @@ def generate_for(
         shots=4,
         verify_label=judge.name if judge else None,
         min_confidence=setup.min_confidence,
-        min_logprob=min_logprob,
     )
     source_check = SourceCheck(embed) if task.source is not None else None
-    checks = AnswerFilter(task, min_logprob, source_check, judge, setup.min_confidence)
+    checks = AnswerFilter(task, spec.min_logprob, source_check, judge, setup.min_confidence)
     store = RunStore(output)
     store.check(spec.manifest())
     Generator(spec, llm, checks, selector, progress=setup.progress).run(inputs, output)

@@ -13,8 +13,8 @@ from typing import Protocol
 from langchain_core.language_models import BaseLanguageModel
 
 from chains import Task
+from chains.answering import Request
 from chains.chain import call_kwargs, resolve_settings, sample_each
-from chains.local.answering import Request
 from chains.prompts import Prompter
 from runners.run.inputs import Inputs
 from runners.run.records import Sampled, WorkItem
@@ -89,4 +89,4 @@ def render(task: Task, prompter: Prompter, inputs: Inputs, item: WorkItem, key: 
     the ids of the examples its prompt shows."""
     values = inputs.rows[item.input_id]
     prompt, shown = prompter(values, item.attempt.extra_shots)
-    return (key, str(prompt), item.samples, source_of(task, values), item.attempt.settings()), shown
+    return (key, prompt, item.samples, source_of(task, values), item.attempt.settings()), shown

@@ -12,11 +12,13 @@ import socket
 import zlib
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from chains import SynthaugError, Task
+from chains.answering import Request
 from chains.chain import call_kwargs, resolve_settings
-from chains.local.answering import Request
+from chains.models import ModelSpec
 from chains.prompts import Prompter
 from runners.run.backends import render
 from runners.run.inputs import Inputs
@@ -28,14 +30,14 @@ INSTALL_HINT = "pip install 'synthaug[ray]'"
 class SampleWorker:
     """A Ray actor: loads the model once, then answers batches of rendered prompts for as long as the run lasts."""
 
-    def __init__(self, task: dict[str, Any], load: dict[str, Any], seed: int, threads: int) -> None:
+    def __init__(self, task: dict[str, Any], model: dict[str, Any], seed: int, threads: int) -> None:
         import torch
 
-        from chains import load_llm
+        from chains.models import ModelSpec, load_model
 
         torch.set_num_threads(threads)
         self.task = Task.model_validate(task)
-        self.llm = load_llm(**load)
+        self.llm = load_model(ModelSpec(**model))
         self.seed = seed
         self.kwargs = call_kwargs(self.task, self.llm, resolve_settings(self.task, self.llm.generation))
 
@@ -53,6 +55,39 @@ class SampleWorker:
         for finished in self.llm.serve(lambda: queue.pop(0) if queue else None, group=len(queue), **self.kwargs):
             answers += finished
         return answers
+
+
+@dataclass(frozen=True)
+class Actors:
+    """How many model actors a run starts and what each one takes."""
+
+    workers: int
+    cpus: float
+    gpus: int
+    threads: int
+    device: str
+
+
+def plan_actors(resources: dict[str, float], workers: int | None, device: str) -> Actors:
+    """One actor per GPU where the cluster has GPUs (and the device allows them), else one per CPU core;
+    `workers` overrides the count. CPU actors share the cores evenly, each with as many torch threads."""
+    cpus = int(resources.get("CPU", 1))
+    gpus = int(resources.get("GPU", 0)) if device == "auto" or device.startswith("cuda") else 0
+    if device.startswith("cuda") and not gpus:
+        raise SynthaugError(f"device {device} asks for GPUs, but the Ray cluster has none; use --device cpu", "device")
+    if gpus:
+        count = workers or gpus
+        if count > gpus:
+            raise SynthaugError(
+                f"{count} model actors need {count} GPUs, and the Ray cluster has {gpus}; each actor holds a "
+                "model on a GPU of its own: lower the number of workers",
+                "workers",
+            )
+        return Actors(count, 1, 1, max(1, cpus // count), "cuda")
+    count = workers or cpus
+    threads = max(1, cpus // count)
+    # More workers than CPUs share them (Ray takes fractions), each with one thread.
+    return Actors(count, min(threads, cpus / count), 0, threads, "cpu")
 
 
 def _check_reachable(address: str | None) -> None:
@@ -80,13 +115,16 @@ class RayBackend:
     def __init__(
         self,
         task: Task,
-        load: dict[str, Any],
+        model: ModelSpec,
         workers: int | None = None,
         address: str | None = None,
-        batch_size: int = 32,
         seed: int = 0,
         progress: bool = True,
     ) -> None:
+        if model.server is not None:
+            raise SynthaugError(
+                "a served model already runs remotely; drop ray (it runs local models on Ray actors)", "ray"
+            )
         try:
             import ray
         except ImportError:
@@ -109,16 +147,16 @@ class RayBackend:
                         f"could not start a local Ray ({reason}); run `ray stop` and try again"
                     ) from None
                 raise _unreachable(address, reason) from None
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.workers = workers or cpus
-        self.threads = max(1, cpus // self.workers)
-        # More workers than CPUs share them (Ray takes fractions), each with one thread.
-        self.cpus_per_worker = min(self.threads, cpus / self.workers)
-        self.task, self.load, self.batch_size, self.seed = task, {**load, "seed": None}, batch_size, seed
+        self.actors = plan_actors(ray.cluster_resources(), workers, model.device)
+        self.workers = self.actors.workers
+        # Each actor loads the model on its own device; it seeds each batch itself.
+        self.model = model.model_copy(update={"device": self.actors.device, "device_map": None, "seed": None})
+        self.task, self.seed = task, seed
         self._sent = 0  # requests sent so far
-        # Half a batch per chunk: both actors stay busy while the driver checks answers and queues retries.
-        self.chunk = batch_size
-        self._worker = ray.remote(num_cpus=self.cpus_per_worker)(SampleWorker)
+        # A batch per chunk: every actor stays busy while the driver checks answers and queues retries.
+        self.chunk = model.batch_size
+        options = {"num_cpus": self.actors.cpus, "num_gpus": self.actors.gpus}
+        self._worker = ray.remote(**options)(SampleWorker)
         self._actors: list[Any] | None = None
 
     def batches(self, queue: deque[WorkItem], prompter: Prompter, inputs: Inputs) -> Iterator[list[Sampled]]:
@@ -150,7 +188,8 @@ class RayBackend:
 
         if self._actors is None:
             task = self.task.model_dump()
-            self._actors = [self._worker.remote(task, self.load, self.seed, self.threads) for _ in range(self.workers)]
+            model, threads = self.model.model_dump(), self.actors.threads
+            self._actors = [self._worker.remote(task, model, self.seed, threads) for _ in range(self.workers)]
             ray.get([actor.ready.remote() for actor in self._actors])
         return self._actors
 

@@ -15,6 +15,7 @@ from chains.chain import resolve_settings
 from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.knobs import check_knobs
 from chains.local.nocopy import DEFAULT_NO_COPY
+from chains.local.sources import EMBEDDED_MODEL
 from runners.run.quotas import Attempt
 
 
@@ -41,6 +42,8 @@ class RunSpec(BaseModel):
     """The label judge's name (`embedding`, `classify`, ...); None judges nothing."""
     min_confidence: float | None = None
     min_logprob: float | None = None
+    """Reject answers less likely than this (mean token log-probability); None: the task's floor on the
+    embedded model, where it was measured, and no floor on any other model."""
     no_copy: int | None = None
     near_copy: float = NEAR_COPY
     min_similarity: float = MIN_SIMILARITY
@@ -48,6 +51,8 @@ class RunSpec(BaseModel):
 
     def __init__(self, **fields: Any) -> None:
         """Every knob is checked first; a `KnobError` names the first out of range (not a ValidationError)."""
+        if fields.get("min_logprob") is None and fields.get("model") == EMBEDDED_MODEL:
+            fields["min_logprob"] = fields["task"].min_logprob  # measured on that model, so only for it
         settings = fields.get("generation") or {}
         knobs = ("n", "per_label", "max_attempts", "batch_size", "shots", "no_copy")
         check_knobs(
