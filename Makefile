@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.synthaug-installed
 OUT ?= out
 
-.PHONY: setup run test browser clean
+.PHONY: setup run test unit gpu-check qwen browser clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,24 @@ test: $(STAMP) browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+# The unit tests alone (no real model, server, browser or GPU), in about a minute.
+unit: $(STAMP)
+	$(PY) -m pytest -q -m "not integration and not gpu"
+
+# On a machine with a CUDA GPU: the GPU tests, then generate and bench on the GPU with the embedded and the 1.5B
+# model. .venv needs a CUDA build of torch there: `make gpu-check TORCH=torch` on a fresh checkout installs PyPI's.
+gpu-check: $(STAMP)
+	@$(PY) -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else f'gpu-check: torch {torch.__version__} sees no CUDA GPU; on a GPU machine, rm -rf $(VENV) and run: make gpu-check TORCH=torch')"
+	SYNTHAUG_GPU_CHECK=1 $(PY) -m pytest -q -m gpu
+	mkdir -p $(OUT)
+	$(PY) -m runners generate paraphrase --input templates/samples/hotel_reviews.csv --n 2 --device cuda --output $(OUT)/gpu-paraphrase.jsonl --force-new -q
+	$(PY) -m runners bench --device cuda --inputs 64 --offset 7000
+	$(PY) -m runners bench --device cuda --inputs 64 --offset 7000 --model qwen2.5-coder-1.5b
+
+# The built-in qwen2.5-coder-1.5b, fetched (1.1 GB), verified and converted ahead of its first run.
+qwen: $(STAMP)
+	$(PY) -m runners fetch-model qwen2.5-coder-1.5b
 
 # The HTML report is tested in a real headless Chromium: Debian's package, installed when missing.
 browser:

@@ -109,7 +109,7 @@ class ServerChat(Serving, ChatOpenAI):
 
         def submit(key: Any, prompt: Any, count: int, settings: dict[str, Any]) -> None:
             for ask in [count] if self.n_honoured is not False else [1] * count:
-                running[pool.submit(self.sample, prompt, ask, **own, **settings)] = (key, prompt, settings)
+                running[pool.submit(self.sample, prompt, ask, **{**own, **settings})] = (key, prompt, settings)
 
         try:
             while True:
@@ -173,7 +173,10 @@ def server_error(exc: Exception, llm: ServerChat) -> Exception:
             "server_model",
         )
     if isinstance(exc, openai.APIStatusError):
-        detail = str(exc.message).splitlines()[0][:160]
+        body = exc.body if isinstance(exc.body, dict) else {}
+        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        detail = error.get("message") or error.get("detail") or exc.response.text or exc.message
+        detail = str(detail).splitlines()[0][:160] if str(detail).strip() else exc.response.reason_phrase
         return ServerError(
             f"the model server at {url} failed on model {model!r} ({exc.status_code}: {detail}); check the model "
             "name and the server's log",

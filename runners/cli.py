@@ -108,6 +108,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch_model(args: argparse.Namespace) -> int:
+    from chains.local.loading import resolve_device, resolve_dtype
+    from chains.local.sources import model_folder
+
+    folder = model_folder(args.model, resolve_dtype(args.dtype, resolve_device(args.device)))
+    print(f"{args.model}: ready in {folder}")
+    return 0
+
+
 COMMANDS = {
     "generate": cmd_generate,
     "compare-selectors": experiments.cmd_compare,
@@ -116,6 +125,7 @@ COMMANDS = {
     "evaluate": experiments.cmd_evaluate,
     "export": reports.cmd_export,
     "sample-data": experiments.cmd_sample_data,
+    "fetch-model": cmd_fetch_model,
 }
 
 

@@ -187,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--classes", help="comma-separated label names for the hf ClassLabel, in order (default: the run's)"
     )
+    fetch = commands.add_parser(
+        "fetch-model", help="fetch, verify and convert a built-in model (or any --model source) ahead of its first run"
+    )
+    fetch.add_argument("model", help="a built-in model name, a .gguf file or a Hugging Face id")
+    fetch.add_argument("--device", default="auto", help="the device it will run on; decides the dtype (default: auto)")
+    fetch.add_argument(
+        "--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto", help="as generate --dtype"
+    )
     data = commands.add_parser("sample-data", help="write real labelled text shipped in a wheel to a CSV file")
     data.add_argument("name", choices=["rotten-tomatoes"], help="data set")
     data.add_argument("--output", "-o", type=Path, required=True, help="CSV file to write (text,label)")

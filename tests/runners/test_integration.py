@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from kinds import check
 from langchain_core.exceptions import OutputParserException
 
 from chains import ModelUnavailableError, build_chain, build_prompt, load_llm, load_task, parser_for, render_messages
@@ -14,9 +13,10 @@ from chains.prompts import chatml
 from runners.run.generate import Generator
 from runners.run.inputs import Inputs, default_inputs
 from runners.run.spec import RunSpec
+from tests.kinds import check
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INPUTS = {
     "paraphrase": {"1": {"text": "The room was clean and quiet."}, "2": {"text": "We waited an hour to check in."}},
     "classify": {"1": {"text": "The staff were rude and the room was dirty."}, "2": {"text": "We loved the view."}},

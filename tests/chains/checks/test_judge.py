@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from conftest import make_generator
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
 from chains.checks.judge import ChainJudge, EmbeddingJudge, Verdict, judge_task
 from runners.experiments.scoring import DATA, Score, draw, split, table
 from runners.run.inputs import Inputs
+from tests.fakes import make_generator
 
 LABELLED = [
     {"text": "great fun", "label": "fresh"},

@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from kinds import is_sentence
 
 from chains import load_task, parser_for
 from chains.checks.dedup import dedup_key
+from tests.kinds import is_sentence
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def synthaug(*args, timeout=900):

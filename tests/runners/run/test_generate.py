@@ -2,7 +2,6 @@
 
 import json
 
-from conftest import RecordingLLM, ScriptedBackend, ScriptedJudge, make_generator, toy_embed
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
@@ -10,6 +9,7 @@ from chains.checks.dedup import dedup_key
 from chains.checks.judge import Verdict
 from runners.run.inputs import Inputs
 from runners.run.store import read_jsonl
+from tests.fakes import RecordingLLM, ScriptedBackend, ScriptedJudge, make_generator, toy_embed
 
 
 def run(task_name, responses, rows, out, n=1, max_attempts=3, language="en", **options):

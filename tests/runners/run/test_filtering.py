@@ -1,11 +1,10 @@
 """Answer checks: parse and confidence, the label judge and its floor, dedup in row order."""
 
-from conftest import toy_embed
-
 from chains import load_task
 from chains.checks.dedup import NearDuplicateIndex
 from chains.checks.judge import Verdict
 from runners.run.filtering import AnswerFilter
+from tests.fakes import toy_embed
 
 
 class FixedJudge:

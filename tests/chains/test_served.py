@@ -1,0 +1,89 @@
+"""The served model's request loop, with scripted replies: what comes back is counted, never what was asked for."""
+
+from collections import deque
+
+import httpx
+import openai
+import pytest
+
+from chains.errors import SynthaugError
+from chains.served import ServerChat, ServerError, _mean, server_error
+
+
+class Scripted(ServerChat):
+    """Replies with `per_call` choices whatever `n` asks (a server that ignores `n` gives one)."""
+
+    per_call: int = 1
+    asked: list = []
+
+    def sample(self, messages, n, **kwargs):
+        self.asked.append((messages, n, kwargs.get("temperature")))
+        got = min(n, self.per_call)
+        if n > 1 and self.n_honoured is None:
+            self.n_honoured = got >= n
+        return [(f"{messages}-{len(self.asked)}-{i}", None) for i in range(got)]
+
+
+def served(llm, requests, **settings):
+    queue = deque(requests)
+    return {
+        key: answers
+        for batch in llm.serve(lambda: queue.popleft() if queue else None, **settings)
+        for key, answers in batch
+    }
+
+
+def make(**fields):
+    return Scripted(base_url="http://127.0.0.1:9/v1", api_key="none", model="m", asked=[], **fields)
+
+
+def test_a_server_that_ignores_n_is_asked_again_for_each_missing_sample():
+    llm = make(per_call=1, concurrency=2)
+    got = served(llm, [("a", "p1", 3, None, {}), ("b", "p2", 2, None, {"temperature": 0.9})], do_sample=True)
+    assert {k: len(v) for k, v in got.items()} == {"a": 3, "b": 2}
+    assert len({text for text, _ in got["a"]}) == 3  # each sample its own request
+    assert llm.n_honoured is False and sorted(n for _, n, _ in llm.asked)[-1] == 3  # asked once with n, then one by one
+    assert [t for p, _, t in llm.asked if p == "p2"] == [0.9, 0.9]  # a request's own temperature goes along
+
+
+def test_a_server_that_honours_n_gets_one_request_per_prompt():
+    llm = make(per_call=8)
+    got = served(llm, [("a", "p1", 3, None, {}), ("b", "p2", 4, None, {})], do_sample=True)
+    assert {k: len(v) for k, v in got.items()} == {"a": 3, "b": 4} and len(llm.asked) == 2
+
+
+def test_greedy_asks_once_and_repeats_the_answer():
+    llm = make(per_call=1)
+    got = served(llm, [("a", "p1", 3, None, {})], do_sample=False)
+    assert len(llm.asked) == 1 and [t for t, _ in got["a"]] == ["p1-1-0"] * 3
+
+
+def test_the_mean_log_probability_is_read_where_the_server_gives_one():
+    assert _mean({"logprobs": {"content": [{"token": "a", "logprob": -1.0}, {"token": "b", "logprob": -3.0}]}}) == -2.0
+    assert _mean({"finish_reason": "stop"}) is None and _mean(None) is None
+
+
+def test_failed_requests_become_one_line_that_says_what_to_do():
+    llm = make()
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    refused = server_error(openai.APIConnectionError(request=request), llm)
+    assert (
+        isinstance(refused, ServerError)
+        and "did not answer" in str(refused)
+        and "run the same command again" in str(refused)
+    )
+    response = httpx.Response(401, request=request)
+    denied = server_error(openai.AuthenticationError("no", response=response, body=None), llm)
+    assert "refused the API key (401)" in str(denied) and denied.option == "api_key_env"
+    missing = server_error(openai.NotFoundError("no", response=httpx.Response(404, request=request), body=None), llm)
+    assert "has no model 'm' (404)" in str(missing) and missing.option == "server_model"
+    other = ValueError("not from the server")
+    assert server_error(other, llm) is other
+
+
+@pytest.mark.parametrize("url", ["localhost:8000", "ftp://x/v1", ""])
+def test_a_server_address_must_be_http(url):
+    from chains.models import ModelSpec
+
+    with pytest.raises(SynthaugError, match="is not an http\\(s\\) address"):
+        ModelSpec(server=url)
