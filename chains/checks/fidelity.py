@@ -1,4 +1,5 @@
-"""Checks of an answer against the source text it restates: not a copy or near-copy, same meaning, same form.
+"""Checks of an answer against the source text it restates: not a copy or near-copy, the same facts, the same
+meaning, the same form.
 
 No-copy decoding keeps a small model from copying, and pushes some answers off the task instead (a
 blocked paraphrase of a question often becomes its answer); these checks catch that.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chains.checks.dedup import dedup_key
+from chains.checks.facts import changed_fact
 
 # Word-sequence similarity at or above which an answer is the source with a word or two changed.
 NEAR_COPY = 0.8
@@ -30,9 +32,37 @@ class Rejection:
     reason: str
 
 
+# Function words: a restatement may share them all and still say it in its own words.
+STOPWORDS = frozenset(
+    """a an the and or but if so as at by for from in into of on onto to with without about after before during
+    over under up down out off than then there here this that these those it its it's i me my we us our you your
+    he him his she her they them their is are was were be been being am do does did done have has had having will
+    would shall should can could may might must just very too also all any some each every both few more most
+    other such own same only again once what which who whom whose when where why how while until because""".split()
+)
+_SUFFIXES = (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", ""))
+
+
+def _stem(word: str) -> str:
+    """A crude stem, so that "rooms"/"room" and "waited"/"waiting" count as one word."""
+    word = word.removesuffix("'s").removesuffix("’s")
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """The text's words in order without function words, each stemmed; all its words if none are left."""
+    words = dedup_key(text).split()
+    content = [_stem(w) for w in words if w not in STOPWORDS]
+    return content or words
+
+
 def word_similarity(answer: str, source: str) -> float:
-    """How much of the two texts' words, in order, they share (difflib ratio over normalised words): 1 is a copy."""
-    a, b = dedup_key(answer).split(), dedup_key(source).split()
+    """How much of the two texts' content words, in order, they share (difflib ratio over stemmed words
+    without function words): 1 is a copy. A restatement that only shares "the", "was" and "a" is not one."""
+    a, b = content_words(answer), content_words(source)
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() if a or b else 1.0
 
 
@@ -42,10 +72,10 @@ def is_question(text: str) -> bool:
 
 
 class SourceCheck:
-    """Refuses answers that copy, nearly copy, change the meaning of, or change the form of their source.
+    """Refuses answers that copy or nearly copy their source, or change its facts, meaning or form.
 
-    `embed` (unit-length sentence embeddings) is needed for the meaning check; without it only copies
-    and form are checked.
+    `embed` (unit-length sentence embeddings) is needed for the meaning check; without it only copies,
+    form and (unless `facts` is False) the facts of `chains.checks.facts` are checked.
     """
 
     def __init__(
@@ -53,12 +83,13 @@ class SourceCheck:
         embed: Callable[[list[str]], Sequence[Sequence[float]]] | None = None,
         near_copy: float = NEAR_COPY,
         min_similarity: float = MIN_SIMILARITY,
+        facts: bool = True,
     ) -> None:
         if not 0 < near_copy <= 1:
             raise ValueError(f"near_copy must be in (0, 1], got {near_copy}")
         if not -1 <= min_similarity <= 1:
             raise ValueError(f"min_similarity must be a cosine in [-1, 1], got {min_similarity}")
-        self.embed, self.near_copy, self.min_similarity = embed, near_copy, min_similarity
+        self.embed, self.near_copy, self.min_similarity, self.facts = embed, near_copy, min_similarity, facts
 
     def check(self, pairs: Sequence[tuple[str, str]]) -> list[Rejection | None]:
         """For each (answer, source): None if it passes, else why not."""
@@ -76,12 +107,15 @@ class SourceCheck:
         return verdicts
 
     def _form(self, answer: str, source: str) -> Rejection | None:
+        """Copy, then form (a question answered is neither a copy nor a restatement), near-copy, facts."""
         if dedup_key(answer) == dedup_key(source):
             return Rejection("copy", "copy of the input")
-        similarity = word_similarity(answer, source)
-        if similarity >= self.near_copy:
-            return Rejection("near_copy", f"near-copy of the input (word similarity {similarity:.2f})")
         if is_question(source) != is_question(answer):
             wanted = "a question" if is_question(source) else "a statement"
             return Rejection("form", f"the input is {wanted}, the answer is not")
+        similarity = word_similarity(answer, source)
+        if similarity >= self.near_copy:
+            return Rejection("near_copy", f"near-copy of the input (word similarity {similarity:.2f})")
+        if self.facts and (changed := changed_fact(answer, source)) is not None:
+            return Rejection("changed_fact", f"changed a fact of the input: {changed}")
         return None

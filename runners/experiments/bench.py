@@ -81,7 +81,7 @@ def run_bench(
     for workers in sorted({1, ray_workers}) if ray_workers else []:
         from runners.run.distributed import RayBackend
 
-        backend = RayBackend(task, model, workers, None, model.seed or 0, False)
+        backend = RayBackend(model, workers, None, model.seed or 0, False)
         backend.start()
         try:
             results.append(

@@ -44,13 +44,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _labelled_data(args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
     from runners.experiments.datasets import DATASETS, Dataset
 
     if args.data in DATASETS:
         dataset = DATASETS[args.data]()
-        return Dataset(
-            dataset.rows, args.context or dataset.context, {**dataset.descriptions, **dict(args.describe or [])}
-        )
+        descriptions = {**dataset.descriptions, **dict(args.describe or [])}
+        return replace(dataset, context=args.context or dataset.context, descriptions=descriptions)
     from runners.run.inputs import read_labelled
 
     rows = read_labelled(Path(args.data), args.text_column, args.label_column)
@@ -59,14 +60,15 @@ def _labelled_data(args: argparse.Namespace) -> Any:
             f"{args.data} needs rows with text and label of at least two classes "
             f"(columns {args.text_column!r}, {args.label_column!r}); see --text-column and --label-column"
         )
-    return Dataset(rows, args.context or "", dict(args.describe or []))
+    return Dataset(rows, args.context or "", dict(args.describe or []), language=args.language)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from chains.checks.classifiers import Embedder
     from chains.checks.embeddings import load_embeddings
     from chains.models import load_model
     from runners.experiments.evaluate import Setup, evaluate
-    from runners.experiments.scoring import fidelity_table, table
+    from runners.experiments.scoring import fidelity_table, honesty_table, table
 
     try:
         ks = sorted({int(k) for k in args.k.split(",")})
@@ -85,25 +87,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         task=args.task,
         context=dataset.context,
         descriptions=dataset.descriptions,
+        language=dataset.language,
         n=args.n,
         batch_size=args.batch_size,
         verify_label=None if args.verify_label == "none" else args.verify_label,
         min_confidence=args.min_confidence,
+        strategy=args.strategy,
         progress=not args.quiet,
     )
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     try:
-        scores, stats, judge_accuracy, quality = evaluate(
+        scores, stats, estimates, judge_accuracy, quality = evaluate(
             dataset.rows,
             llm,
             model.name,
-            load_embeddings().embed_documents,
+            Embedder(load_embeddings().embed_documents),
             args.workdir,
             ks,
             seeds,
-            args.test_size,
+            args.test_size or dataset.test_size,
             setup,
-            args.judge_size,
+            args.judge_size or dataset.judge_size,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
@@ -116,7 +120,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             *quality,
         ]
     )
-    result = f"{table(scores)}\n\n{fidelity_table(stats, judge_accuracy)}\n\n{judge_table}"
+    parts = [table(scores), honesty_table(estimates, scores), fidelity_table(stats, judge_accuracy), judge_table]
+    result = "\n\n".join(parts)
     command = "synthaug evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "synthaug evaluate"
     (args.workdir / "evaluate.md").write_text(f"`{command}`\n\n{result}\n", encoding="utf-8")
     print(result)

@@ -1,23 +1,23 @@
 """`evaluate`: does synthaug's data help a classifier? k real examples per class, with and without added rows.
 
-For each k and seed: draw k training examples per class from the real data, generate rows from them
-with the tool's defaults (`labeled`: new examples per class, shown the drawn ones; `paraphrase`:
-paraphrases of each), make the same number of EDA rows as a classic baseline, train TF-IDF + logistic
-regression and MiniLM-embedding + logistic regression on each training set, and score them on one
-held-out real test set. Rows are also labelled by an independent judge trained on other real rows.
+For each k and seed: draw k training examples per class from the real data, make rows from them exactly as
+`generate` does (`labeled`: the default strategy and the gate, validated on the drawn examples as the user's
+pool; `paraphrase`: paraphrases of each), make as many EDA rows as a classic baseline, train TF-IDF + logistic
+regression and MiniLM + logistic regression on each training set, and score them on one held-out real test
+set. Beside each run's real gain stands the gain the pool validation estimated before any test row was seen.
+Rows are also labelled by an independent judge trained on other real rows.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runners.experiments.scoring import Embedder, RunStats, Score, draw, judge_quality, score_run, split
-
-TASKS = ("labeled", "paraphrase")
+from chains.checks.classifiers import Embedder
+from runners.experiments.scoring import Estimated, RunStats, Score, draw, judge_quality, score_run, split
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,25 @@ class Setup:
     task: str = "labeled"
     context: str = ""
     descriptions: dict[str, str] | None = None
+    language: str = "en"
     n: int = 4
     """Rows per real example: paraphrases of each, or n × k new rows per class."""
     batch_size: int = 32
     verify_label: str | None = None
     min_confidence: float | None = None
+    strategy: str | None = None
+    """`labeled`'s strategy; None: generate's default (auto)."""
     progress: bool = False
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What one run made: the rows saved, the rows the gate judged, and the gain estimated on the pool."""
+
+    rows: list[dict[str, Any]]
+    candidates: list[dict[str, Any]]
+    estimate: dict[str, Any] | None
+    strategy: str | None
 
 
 def generate_for(
@@ -40,61 +53,64 @@ def generate_for(
     name: str,
     output: Path,
     llm: Any,
-    model_name: str,
+    model: str,
     setup: Setup,
     seed: int,
-    embed: Callable[[list[str]], Sequence[Sequence[float]]],
-) -> list[dict[str, Any]]:
-    """Rows generated from the `real` examples with the tool's defaults, resumed from `output` if it exists."""
+    embedder: Embedder,
+) -> Generated:
+    """Rows made from the `real` examples as `generate` makes them (resumed from `output` if it exists)."""
     from chains import load_task
-    from chains.checks.fidelity import SourceCheck
-    from runners.run.filtering import AnswerFilter
-    from runners.run.generate import Generator
+    from chains.chain import resolve_settings
+    from runners.run.assemble import build_generator
+    from runners.run.gate import estimate
     from runners.run.inputs import Inputs, default_inputs
-    from runners.run.pool import adapt_task, default_selector, judge_for, selector_for
+    from runners.run.pool import adapt_task, default_selector
     from runners.run.spec import RunSpec
     from runners.run.store import RunStore, read_jsonl
+    from runners.run.strategy import LabelledRun
 
     examples = [{"id": f"{name}-{i}", **r} for i, r in enumerate(real)]
-    if setup.task == "labeled":
-        task = adapt_task(load_task("labeled"), examples, None, setup.context, setup.descriptions)
-        inputs, per_label = default_inputs(task), setup.n * len(real) // len(task.classes)
-        selector_name = default_selector(task)
-        selector = selector_for(selector_name, task, 4, seed, llm)
+    labeled = setup.task == "labeled"
+    task = load_task(setup.task, setup.language)
+    if labeled:
+        task = adapt_task(task, examples, None, setup.context, setup.descriptions)
+        inputs = default_inputs(task)
     else:
-        task = load_task("paraphrase")
-        inputs, per_label = Inputs(rows={e["id"]: {"text": e["text"], "label": e["label"]} for e in examples}), None
-        selector_name, selector = "fixed", None
-    judge = None
-    if setup.verify_label:
-        judge = judge_for(setup.verify_label, task, inputs, task.language, llm)
-    spec = RunSpec.for_model(
-        task,
-        llm,
-        model_name,
+        inputs = Inputs(rows={e["id"]: {"text": e["text"], "label": e["label"]} for e in examples})
+    spec = RunSpec(
+        task=task,
+        model=model,
+        generation=resolve_settings(task, getattr(llm, "generation", {})),
         n=setup.n,
-        per_label=per_label,
+        per_label=setup.n * len(real) // len(task.classes) if labeled else None,
         seed=seed,
         batch_size=setup.batch_size,
         inputs_name=name,
-        selector=selector_name,
-        shots=4,
-        verify_label=judge.name if judge else None,
+        selector=default_selector(task) if labeled else None,
+        shots=4 if labeled else None,
+        verify_label=setup.verify_label,
         min_confidence=setup.min_confidence,
+        strategy=(setup.strategy or "auto") if labeled else None,
     )
-    source_check = SourceCheck(embed) if task.source is not None else None
-    checks = AnswerFilter(task, spec.min_logprob, source_check, judge, setup.min_confidence)
-    store = RunStore(output)
-    store.check(spec.manifest())
-    Generator(spec, llm, checks, selector, progress=setup.progress).run(inputs, output)
-    return read_jsonl(output)
+
+    def build(run_spec: RunSpec, run_inputs: Inputs) -> Any:
+        return build_generator(run_spec, llm, run_inputs, progress=setup.progress)
+
+    RunStore(output).check(spec.manifest())
+    if labeled:
+        outcome = LabelledRun(spec, llm, inputs, embedder, build).run(output)
+        verdict = outcome.verdict
+        return Generated(verdict.kept, outcome.candidates, verdict.validation, outcome.strategy)
+    build(spec, inputs).run(inputs, output)
+    rows = read_jsonl(output)
+    return Generated(rows, rows, estimate(examples, rows, embedder, seed).to_dict() if rows else None, None)
 
 
 def evaluate(
     rows: list[dict[str, str]],
     llm: Any,
     model_name: str,
-    embed: Callable[[list[str]], Sequence[Sequence[float]]],
+    embedder: Embedder,
     workdir: Path,
     ks: list[int],
     seeds: list[int],
@@ -102,8 +118,9 @@ def evaluate(
     setup: Setup,
     judge_size: int = 2000,
     log: Callable[[str], None] = print,
-) -> tuple[list[Score], list[RunStats], float, list[str]]:
-    """Scores of every classifier and training set for each k and seed (see the module docstring).
+) -> tuple[list[Score], list[RunStats], list[Estimated], float, list[str]]:
+    """Scores of every classifier and training set for each k and seed (see the module docstring), and each
+    run's pool estimate beside its real gain.
 
     Also each run's label fidelity under a judge trained on `judge_size` real rows that are neither
     test rows nor ever drawn for training, and that judge's accuracy on the test set; and, for the first
@@ -114,13 +131,13 @@ def evaluate(
 
     pool, test = split(rows, test_size)
     judge_rows, pool = pool[:judge_size], pool[judge_size:]
-    embedder = Embedder(embed)
     independent = EmbeddingJudge(embedder, judge_rows, C=1.0)
     judge_accuracy = statistics.mean(
         v.label == r["label"] for v, r in zip(independent.judge([r["text"] for r in test]), test)
     )
     scores: list[Score] = []
     stats: list[RunStats] = []
+    estimates: list[Estimated] = []
     quality: list[str] = []
     for k in ks:
         for seed in seeds:
@@ -128,15 +145,17 @@ def evaluate(
             if seed == seeds[0]:
                 quality += [f"| {k} | {line[2:]}" for line in judge_quality(EmbeddingJudge(embedder, real), test)]
             name = f"{setup.task}-k{k}-seed{seed}"
-            synthetic = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed, embedder)
-            run = score_run(k, seed, real, synthetic, test, embedder)
+            made = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed, embedder)
+            run = score_run(k, seed, real, made.rows, test, embedder, setup.n, made.candidates)
             scores += run
-            verdicts = independent.judge([str(r["output"]) for r in synthetic])
-            agree = [v.label == r["label"] for v, r in zip(verdicts, synthetic)]
-            stats.append(RunStats(k, seed, len(synthetic), statistics.mean(agree) if agree else None))
-            best = {s.data: s.accuracy for s in run if s.classifier == "minilm+lr"}
+            verdicts = independent.judge([str(r["output"]) for r in made.candidates])
+            agree = [v.label == r["label"] for v, r in zip(verdicts, made.candidates)]
+            stats.append(RunStats(k, seed, len(made.rows), statistics.mean(agree) if agree else None))
+            estimates.append(Estimated(k, seed, made.strategy, len(made.rows), len(made.candidates), made.estimate))
+            best = {s.data: s.accuracy for s in run if s.classifier == "tfidf+lr"}
             log(
-                f"{name}: {len(synthetic)} synthaug rows; minilm+lr accuracy real {best['real']:.1%}, "
-                f"+EDA {best['real + EDA']:.1%}, +synthaug {best['real + synthaug']:.1%}"
+                f"{name}: {len(made.rows)} of {len(made.candidates)} rows saved (strategy {made.strategy}); "
+                f"tfidf+lr accuracy real {best['real']:.1%}, +EDA {best['real + EDA']:.1%}, "
+                f"+synthaug {best['real + synthaug']:.1%}"
             )
-    return scores, stats, judge_accuracy, quality
+    return scores, stats, estimates, judge_accuracy, quality

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from chains.checks.classifiers import CLASSIFIERS, Embedder, train_and_score
 from runners.experiments.eda import eda
 
-CLASSIFIERS = ("tfidf+lr", "minilm+lr")
-DATA = ("real", "real + EDA", "real + synthaug")
+WEIGHTED = "real + synthaug, weighted"
+UNGATED = "real + every row the gate judged"
+DATA = ("real", "real + EDA", "real + synthaug", WEIGHTED, UNGATED)
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,18 @@ class Score:
     train_rows: int
     accuracy: float
     macro_f1: float
+
+
+@dataclass(frozen=True)
+class Estimated:
+    """What the pool validation of one run estimated, before any test row was seen."""
+
+    k: int
+    seed: int
+    strategy: str | None
+    saved: int
+    judged: int
+    estimate: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -70,62 +82,39 @@ def draw(pool: list[dict[str, str]], k: int, seed: int) -> list[dict[str, str]]:
     return [row for label in sorted(by_label) for row in rng.sample(by_label[label], k)]
 
 
-def eda_rows(synthetic: list[dict[str, Any]], real: list[dict[str, str]], seed: int) -> list[dict[str, str]]:
-    """One EDA row per synthetic row, with its label: from the row's source text, or else a real text of its label."""
+def eda_rows(real: list[dict[str, str]], n: int, seed: int) -> list[dict[str, str]]:
+    """`n` EDA rows per real example, with its label: as many as synthaug is asked for, whatever its gate keeps."""
     rng = random.Random(seed)
-    by_label: dict[str, list[str]] = {}
-    for row in real:
-        by_label.setdefault(row["label"], []).append(row["text"])
-    rows = []
-    for r in synthetic:
-        source = r["inputs"].get("text") or rng.choice(by_label[r["label"]])
-        rows.append({"text": eda(source, rng), "label": r["label"]})
-    return rows
-
-
-class Embedder:
-    """MiniLM vectors with a cache, since the test set and real examples are embedded for every run."""
-
-    def __init__(self, embed: Callable[[list[str]], Sequence[Sequence[float]]]):
-        self.embed, self.cache = embed, {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        new = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        if new:
-            self.cache.update(zip(new, np.asarray(self.embed(new), dtype=np.float32)))
-        return np.stack([self.cache[t] for t in texts])
-
-
-def train_and_score(
-    classifier: str, train: list[dict[str, str]], test: list[dict[str, str]], embedder: Embedder
-) -> tuple[float, float]:
-    """Accuracy and macro-F1 on `test` of `classifier` trained on `train`."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, f1_score
-    from sklearn.pipeline import make_pipeline
-
-    texts, labels = [r["text"] for r in train], [r["label"] for r in train]
-    gold = [r["label"] for r in test]
-    if classifier == "tfidf+lr":
-        model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=1000))
-        predicted = model.fit(texts, labels).predict([r["text"] for r in test])
-    else:
-        model = LogisticRegression(max_iter=1000).fit(embedder(texts), labels)
-        predicted = model.predict(embedder([r["text"] for r in test]))
-    return float(accuracy_score(gold, predicted)), float(f1_score(gold, predicted, average="macro"))
+    return [{"text": eda(r["text"], rng), "label": r["label"]} for r in real for _ in range(n)]
 
 
 def score_run(
-    k: int, seed: int, real: list[dict], synthetic: list[dict], test: list[dict], embedder: Embedder
+    k: int,
+    seed: int,
+    real: list[dict],
+    synthetic: list[dict],
+    test: list[dict],
+    embedder: Embedder,
+    n: int = 4,
+    candidates: list[dict] | None = None,
 ) -> list[Score]:
-    """Every classifier on real, real + EDA and real + synthaug rows."""
-    added = [{"text": str(r["output"]), "label": r["label"]} for r in synthetic]
-    sets = {"real": real, "real + EDA": real + eda_rows(synthetic, real, seed), "real + synthaug": real + added}
+    """Every classifier on real, real + EDA and real + synthaug rows; with weights, real + the rows weighted by
+    them; and where the gate held rows back, real + every row it judged (to check its estimate against)."""
+    added = [{"text": str(r["output"]), "label": r["label"], "weight": r.get("weight")} for r in synthetic]
+    sets: dict[str, tuple[list[dict], bool]] = {
+        "real": (real, False),
+        "real + EDA": (real + eda_rows(real, n, seed), False),
+        "real + synthaug": (real + added, False),
+    }
+    if any(r["weight"] is not None for r in added):
+        sets[WEIGHTED] = (real + added, True)
+    if candidates is not None and len(candidates) != len(synthetic):
+        judged = [{"text": str(r["output"]), "label": r["label"]} for r in candidates]
+        sets[UNGATED] = (real + judged, False)
     return [
-        Score(k, seed, classifier, name, len(rows), *train_and_score(classifier, rows, test, embedder))
+        Score(k, seed, classifier, name, len(rows), *train_and_score(classifier, rows, test, embedder, weighted))
         for classifier in CLASSIFIERS
-        for name, rows in sets.items()
+        for name, (rows, weighted) in sets.items()
     ]
 
 
@@ -163,17 +152,20 @@ def table(scores: list[Score]) -> str:
         for classifier in CLASSIFIERS:
             for data in DATA[1:]:
                 gains = _gains(scores, k, classifier, data, seeds)
-                if gains:
-                    cells = " | ".join(f"{100 * g:+.1f}" for g in gains)
-                    lines.append(
-                        f"| {k} | {classifier} | {data.removeprefix('real + ')} | {cells} | {_mean_std(gains, signed=True)} |"
+                present = [g for g in gains if g is not None]
+                if present:
+                    cells = " | ".join("-" if g is None else f"{100 * g:+.1f}" for g in gains)
+                    spread = _mean_std(present, signed=True) + (
+                        f" ({len(present)} seeds)" if len(present) < len(seeds) else ""
                     )
+                    lines.append(f"| {k} | {classifier} | {data.removeprefix('real + ')} | {cells} | {spread} |")
     return "\n".join(lines)
 
 
-def _gains(scores: list[Score], k: int, classifier: str, data: str, seeds: list[int]) -> list[float]:
+def _gains(scores: list[Score], k: int, classifier: str, data: str, seeds: list[int]) -> list[float | None]:
+    """Each seed's gain of `data` over real only; None for a seed that did not train on `data`."""
     by = {(s.seed, s.data): s.accuracy for s in scores if (s.k, s.classifier) == (k, classifier)}
-    return [by[(seed, data)] - by[(seed, "real")] for seed in seeds if (seed, data) in by and (seed, "real") in by]
+    return [by[(seed, data)] - by[(seed, "real")] if (seed, data) in by else None for seed in seeds]
 
 
 def fidelity_table(stats: list[RunStats], judge_accuracy: float) -> str:
@@ -208,3 +200,35 @@ def judge_quality(judge: Any, test: list[dict[str, str]], floors: Sequence[float
             precision = hits / sum(placed) if any(placed) else float("nan")
             lines.append(f"| {label} | {floor or 'top label'} | {precision:.1%} | {hits / max(1, sum(gold)):.1%} |")
     return lines
+
+
+def honesty_table(estimates: list[Estimated], scores: list[Score], beyond: float = 0.02) -> str:
+    """Per run, the gain estimated on the pool beside the real gain on the test set (of the rows the gate
+    judged), per classifier; then how often their signs agree where the real gain is beyond ±`beyond`."""
+    lines = [
+        "Pool estimate (before any test row was seen) beside the real test-set gain of the rows it judged, in points:",
+        "",
+        "| k | seed | strategy | saved / judged | tfidf+lr estimate | tfidf+lr real | minilm+lr estimate | minilm+lr real |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    matched = counted = 0
+    for e in estimates:
+        cells = []
+        for classifier in CLASSIFIERS:
+            by = {s.data: s.accuracy for s in scores if (s.k, s.seed, s.classifier) == (e.k, e.seed, classifier)}
+            real = by.get(UNGATED, by["real + synthaug"]) - by["real"]
+            guess = (e.estimate or {}).get(classifier.split("+")[0])
+            cells += [
+                f"{guess['gain']:+.1f} [{guess['low']:+.1f}, {guess['high']:+.1f}]" if guess else "-",
+                f"{100 * real:+.1f}",
+            ]
+            if guess and abs(real) > beyond:
+                counted += 1
+                matched += (guess["gain"] > 0) == (real > 0)
+        lines.append(f"| {e.k} | {e.seed} | {e.strategy or '-'} | {e.saved} / {e.judged} | " + " | ".join(cells) + " |")
+    share = f"{matched} of {counted} ({matched / counted:.0%})" if counted else "no runs"
+    lines += [
+        "",
+        f"The estimate's sign matched the real gain's in {share} of the runs whose real gain was beyond ±{100 * beyond:.0f} points.",
+    ]
+    return "\n".join(lines)

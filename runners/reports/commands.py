@@ -18,6 +18,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(report.title)
     print(f"label fidelity judge: {report.judge_source}\n")
     print(summary_table(report))
+    if report.validation:
+        print(f"\n{report.validation}")
     if report.reasons:
         top = ", ".join(f"{reason} ({k})" for reason, k in report.reasons.most_common(3))
         print(f"\nmost common rejection kinds: {top}")

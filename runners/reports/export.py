@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from chains import SynthaugError
+from runners.run.store import replaced_whole
 
 FORMATS = ("jsonl", "csv", "parquet", "hf")
 SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet", "hf": ".hf"}
-FIRST = ("id", "output", "label")  # the columns a training script wants first
+FIRST = ("id", "output", "label", "weight")  # the columns a training script wants first
 INTEGERS = ("attempts", "seed")
 NESTED = ("inputs", "examples", "generation", "judge")
 
@@ -58,19 +58,11 @@ def export_rows(
     """Write `rows` as `fmt` to `destination` (replacing it whole) and return the path."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    tmp = destination.with_name(destination.name + ".tmp")
-    _remove(tmp)
-    {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "hf": _hf}[fmt](rows, tmp, classes)
-    _remove(destination)
-    tmp.rename(destination)
+    with replaced_whole(destination, folder=fmt == "hf") as tmp:
+        if fmt == "hf":
+            tmp.rmdir()  # save_to_disk makes the folder itself
+        {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "hf": _hf}[fmt](rows, tmp, classes)
     return destination
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
 
 
 def _jsonl(rows: Sequence[dict[str, Any]], path: Path, classes: Any) -> None:

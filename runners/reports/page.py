@@ -7,7 +7,7 @@ from pathlib import Path
 
 from runners.reports import charts
 from runners.reports.report import OVERALL, GroupStats, Report, build_report, fidelity, real_rows
-from runners.run.store import read_json, read_jsonl, read_run, sidecar
+from runners.run.store import read_json, read_jsonl, read_run, replaced_whole, sidecar
 
 
 def _cells(report: Report, group: GroupStats) -> list[str]:
@@ -24,6 +24,33 @@ def summary_table(report: Report) -> str:
     lines = ["| " + " | ".join(headers) + " |", "| --- |" + " ---: |" * (len(headers) - 1)]
     lines += ["| " + " | ".join(_cells(report, g)) + " |" for g in report.groups]
     return "\n".join(lines)
+
+
+def validation_table(validation: dict | None) -> str:
+    """What validation on the labelled pool estimated, as a Markdown table ("" for a run without it)."""
+    estimate = (validation or {}).get("estimate")
+    if not estimate:
+        return ""
+    details = estimate.get("details", {})
+    classes = sorted({c for per in details.get("per_class", {}).values() for c in per})
+    lines = [
+        f"Validation on the labelled pool ({details.get('pool', '?')} rows): estimated accuracy gain, in points, "
+        f"of adding the {details.get('rows', '?')} rows{' without the off-label ones' if details.get('filtered') else ''}"
+        + (f"; strategy {validation['chosen']}" if validation.get("chosen") else ""),
+        "",
+        "| classifier | gain | interval | " + " | ".join(classes) + " |",
+        "| --- | ---: | ---: | " + " | ".join("---:" for _ in classes) + " |",
+    ]
+    for name, value in estimate.items():
+        if name == "details":
+            continue
+        per = details.get("per_class", {}).get(f"{name}+lr", {})
+        cells = " | ".join(f"{per[c]['gain']:+.1f}" if c in per else "-" for c in classes)
+        lines.append(f"| {name}+lr | {value['gain']:+.1f} | [{value['low']:+.1f}, {value['high']:+.1f}] | {cells} |")
+    for trial, result in (validation.get("trials") or {}).items():
+        gains = ", ".join(f"{n} {v['gain']:+.1f}" for n, v in result.items() if isinstance(v, dict) and "gain" in v)
+        lines.append(f"\ntrial of {trial}: {gains or result.get('skipped', '')}")
+    return "\n".join([*lines, *(f"\nnote: {n}" for n in details.get("notes", []))])
 
 
 def html_page(report: Report) -> str:
@@ -62,8 +89,14 @@ def html_page(report: Report) -> str:
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(report.title)}</title>"
         f"<style>{style}</style></head><body><h1>{escape(report.title)}</h1>"
         f"<p>Label fidelity judge: {escape(report.judge_source)}</p>"
-        f"<table><tr>{head}</tr>{body}</table>{''.join(figures)}{_examples(report)}</body></html>"
+        f"<table><tr>{head}</tr>{body}</table>{_validation(report)}{''.join(figures)}{_examples(report)}</body></html>"
     )
+
+
+def _validation(report: Report) -> str:
+    if not report.validation:
+        return ""
+    return f"<section id='validation'><h2>Validation on the labelled pool</h2><pre>{escape(report.validation)}</pre></section>"
 
 
 def _examples(report: Report) -> str:
@@ -116,8 +149,8 @@ def write_report(
     task = (manifest or {}).get("task") or rows[0].get("task", "")
     title = f"synthaug report: {path.name} ({task}, {len(rows)} rows, model {rows[0].get('model', '?')})"
     report = build_report(rows, rejects, embed, judged, source, near_dup, title, real)
+    report.validation = validation_table((manifest or {}).get("validation"))
     html = html or path.with_name(f"{path.stem}.report.html")
-    tmp = html.with_name(html.name + ".tmp")
-    tmp.write_text(html_page(report), encoding="utf-8")
-    tmp.replace(html)
+    with replaced_whole(html) as tmp:
+        tmp.write_text(html_page(report), encoding="utf-8")
     return report, html

@@ -51,6 +51,8 @@ class Report:
     """Real and synthetic rows' embeddings projected to 2-D, with their labels and whether each is real."""
     map_labels: list[str] = field(default_factory=list)
     map_real: list[bool] = field(default_factory=list)
+    validation: str = ""
+    """What validation on the labelled pool estimated (`page.validation_table`), from the run's manifest."""
 
 
 def samples_per_label(

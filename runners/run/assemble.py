@@ -27,8 +27,8 @@ def answer_filter(spec: RunSpec, inputs: Inputs, llm: BaseLanguageModel) -> Answ
         from chains.checks.fidelity import SourceCheck
 
         embed = load_embeddings().embed_documents if spec.min_similarity > -1 else None
-        source_check = SourceCheck(embed, spec.near_copy, spec.min_similarity)
-    return AnswerFilter(task, spec.min_logprob, source_check, judge, spec.min_confidence, near_duplicates)
+        source_check = SourceCheck(embed, spec.near_copy, spec.min_similarity, spec.facts)
+    return AnswerFilter(task, spec.floor, source_check, judge, spec.min_confidence, near_duplicates)
 
 
 def build_generator(

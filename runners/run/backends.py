@@ -72,7 +72,7 @@ class LocalBackend:
                 return None
             item, key = queue.popleft(), self._sent
             self._sent += 1
-            request, ids = render(self.task, prompter, inputs, item, key)
+            request, ids = render(prompter, inputs, item, key)
             shown[key] = (item, ids)
             return request
 
@@ -84,9 +84,9 @@ class LocalBackend:
         pass
 
 
-def render(task: Task, prompter: Prompter, inputs: Inputs, item: WorkItem, key: int) -> tuple[Request, list[str]]:
+def render(prompter: Prompter, inputs: Inputs, item: WorkItem, key: int) -> tuple[Request, list[str]]:
     """A work item as a model request under `key` (prompt, samples, source, its attempt's settings), and
     the ids of the examples its prompt shows."""
     values = inputs.rows[item.input_id]
     prompt, shown = prompter(values, item.attempt.extra_shots)
-    return (key, prompt, item.samples, source_of(task, values), item.attempt.settings()), shown
+    return (key, prompt, item.samples, source_of(prompter.task, values), item.attempt.settings()), shown

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chains import SynthaugError, Task
+from chains import SynthaugError
 from chains.answering import Request
-from chains.chain import call_kwargs, resolve_settings
+from chains.chain import resolve_settings
 from chains.models import ModelSpec
 from chains.prompts import Prompter
 from runners.run.backends import render
@@ -30,29 +30,27 @@ INSTALL_HINT = "pip install 'synthaug[ray]'"
 class SampleWorker:
     """A Ray actor: loads the model once, then answers batches of rendered prompts for as long as the run lasts."""
 
-    def __init__(self, task: dict[str, Any], model: dict[str, Any], seed: int, threads: int) -> None:
+    def __init__(self, model: dict[str, Any], seed: int, threads: int) -> None:
         import torch
 
         from chains.models import ModelSpec, load_model
 
         torch.set_num_threads(threads)
-        self.task = Task.model_validate(task)
         self.llm = load_model(ModelSpec(**model))
         self.seed = seed
-        self.kwargs = call_kwargs(self.task, self.llm, resolve_settings(self.task, self.llm.generation))
 
     def ready(self) -> bool:
         return True
 
-    def sample(self, requests: list[Request]) -> list[tuple[int, list[tuple[str, float]]]]:
-        """(key, answers) for each request, continuously batched on this worker's model."""
+    def sample(self, requests: list[Request], settings: dict[str, Any]) -> list[tuple[int, list[tuple[str, float]]]]:
+        """(key, answers) for each request, continuously batched on this worker's model with the task's `settings`."""
         import torch
 
         # Seeded by what the batch holds, not by which worker runs it, so a batch samples the same anywhere.
         torch.manual_seed(zlib.crc32(f"{self.seed}:{requests[0][0]}".encode()))
         queue = list(requests)
         answers = []
-        for finished in self.llm.serve(lambda: queue.pop(0) if queue else None, group=len(queue), **self.kwargs):
+        for finished in self.llm.serve(lambda: queue.pop(0) if queue else None, group=len(queue), **settings):
             answers += finished
         return answers
 
@@ -114,7 +112,6 @@ class RayBackend:
 
     def __init__(
         self,
-        task: Task,
         model: ModelSpec,
         workers: int | None = None,
         address: str | None = None,
@@ -151,7 +148,7 @@ class RayBackend:
         self.workers = self.actors.workers
         # Each actor loads the model on its own device; it seeds each batch itself.
         self.model = model.model_copy(update={"device": self.actors.device, "device_map": None, "seed": None})
-        self.task, self.seed = task, seed
+        self.seed = seed
         self._sent = 0  # requests sent so far
         # A batch per chunk: every actor stays busy while the driver checks answers and queues retries.
         self.chunk = model.batch_size
@@ -168,17 +165,23 @@ class RayBackend:
         from ray.util import ActorPool
 
         pool = ActorPool(self.start())
+        task = prompter.task
+        settings = {
+            "boundary": task.output,
+            "max_words": task.max_words or 1,
+            **resolve_settings(task, self.model.generation),
+        }
         sent: dict[int, tuple[WorkItem, list[str]]] = {}
         while queue or pool.has_next():
             while queue and pool.has_free():
                 work = [queue.popleft() for _ in range(min(self.chunk, len(queue)))]
                 chunk = []
                 for item in work:
-                    request, shown = render(self.task, prompter, inputs, item, self._sent)
+                    request, shown = render(prompter, inputs, item, self._sent)
                     sent[self._sent] = (item, shown)
                     self._sent += 1
                     chunk.append(request)
-                pool.submit(lambda actor, requests: actor.sample.remote(requests), chunk)
+                pool.submit(lambda actor, requests: actor.sample.remote(requests, settings), chunk)
             answered = pool.get_next_unordered()
             yield [Sampled(sent[key][0], [tuple(a) for a in answers], sent.pop(key)[1]) for key, answers in answered]
 
@@ -187,9 +190,8 @@ class RayBackend:
         import ray
 
         if self._actors is None:
-            task = self.task.model_dump()
             model, threads = self.model.model_dump(), self.actors.threads
-            self._actors = [self._worker.remote(task, model, self.seed, threads) for _ in range(self.workers)]
+            self._actors = [self._worker.remote(model, self.seed, threads) for _ in range(self.workers)]
             ray.get([actor.ready.remote() for actor in self._actors])
         return self._actors
 

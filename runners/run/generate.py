@@ -45,7 +45,7 @@ class Generator:
 
     def __post_init__(self) -> None:
         task = self.spec.task
-        self.filter = self.filter or AnswerFilter(task, min_logprob=self.spec.min_logprob)
+        self.filter = self.filter or AnswerFilter(task, min_logprob=self.spec.floor)
         counter = token_counter(self.llm) if self.count_prompt_tokens else None
         self.prompter = Prompter(task, self.llm, self.selector, counter)
         self.backend = self.backend or LocalBackend(task, self.llm, self.spec.batch_size)
@@ -72,7 +72,7 @@ class Generator:
                 bar.set_postfix(valid=f"{ledger.summary.accepted / total:.0%}" if total else "-")
         bar.close()
         describe = getattr(self.llm, "describe", None)  # a served model says what its server honoured
-        store.close(ledger.counts(), describe() if callable(describe) else None)
+        store.close(ledger.counts(), server=describe() if callable(describe) else None)
         return ledger.finish(time.perf_counter() - start)
 
     def _retries(self, batch: list[Sampled], ledger: Ledger) -> list[WorkItem]:

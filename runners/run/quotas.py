@@ -45,7 +45,7 @@ class Attempt:
         meaning or form: sample cooler (within a floor). Off-label verdicts: more in-class shots.
         """
         copies = sum(kinds[k] for k in COPY_KINDS)
-        drift = kinds["meaning"] + kinds["form"]
+        drift = kinds["meaning"] + kinds["form"] + kinds["changed_fact"]
         current = self.temperature if self.temperature is not None else temperature
         new_temperature = self.temperature
         if sampling and current is not None and (copies or drift):

@@ -19,11 +19,13 @@ REJECT_KINDS = {
     "confidence": "the model's mean token log-probability was below the floor",
     "copy": "the answer is its source",
     "near_copy": "the answer is its source with a word or two changed",
+    "changed_fact": "the answer changed a number, the negation or a name of its source",
     "meaning": "the answer drifted from its source's meaning",
     "form": "a question became a statement, or the reverse",
     "judge": "the label judge placed it in another class",
     "duplicate": "it repeats an earlier row",
     "near_duplicate": "its embedding is too close to an earlier row's",
+    "pool_validation": "validation on the labelled pool found the run's rows would hurt a classifier",
 }
 
 
@@ -70,6 +72,9 @@ class Row:
     seed: int
     judge: dict[str, Any] | None
     logprob: float | None
+    weight: float | None = None
+    """How much to trust the row as training data, in [0, 1], from validation on the labelled pool (the
+    probability classifiers trained on the pool give its label); None where the run had no pool to check on."""
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "logprob": _rounded(self.logprob)}

@@ -42,17 +42,18 @@ class RunSpec(BaseModel):
     """The label judge's name (`embedding`, `classify`, ...); None judges nothing."""
     min_confidence: float | None = None
     min_logprob: float | None = None
-    """Reject answers less likely than this (mean token log-probability); None: the task's floor on the
-    embedded model, where it was measured, and no floor on any other model."""
+    """Reject answers less likely than this (mean token log-probability); None: see `floor`."""
     no_copy: int | None = None
     near_copy: float = NEAR_COPY
     min_similarity: float = MIN_SIMILARITY
     near_dup: float | None = None
+    facts: bool = True
+    """Tasks with a source: reject answers that change its numbers, negation or names (`chains.checks.facts`)."""
+    strategy: str | None = None
+    """How `labeled` writes its rows (`runners.run.strategy`); None for other tasks."""
 
     def __init__(self, **fields: Any) -> None:
         """Every knob is checked first; a `KnobError` names the first out of range (not a ValidationError)."""
-        if fields.get("min_logprob") is None and fields.get("model") == EMBEDDED_MODEL:
-            fields["min_logprob"] = fields["task"].min_logprob  # measured on that model, so only for it
         settings = fields.get("generation") or {}
         knobs = ("n", "per_label", "max_attempts", "batch_size", "shots", "no_copy")
         check_knobs(
@@ -66,16 +67,27 @@ class RunSpec(BaseModel):
         """A spec whose decoding settings are those `llm` was loaded with, then the task's."""
         return cls(task=task, model=model, generation=resolve_settings(task, getattr(llm, "generation", {})), **fields)
 
+    @property
+    def floor(self) -> float | None:
+        """The confidence floor in force: the user's, else the task's on the embedded model (where it was
+        measured), else none."""
+        if self.min_logprob is not None:
+            return self.min_logprob
+        return self.task.min_logprob if self.model == EMBEDDED_MODEL else None
+
     def first_attempt(self) -> Attempt:
         no_copy = (self.no_copy or DEFAULT_NO_COPY) if self.task.source is not None else None
         return Attempt(no_copy=no_copy)
 
     def checks(self) -> dict[str, Any]:
         """The answer checks the run applies: only those that apply to the task."""
-        spec: dict[str, Any] = {"min_logprob": self.min_logprob}
+        spec: dict[str, Any] = {"min_logprob": self.floor}
         if self.task.source is not None:
             spec.update(
-                no_copy=self.no_copy or DEFAULT_NO_COPY, near_copy=self.near_copy, min_similarity=self.min_similarity
+                no_copy=self.no_copy or DEFAULT_NO_COPY,
+                near_copy=self.near_copy,
+                min_similarity=self.min_similarity,
+                facts=self.facts,
             )
         if self.verify_label is not None:
             spec["min_confidence"] = self.min_confidence
@@ -97,4 +109,5 @@ class RunSpec(BaseModel):
             "seed": self.seed,
             "quota": {"n": None if self.per_label else self.n, "per_label": self.per_label},
             "input": self.inputs_name,
+            **({"strategy": self.strategy} if self.strategy else {}),
         }

@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,19 +89,45 @@ def umask_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~mask
 
 
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write via a temporary file and rename, so readers see the old or the new file, never half.
+@contextmanager
+def replaced_whole(path: Path, folder: bool = False) -> Iterator[Path]:
+    """A temporary path beside `path` to write (a file, or a folder); when the block ends it takes the place of
+    `path` whole, with the mode an ordinary `open` would give, so readers see the old or the new, never half.
+    If the block fails, it is removed and `path` is left as it was."""
+    if folder:
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    else:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.close(handle)
+        tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, umask_mode(directory=folder))
+        if folder and path.is_dir():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+        raise
 
-    The temporary file is private (0600) while it is written, then given the mode `open` would have.
-    """
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
-    ) as tmp:
-        json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    os.chmod(tmp.name, umask_mode())
-    os.replace(tmp.name, path)
+
+def _durable(tmp: Path, text: str) -> None:
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Write a JSON value whole (`replaced_whole`)."""
+    with replaced_whole(path) as tmp:
+        _durable(tmp, json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write rows as JSON lines, whole (`replaced_whole`)."""
+    with replaced_whole(path) as tmp:
+        _durable(tmp, "".join(json.dumps(r, ensure_ascii=False) + chr(10) for r in rows))
 
 
 def read_json(path: Path) -> Any:
@@ -134,7 +162,8 @@ def check_resume(output: Path, manifest: dict, force_new: bool) -> None:
                 f"{output} exists and has no run manifest beside it; pick another --output or pass --force-new"
             )
         return
-    changed = [k for k in manifest if old.get(k) != manifest[k]]
+    # A quota may change: a larger one extends the run, and a strategy's trial grows into its full run.
+    changed = [k for k in manifest if k != "quota" and old.get(k) != manifest[k]]
     if changed:
         details = ", ".join(f"{k}: {old.get(k)!r} -> {manifest[k]!r}" for k in changed[:2])
         details += f" and {len(changed) - 2} more" if len(changed) > 2 else ""
@@ -169,8 +198,13 @@ class RunStore:
         append_jsonl(self.output, rows)
         append_jsonl(self.rejects, rejects)
 
-    def close(self, counts: dict[str, Any], server: dict[str, Any] | None = None) -> None:
-        """The manifest with the run's counts, and what a model server turned out to do (not compared on resume)."""
+    def close(self, counts: dict[str, Any], **found: Any) -> None:
+        """The manifest with the run's counts and what the run found out (what a model server did, validation
+        on the pool); none of it is compared on resume."""
         write_json_atomic(
-            self.manifest_path, {**self.manifest, "counts": counts, **({"server": server} if server else {})}
+            self.manifest_path, {**self.manifest, "counts": counts, **{k: v for k, v in found.items() if v}}
         )
+
+    def note(self, **found: Any) -> None:
+        """Add what was found after the run closed (validation on the pool) to its manifest."""
+        write_json_atomic(self.manifest_path, {**(read_json(self.manifest_path) or {}), **found})

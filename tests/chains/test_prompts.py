@@ -22,9 +22,17 @@ def render(language: str, name: str) -> str:
     return render_messages(build_prompt(task).invoke(values).to_messages())
 
 
-def test_every_language_has_the_six_tasks():
+def test_every_language_has_the_same_tasks():
     for language in ("en", "ko"):
-        assert available_tasks(language) == ["classify", "headline", "labeled", "paraphrase", "utterance", "word"]
+        assert available_tasks(language) == [
+            "classify",
+            "headline",
+            "labeled",
+            "paraphrase",
+            "rewrite",
+            "utterance",
+            "word",
+        ]
 
 
 @pytest.mark.parametrize(("language", "name"), CASES)

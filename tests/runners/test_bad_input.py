@@ -110,7 +110,7 @@ CASES = [
         "unknown task",
         {},
         ["poem"],
-        "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, utterance, word or a path to a .yaml template",
+        "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, rewrite, utterance, word or a path to a .yaml template",
     ),
     ("unknown language", {}, ["word", "-l", "xx"], "error: unknown language 'xx'; use one of en, ko"),
     (

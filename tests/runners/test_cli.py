@@ -27,7 +27,7 @@ def test_unknown_task(capsys, tmp_path):
     assert code == 2
     assert (
         err
-        == "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, utterance, word or a path to a .yaml template"
+        == "error: unknown task 'poem' for language 'en'; use one of classify, headline, labeled, paraphrase, rewrite, utterance, word or a path to a .yaml template"
     )
 
 

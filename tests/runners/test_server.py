@@ -83,7 +83,11 @@ def test_rows_come_from_the_server_and_the_manifest_says_what_it_did(tmp_path, m
     out = tmp_path / "out.jsonl"
     with transformers_serve(port, model):
         url = f"http://127.0.0.1:{port}/v1"
-        sample = ROOT / "templates" / "samples" / "hotel_reviews.csv"
+        sample = tmp_path / "in.csv"  # sample rows the served model (greedy, no no-copy block) does not copy
+        sample.write_text(
+            "text\n"
+            + "".join((ROOT / "templates" / "samples" / "hotel_reviews.csv").read_text().splitlines(True)[9:12])
+        )
         code, stdout, err = finished(
             generate("paraphrase", "-i", sample, "-o", out, "--server", url, "--server-model", model)
         )

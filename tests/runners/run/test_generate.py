@@ -48,6 +48,7 @@ def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
         "seed",
         "judge",
         "logprob",
+        "weight",
     }
     assert rows[0]["judge"] is None and rows[0]["logprob"] is None  # a fake model gives no log-probabilities
     rejects = lines(tmp_path / "out.rejected.jsonl")
@@ -125,7 +126,8 @@ def test_per_label_quota_spreads_over_the_labels_inputs(tmp_path):
         "2": {"text": "Good.", "label": "positive"},
         "3": {"text": "Bad.", "label": "negative"},
     }
-    responses = [f"Sentence number {i}." for i in range(20)]
+    topics = "apples boats clouds doors eagles ferns gates hills inks jars kites lamps moths nets oaks pens quilts reeds sails tents".split()
+    responses = [f"A sentence about {topic}." for topic in topics]  # no numbers: a paraphrase keeps its source's
     summary, _ = run("paraphrase", responses, rows, out, per_label=3)
     saved = lines(out)
     assert summary.unmet == []

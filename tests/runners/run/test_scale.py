@@ -42,8 +42,8 @@ def check_rows(rows):
 
 
 def test_ray_with_two_workers_gives_what_the_plain_path_gives_and_resumes(tmp_path, snippets):
-    # The meaning check is off: a quota it leaves unmet would say nothing about Ray.
-    common = ["generate", "paraphrase", "-i", snippets, "--n", 1, "-q", "--min-similarity", -1]
+    # The meaning and fact checks are off: a quota they leave unmet would say nothing about Ray.
+    common = ["generate", "paraphrase", "-i", snippets, "--n", 1, "-q", "--min-similarity", -1, "--no-fact-check"]
     plain, ray = tmp_path / "plain.jsonl", tmp_path / "ray.jsonl"
     synthaug(*common, "-o", plain)
     synthaug(*common, "-o", ray, "--ray", "--workers", 2)
@@ -65,8 +65,8 @@ def test_ray_with_two_workers_gives_what_the_plain_path_gives_and_resumes(tmp_pa
 
 def test_verified_rows_carry_the_judges_agreeing_label_and_export(tmp_path, snippets):
     out = tmp_path / "v.jsonl"
-    # The meaning check is off: what is checked here is the judge.
-    flags = ["--n", 1, "--verify-label", "-q", "--min-similarity", -1, "--format", "hf"]
+    # The meaning and fact checks are off: what is checked here is the judge.
+    flags = ["--n", 1, "--verify-label", "-q", "--min-similarity", -1, "--no-fact-check", "--format", "hf"]
     synthaug("generate", "paraphrase", "-i", snippets, "-o", out, *flags)
     rows = rows_of(out)
     # An input whose paraphrases the judge keeps labelling otherwise may run out of attempts; most do not.

@@ -45,7 +45,13 @@ def test_the_users_settings_win_over_the_tasks_and_the_manifest_records_them():
 
 
 def test_source_checks_and_the_no_copy_block_apply_only_to_tasks_with_a_source():
-    assert spec("paraphrase").checks() == {"min_logprob": None, "no_copy": 6, "near_copy": 0.8, "min_similarity": 0.6}
+    assert spec("paraphrase").checks() == {
+        "min_logprob": None,
+        "no_copy": 6,
+        "near_copy": 0.8,
+        "min_similarity": 0.6,
+        "facts": True,
+    }
     assert spec("paraphrase").first_attempt().no_copy == 6
     assert spec("word").checks() == {"min_logprob": None}
     assert spec("word").first_attempt().no_copy is None

@@ -1,0 +1,141 @@
+"""`labeled` on a labelled pool: which strategy writes the rows, and the gate that saves only rows that help.
+
+- generate: new examples of each class, shown examples of that class (the `labeled` template);
+- rewrite: each pool row restated in other words, keeping its label (the `rewrite` template, AugGPT-style);
+- mix: half of each;
+- auto (the default): a small trial of each, validated on the pool (`runners.run.gate`); the best goes on.
+
+Each strategy's rows go to a resumable run file of its own beside the output (`out.parts/`). The gate then
+writes `out.jsonl` whole, so the output only ever holds rows that passed it, each with its weight.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseLanguageModel
+
+from chains.checks.classifiers import Embedder
+from chains.task import load_task
+from runners.run.gate import Verdict, decide, estimate_or_why, labelled_pool, too_small
+from runners.run.inputs import Inputs, default_inputs
+from runners.run.quotas import Summary
+from runners.run.spec import RunSpec
+from runners.run.store import RunStore, read_jsonl, sidecar, write_jsonl_atomic
+
+STRATEGIES = ("auto", "generate", "rewrite", "mix")
+# Trial rows per class: a quarter of the quota, at least this many.
+TRIAL_MIN = 4
+TRIAL_SHARE = 0.25
+
+
+@dataclass
+class Outcome:
+    """What a labelled run saved, how, and what validation on the pool said."""
+
+    strategy: str
+    verdict: Verdict
+    summary: Summary
+    candidates: list[dict[str, Any]]
+    """The rows the gate judged (kept or held back)."""
+    trials: dict[str, Any] = field(default_factory=dict)
+
+
+class LabelledRun:
+    """Runs `labeled` with a strategy over the pool, then the gate; `build(spec, inputs)` makes a Generator."""
+
+    def __init__(self, spec: RunSpec, llm: BaseLanguageModel, inputs: Inputs, embedder: Embedder, build: Any) -> None:
+        self.spec, self.llm, self.inputs, self.embedder, self.build = spec, llm, inputs, embedder, build
+        self.strategy = spec.strategy or "auto"
+        self.pool = labelled_pool(spec.task, inputs)
+        classes = spec.task.classes or sorted({e["label"] for e in self.pool})
+        per_class = len(inputs.rows) / max(1, len(classes))
+        self.quota = spec.per_label or spec.n * max(1, round(per_class))
+        self.summary = Summary()
+
+    def run(self, output: Path, start_over: bool = False) -> Outcome:
+        parts = output.with_name(f"{output.stem}.parts")
+        if start_over:
+            shutil.rmtree(parts, ignore_errors=True)
+        parts.mkdir(exist_ok=True)
+        trials: dict[str, Any] = {}
+        strategy = self.strategy
+        why = too_small(self.pool)
+        if strategy == "auto" and why is not None:
+            strategy = "generate"  # too few real examples to restate, or to validate on
+        elif strategy == "auto":
+            trial = min(self.quota, max(TRIAL_MIN, math.ceil(self.quota * TRIAL_SHARE)))
+            rows = {name: self._part(name, trial, parts) for name in ("generate", "rewrite")}
+            rows["mix"] = _half(rows["generate"], trial) + _half(rows["rewrite"], trial)
+            checked = {name: estimate_or_why(self.pool, r, self.embedder, self.spec.seed) for name, r in rows.items()}
+            trials = {name: v.to_dict() if v else {"skipped": why} for name, (v, why) in checked.items()}
+            usable = {name: v for name, (v, _) in checked.items() if v is not None}
+            if usable and all(v.harmful for v in usable.values()):
+                tried = rows["generate"] + rows["rewrite"]
+                least = max(usable.values(), key=lambda v: v.gain())  # the estimate to report
+                return self._publish(output, "auto", decide(tried, least), trials, tried)
+            strategy = max(usable, key=lambda n: usable[n].gain(usable[n].threshold)) if usable else "generate"
+        if strategy == "mix":
+            half = math.ceil(self.quota / 2)
+            final = _half(self._part("generate", half, parts), 2 * half) + _half(
+                self._part("rewrite", half, parts), 2 * half
+            )
+        else:
+            final = self._part(strategy, self.quota, parts)
+        validation, why = estimate_or_why(self.pool, final, self.embedder, self.spec.seed)
+        return self._publish(output, strategy, decide(final, validation, why), trials, final)
+
+    def _part(self, name: str, quota: int, parts: Path) -> list[dict[str, Any]]:
+        """Rows of one strategy, generated up to `quota` per class into its run file (resumed from it)."""
+        spec, inputs = self._plan(name, quota)
+        path = parts / f"{name}.jsonl"
+        summary = self.build(spec, inputs).run(inputs, path)
+        self.summary.accepted += summary.accepted
+        self.summary.rejected += summary.rejected
+        self.summary.seconds += summary.seconds
+        self.summary.kinds.update(summary.kinds)
+        self.summary.unmet = [q for q in self.summary.unmet if not q.key.startswith(f"{name}:")]
+        self.summary.unmet += [replace(q, key=f"{name}:{q.key}") for q in summary.unmet]
+        return _per_class(read_jsonl(path), quota)
+
+    def _plan(self, name: str, quota: int) -> tuple[RunSpec, Inputs]:
+        """The run spec and inputs of a strategy: classes as inputs (generate), or the pool's rows (rewrite)."""
+        if name == "generate":
+            return self.spec.model_copy(update={"per_label": quota}), default_inputs(self.spec.task)
+        task = load_task("rewrite", self.spec.task.language)
+        rows = {e["id"]: {"text": e["text"], "label": e["label"]} for e in self.pool}
+        update = {"task": task, "per_label": quota, "selector": None, "shots": None}
+        return self.spec.model_copy(update=update), Inputs(rows=rows)
+
+    def _publish(
+        self, output: Path, strategy: str, verdict: Verdict, trials: dict[str, Any], candidates: list[dict[str, Any]]
+    ) -> Outcome:
+        """Write the kept rows as the run's output, and every part's rejects with those the gate held back."""
+        write_jsonl_atomic(output, verdict.kept)
+        parts = output.with_name(f"{output.stem}.parts")
+        rejects = [r for path in sorted(parts.glob("*.rejected.jsonl")) for r in read_jsonl(path, repair=False)]
+        write_jsonl_atomic(sidecar(output, "rejected"), rejects + verdict.held)
+        store = RunStore(output)
+        store.manifest = self.spec.manifest()
+        validation = {"chosen": strategy, "estimate": verdict.validation, "trials": trials}
+        store.close({"accepted": len(verdict.kept), "held_back": len(verdict.held)}, validation=validation)
+        return Outcome(strategy, verdict, self.summary, candidates, trials)
+
+
+def _per_class(rows: list[dict[str, Any]], quota: int) -> list[dict[str, Any]]:
+    """At most `quota` rows of each label, in file order."""
+    taken: dict[str, int] = {}
+    kept = []
+    for row in rows:
+        if taken.get(row["label"], 0) < quota:
+            taken[row["label"]] = taken.get(row["label"], 0) + 1
+            kept.append(row)
+    return kept
+
+
+def _half(rows: list[dict[str, Any]], quota: int) -> list[dict[str, Any]]:
+    return _per_class(rows, math.ceil(quota / 2))

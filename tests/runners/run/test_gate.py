@@ -1,0 +1,57 @@
+"""The gate: a row's sources on the pool, and which rows are saved, held back or weighted by validation."""
+
+from chains.checks.validation import Estimate, Gain, Validation
+from chains.task import load_task
+from runners.run.gate import decide, labelled_pool, provenance, too_small
+from runners.run.inputs import Inputs
+
+POOL = [{"id": "ex-1", "text": "Great view.", "label": "good"}, {"id": "ex-2", "text": "Dirty room.", "label": "bad"}]
+
+
+def validation(gain, low, high, other=(0.1, 0.9), threshold_gain=None):
+    estimate = {c: Estimate(Gain(gain, low, high), {}) for c in ("tfidf+lr", "minilm+lr")}
+    estimates = {None: estimate}
+    if threshold_gain is not None:
+        estimates[0.5] = {c: Estimate(Gain(threshold_gain, low, high), {}) for c in estimate}
+    return Validation(estimates, list(other), [0.9, 0.1], 8, 0, 4, 3)
+
+
+ROWS = [
+    {"output": "Lovely view.", "label": "good", "input_id": "good", "examples": ["ex-1"], "inputs": {"label": "good"}},
+    {"output": "Nice room.", "label": "bad", "input_id": "ex-2", "examples": [], "inputs": {"text": "Dirty room."}},
+]
+
+
+def test_a_rows_sources_are_the_examples_it_was_shown_and_the_input_it_restates():
+    assert provenance(ROWS[0], POOL) == {"ex-1"}
+    assert provenance(ROWS[1], POOL) == {"ex-2"}
+    assert provenance({"output": "x", "label": "good"}, POOL) is None  # made elsewhere: unknown
+
+
+def test_rows_that_would_hurt_beyond_the_interval_are_all_held_back_with_one_line():
+    verdict = decide(ROWS, validation(-6.0, -9.0, -2.0))
+    assert verdict.kept == [] and [r["kind"] for r in verdict.held] == ["pool_validation"] * 2
+    assert "would lower accuracy (tfidf -6.0, minilm -6.0 points)" in verdict.line
+    assert verdict.line.endswith("Try a stronger model (--model qwen2.5-coder-1.5b) or a model server (--server)")
+
+
+def test_an_uncertain_estimate_keeps_the_rows_with_their_weights():
+    verdict = decide(ROWS, validation(-1.0, -5.0, +3.0))
+    assert [r["weight"] for r in verdict.kept] == [0.9, 0.1] and verdict.held == [] and verdict.line is None
+
+
+def test_the_off_label_filter_applies_only_where_it_measured_better():
+    better = decide(ROWS, validation(-1.0, -5.0, +3.0, threshold_gain=+2.0))
+    assert [r["output"] for r in better.kept] == ["Lovely view."]
+    assert better.held[0]["reason"].startswith("the classifiers trained on the pool put it in another class (0.90)")
+    worse = decide(ROWS, validation(+1.0, -5.0, +3.0, threshold_gain=-2.0))
+    assert len(worse.kept) == 2
+
+
+def test_the_pool_is_the_tasks_labelled_examples_and_inputs_and_needs_four_per_class():
+    task = load_task("labeled")
+    inputs = Inputs(rows={"7": {"text": "The pool was cold.", "label": "negative"}, "8": {"label": "positive"}})
+    pool = labelled_pool(task, inputs)
+    assert len(pool) == len(task.examples) + 1 and pool[-1]["id"] == "7"
+    assert "(class 'negative' has 3; 4 per class are needed)" in too_small(pool)
+    assert too_small([{**e, "id": f"{e['id']}-{i}"} for i in range(2) for e in pool]) is None

@@ -1,0 +1,112 @@
+"""`labeled` strategies on a scripted model: auto tries generate and rewrite, validates both on the pool, goes
+on with the better, and saves only rows that pass the gate; rows that would hurt are held back."""
+
+import json
+import re
+
+from langchain_core.language_models import FakeListLLM
+
+from chains.checks.classifiers import Embedder
+from chains.task import load_task
+from runners.run.assemble import build_generator
+from runners.run.inputs import default_inputs
+from runners.run.pool import adapt_task
+from runners.run.spec import RunSpec
+from runners.run.store import read_jsonl
+from runners.run.strategy import LabelledRun
+from tests.chains.checks.test_validation import WORDS, topic_embed
+
+OTHER = {"good": "bad", "bad": "good"}
+
+
+class Writer(FakeListLLM):
+    """Writes a sentence of a class's words: `generate` prompts get the class `asked` maps the request to;
+    `rewrite` prompts get their source's class, or the other one with `flip_rewrites`."""
+
+    asked: dict = {"good": "good", "bad": "bad"}
+    flip_rewrites: bool = False
+    calls: int = 0
+
+    def _call(self, prompt, stop=None, run_manager=None, **kwargs):
+        self.calls += 1
+        words = WORDS
+        if request := re.findall(r"new example for the class: (\w+)", prompt):
+            label = self.asked[request[-1]]
+        else:
+            source = re.findall(r"Sentence: (.+)", prompt)[-1]
+            label = next(c for c, ws in words.items() if any(w in source.split() for w in ws))
+            label = OTHER[label] if self.flip_rewrites else label
+        picked = [words[label][(self.calls * 3 + i) % len(words[label])] for i in range(3)]
+        tail = ["for us", "to me", "overall", "all week", "each day", "in the end", "at night"][self.calls % 7]
+        return f"Honestly our trip felt {picked[0]}, {picked[1]} and {picked[2]} {tail}."
+
+
+def pool():
+    return [
+        {"id": f"{label}-{i}", "text": f"The stay was {ws[i]} and {ws[i + 1]}.", "label": label}
+        for label, ws in WORDS.items()
+        for i in range(6)
+    ]
+
+
+def labelled_run(llm, strategy="auto", per_label=8):
+    task = adapt_task(load_task("labeled"), pool(), None, "Hotel stays", None)
+    # Prompts show two examples of their class (so a row's sources are those two), no MiniLM meaning check.
+    spec = RunSpec(
+        task=task,
+        model="fake",
+        per_label=per_label,
+        max_attempts=3,
+        seed=1,
+        strategy=strategy,
+        selector="class",
+        shots=2,
+        min_similarity=-1,
+    )
+    inputs = default_inputs(task)
+    return LabelledRun(
+        spec, llm, inputs, Embedder(topic_embed), lambda s, i: build_generator(s, llm, i, progress=False)
+    )
+
+
+def test_auto_validates_both_strategies_and_goes_on_with_the_better(tmp_path):
+    out = tmp_path / "out.jsonl"
+    writer = Writer(responses=["-"], asked=OTHER)  # generate writes the other class's words: off-label rows
+    outcome = labelled_run(writer).run(out)
+    assert outcome.strategy in ("rewrite", "mix")  # mix: with generate's off-label rows filtered out
+    trials = json.loads((tmp_path / "out.manifest.json").read_text())["validation"]["trials"]
+    assert set(trials) == {"generate", "rewrite", "mix"}
+    assert trials["generate"]["details"]["without_filter"]["tfidf"]["gain"] < 0  # off-label rows hurt...
+    assert trials["rewrite"]["tfidf"]["gain"] > trials["generate"]["details"]["without_filter"]["tfidf"]["gain"]
+    rows = read_jsonl(out)
+    assert len(rows) >= 8 and all(0 <= r["weight"] <= 1 for r in rows)
+    # ... and none is saved: every saved row says what its label says
+    assert all(any(w in r["output"] for w in WORDS[r["label"]]) for r in rows)
+    assert sorted(p.name for p in (tmp_path / "out.parts").glob("*.jsonl")) == [
+        "generate.jsonl",
+        "generate.rejected.jsonl",
+        "rewrite.jsonl",
+        "rewrite.rejected.jsonl",
+    ]
+    before, calls = out.read_bytes(), writer.calls
+    labelled_run(writer).run(out)  # the same run again: resumed from the parts, nothing asked of the model
+    assert out.read_bytes() == before and writer.calls == calls
+
+
+def test_rows_that_would_hurt_are_all_held_back(tmp_path):
+    out = tmp_path / "out.jsonl"
+    outcome = labelled_run(Writer(responses=["-"], asked=OTHER, flip_rewrites=True)).run(out)
+    assert read_jsonl(out) == [] and outcome.verdict.line.startswith("validation on the pool")
+    assert outcome.verdict.line.endswith(
+        "Try a stronger model (--model qwen2.5-coder-1.5b) or a model server (--server)"
+    )
+    held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "pool_validation"]
+    assert len(held) == len(outcome.candidates) > 0
+
+
+def test_a_named_strategy_runs_alone(tmp_path):
+    writer = Writer(responses=["-"])
+    outcome = labelled_run(writer, strategy="generate", per_label=4).run(tmp_path / "out.jsonl")
+    assert outcome.strategy == "generate" and outcome.trials == {}
+    assert not (tmp_path / "out.parts" / "rewrite.jsonl").exists()
+    assert {r["label"] for r in read_jsonl(tmp_path / "out.jsonl")} == {"good", "bad"}
