@@ -1,4 +1,4 @@
-"""The run's knobs, checked once for the command line and the library alike."""
+"""The run's knobs, one schema checked once for templates, the command line and the library alike."""
 
 from __future__ import annotations
 
@@ -19,17 +19,24 @@ class KnobError(SynthaugError):
         super().__init__(f"{knob} {value!r} is out of range; use a value {allowed}")
 
 
-class Knobs(BaseModel):
-    """Every number a user may turn; None leaves the task's or the model's default."""
+class GenerationSettings(BaseModel):
+    """Decoding settings: a task's defaults, a model's, a run's; unset fields fall back to the next in line."""
 
     model_config = ConfigDict(extra="forbid")
 
+    max_new_tokens: int | None = Field(default=None, ge=1, le=4096)
+    """Token budget of one answer."""
     temperature: float | None = Field(default=None, gt=0, le=5)
     """Sampling temperature; 0 would divide by zero, and past 5 every token is equally likely."""
     top_p: float | None = Field(default=None, gt=0, le=1)
     """Nucleus sampling mass."""
-    max_new_tokens: int | None = Field(default=None, ge=1, le=4096)
-    """Token budget of one answer."""
+    do_sample: bool | None = None
+    """Sample (True) or decode greedily (False)."""
+
+
+class Knobs(GenerationSettings):
+    """Every number a user may turn, decoding settings included; None leaves the task's or the model's default."""
+
     max_attempts: int | None = Field(default=None, ge=1, le=100)
     """Model calls per quota before it is given up."""
     batch_size: int | None = Field(default=None, ge=1, le=1024)

@@ -13,6 +13,7 @@ from langchain_core.prompts import PromptTemplate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chains.errors import TaskError
+from chains.knobs import GenerationSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -23,21 +24,6 @@ DEFAULT_MAX_NEW_TOKENS = {"word": 8, "label": 8, "sentence": 64, "sentences": 16
 
 # A plain mustache tag `{{ name }}`: rewritten to `{{& name}}` so user text is not HTML-escaped.
 _MUSTACHE_VAR = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
-
-
-class GenerationSettings(BaseModel):
-    """Decoding knobs; unset fields fall back to the model's or the kind's defaults."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_new_tokens: int | None = Field(default=None, gt=0)
-    """Token budget of one answer."""
-    temperature: float | None = Field(default=None, gt=0)
-    """Sampling temperature; higher is more varied."""
-    top_p: float | None = Field(default=None, gt=0, le=1)
-    """Nucleus sampling mass."""
-    do_sample: bool | None = None
-    """Sample (True) or decode greedily (False)."""
 
 
 class Task(BaseModel):

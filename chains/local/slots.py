@@ -1,11 +1,8 @@
 """Continuous batching: a fixed number of decode slots, each refilled from a queue as soon as its row ends.
 
-Each layer's keys and values live in one preallocated [slots, kv heads, columns, head dim] tensor on that
-layer's device. All slots write a step's token at the same column; a joining prompt is copied in to end at
-that column, and a boolean table says which columns a slot attends to (and, for sliding windows, which
-position each column holds). When the columns run out, the span in use moves back to the start (once in
-many steps). Live rows stay packed at the front, so a step computes only them. Every tensor lives on the
-model's device, and a step waits for the device once: to read the tokens it chose.
+The slots' keys and values live in preallocated tensors (`chains.local.columns`); a joining prompt is copied
+in to end at the column every slot writes next. Live rows stay packed at the front, so a step computes only
+them. Every tensor lives on the model's device, and a step waits for the device once: to read the tokens it chose.
 """
 
 from __future__ import annotations
@@ -15,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains.local.attention import layout
-from chains.local.decoding import cache_of, cache_param, choose_tokens, input_device, on_device, slot_layer
+from chains.local.columns import SlotColumns, move_rows
+from chains.local.decoding import cache_of, cache_param, choose_tokens, input_device, on_device
 from chains.local.nocopy import banned_after
 
 # Columns beyond the longest row: how many steps pass between two moves of the span in use.
@@ -77,16 +75,13 @@ class SlotDecoder:
         self.device = input_device(model)
         self.rows: list[Decoding] = []
         self.waiting: list[tuple[Job, int]] = []  # samples pulled but not yet in a slot
-        self.keys: list[Any] = []
-        self.values: list[Any] = []
-        self.column = 0
+        self.columns = SlotColumns(slots, self.device, self.layout.window is not None, max_new_tokens + slack)
         self.prefix_kv = prefix_kv
         """The prefix's keys and values per layer, computed on first use; hand it to the next decoder."""
         # Per slot: the token to feed next, its position, and the sampling temperature (0: greedy).
         self.last = torch.zeros(slots, dtype=torch.long, device=self.device)
         self.position = torch.zeros(slots, dtype=torch.long, device=self.device)
         self.temperature = torch.zeros(slots, dtype=torch.float32, device=self.device)
-        self.valid = self.positions = None
 
     def run(self, pull: Callable[[], Job | None], group: int) -> Iterator[list[Job]]:
         """Finished jobs, `group` at a time, or fewer when the queue runs dry (the consumer may queue more)."""
@@ -170,73 +165,29 @@ class SlotDecoder:
             logits_to_keep=1,
             **{cache_param(self.model): cache},
         )
-        layers = cache_of(output).layers
-        self._make_room(span, layers)
-        first, end, columns = len(self.rows), len(self.rows) + len(entering), slice(self.column - span, self.column)
-        for layer, source in enumerate(layers):
-            self.keys[layer][first:end, :, columns] = source.keys
-            self.values[layer][first:end, :, columns] = source.values
-        self.valid[first:end] = False
-        self.valid[first:end, columns] = valid
-        if self.positions is not None:
-            self.positions[first:end, columns] = positions
+        self._make_room(span, cache_of(output).layers)
+        first, end = len(self.rows), len(self.rows) + len(entering)
+        self.columns.write(first, cache_of(output).layers, valid, positions)
         self.position[first:end] = queries[:, -1] + 1
         temperatures = [job.temperature or 0.0 for job, _ in entering]
         self.temperature[first:end] = on_device(temperatures, self.device, torch.float32)
-        self.rows += [Decoding(job, sample, self.column - span) for job, sample in entering]
+        self.rows += [Decoding(job, sample, self.columns.column - span) for job, sample in entering]
         return self._advance(output.logits[:, -1, :], range(first, end))
 
     def _make_room(self, span: int, layers: Any = None) -> None:
-        """Slot tensors with at least `span` columns before the write column and a row's budget after it;
-        allocated on first use with the shapes, types and devices of the prefill's cache `layers`."""
-        size = self.keys[0].shape[2] if self.keys else 0
-        if self.keys and span <= self.column < size:
-            return
-        low = min((row.start for row in self.rows), default=self.column)
-        column = max(span, self.column - low)
-        size = max(column + self.max_new_tokens + self.slack, size)
-        if not self.keys:
-            self._allocate(layers, size)
-        else:
-            used, moved = slice(low, self.column), slice(column - (self.column - low), column)
-            for tensors in (self.keys, self.values):
-                for i, old in enumerate(tensors):  # in place unless it grows: a second copy of every layer is costly
-                    new = old if old.shape[2] == size else old.new_zeros((*old.shape[:2], size, old.shape[3]))
-                    new[:, :, moved] = old[:, :, used].clone()
-                    tensors[i] = new
-            self.valid = _moved(self.valid, size, used, moved)
-            if self.positions is not None:
-                self.positions = _moved(self.positions, size, used, moved)
-            for row in self.rows:
-                row.start += column - self.column
-        self.column = column
-
-    def _allocate(self, layers: Any, size: int) -> None:
-        import torch
-
-        for layer in layers:
-            self.keys.append(layer.keys.new_zeros((self.slots, *layer.keys.shape[1:2], size, layer.keys.shape[3])))
-            self.values.append(
-                layer.values.new_zeros((self.slots, *layer.values.shape[1:2], size, layer.values.shape[3]))
-            )
-        self.valid = torch.zeros((self.slots, size), dtype=torch.bool, device=self.device)
-        if self.layout.window:
-            self.positions = torch.zeros((self.slots, size), dtype=torch.long, device=self.device)
+        low = min((row.start for row in self.rows), default=self.columns.column)
+        shift = self.columns.make_room(span, low, layers)
+        for row in self.rows:
+            row.start += shift
 
     def _step(self) -> list[Job]:
         """One token for every live row."""
         from transformers.cache_utils import Cache
 
-        if self.column >= self.keys[0].shape[2]:
+        if self.columns.column >= self.columns.size:
             self._make_room(0)
-        live, column = len(self.rows), self.column
-        self.valid[:live, column] = True
-        positions = None
-        if self.positions is not None:
-            self.positions[:live, column] = self.position[:live]
-            positions = self.positions[:live, : column + 1]
-        visible = self.valid[:live, None, : column + 1]
-        layers = [slot_layer()(k[:live], v[:live], column) for k, v in zip(self.keys, self.values)]
+        live = len(self.rows)
+        visible, positions, layers = self.columns.step(live, self.position[:live])
         output = self.model(
             input_ids=self.last[:live, None],
             attention_mask=self.layout.masks(visible, positions, self.position[:live, None]),
@@ -244,7 +195,7 @@ class SlotDecoder:
             use_cache=True,
             **{cache_param(self.model): Cache(layers=layers)},
         )
-        self.column += 1
+        self.columns.column += 1
         self.position[:live] += 1
         return self._advance(output.logits[:, -1, :], range(live))
 
@@ -288,20 +239,6 @@ class SlotDecoder:
             order[index] = order[-1]  # the last live row moves into the freed slot
             order.pop()
         moves = [(slot, source) for slot, source in enumerate(order) if slot != source]
-        if moves:
-            indices: dict[Any, tuple[Any, Any]] = {}  # the moves on each device that holds slot tensors
-            tables = [self.valid, self.positions, self.last, self.position, self.temperature]
-            for tensor in [*self.keys, *self.values, *(t for t in tables if t is not None)]:
-                if tensor.device not in indices:
-                    indices[tensor.device] = tuple(on_device(list(side), tensor.device) for side in zip(*moves))
-                slots, sources = indices[tensor.device]
-                tensor[slots] = tensor[sources]
+        move_rows([*self.columns.tensors(), self.last, self.position, self.temperature], moves)
         self.rows = [self.rows[source] for source in order]
         return done
-
-
-def _moved(table: Any, size: int, used: slice, moved: slice) -> Any:
-    """A [slots, size] copy of a per-column table with its `used` columns at `moved` and nothing else set."""
-    new = table.new_zeros((table.shape[0], size))
-    new[:, moved] = table[:, used]
-    return new

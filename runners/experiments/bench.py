@@ -14,8 +14,8 @@ from chains.models import ModelSpec, load_model
 from chains.prompts import renderer_for
 from runners.experiments.datasets import rotten_tomatoes
 from runners.experiments.measure import Result, format_table, measure, ratios, whole_command
+from runners.run.assemble import build_generator
 from runners.run.filtering import AnswerFilter
-from runners.run.generate import Generator
 from runners.run.inputs import Inputs
 from runners.run.spec import RunSpec
 
@@ -60,8 +60,9 @@ def run_bench(
 
         def run() -> tuple[int, int]:
             spec = RunSpec.for_model(task, llm, model.name, n=1, batch_size=model.batch_size, seed=model.seed or 0)
+            generator = build_generator(spec, llm, inputs, backend, progress=False)  # as `generate` builds it
             with tempfile.TemporaryDirectory() as tmp:
-                summary = Generator(spec, llm, backend=backend, progress=False).run(inputs, Path(tmp) / "bench.jsonl")
+                summary = generator.run(inputs, Path(tmp) / "bench.jsonl")
             return summary.accepted + summary.rejected, summary.accepted
 
         return run

@@ -2,53 +2,34 @@
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from chains import Task
 from runners.reports.metrics import distinct_n
-from runners.run.generate import Generator
+from runners.run.assemble import build_generator
 from runners.run.inputs import Inputs
-from runners.run.pool import selector_for
 from runners.run.spec import RunSpec
 from runners.run.store import read_jsonl
 
 
 def compare_selectors(
-    task: Task,
-    llm: Any,
-    model_name: str,
-    inputs: Inputs,
-    names: list[str],
-    args: argparse.Namespace,
-    gold: dict[str, str] | None = None,
+    spec: RunSpec, llm: Any, inputs: Inputs, names: list[str], gold: dict[str, str] | None = None
 ) -> str:
-    """Run every selector (and zero-shot) on the same inputs; return a Markdown table."""
-    runs = [("zero-shot (--shots 0)", "fixed", 0)] + [(name, name, args.shots) for name in names]
+    """Run every selector (and zero-shot) on the same inputs with the run `spec` otherwise; a Markdown table."""
+    task = spec.task
+    runs = [("zero-shot (--shots 0)", "fixed", 0)] + [(name, name, spec.shots) for name in names]
     header = "| selector | valid rate | distinct-2 | duplicate rate | mean prompt tokens | rows/s |"
     lines = [
-        f"{task.name}, {len(inputs.rows)} inputs x {args.n}, {args.shots} shots, pool of {len(task.examples)} examples, "
-        f"model {model_name}",
+        f"{task.name}, {len(inputs.rows)} inputs x {spec.n}, {spec.shots} shots, pool of {len(task.examples)} examples, "
+        f"model {spec.model}",
         "",
         header + (" accuracy |" if gold else ""),
         "| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if gold else ""),
     ]
     for label, name, shots in runs:
-        spec = RunSpec.for_model(
-            task,
-            llm,
-            model_name,
-            n=args.n,
-            max_attempts=args.max_attempts,
-            seed=args.seed,
-            batch_size=args.batch_size,
-            selector=name,
-            shots=shots,
-        )
-        selector = selector_for(name, task, shots, args.seed, llm)
-        generator = Generator(spec, llm, selector=selector, progress=False, count_prompt_tokens=True)
+        run_spec = spec.model_copy(update={"selector": name, "shots": shots})
+        generator = build_generator(run_spec, llm, inputs, progress=False, count_prompt_tokens=True)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "rows.jsonl"
             summary = generator.run(inputs, out)

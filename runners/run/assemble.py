@@ -32,8 +32,13 @@ def answer_filter(spec: RunSpec, inputs: Inputs, llm: BaseLanguageModel) -> Answ
 
 
 def build_generator(
-    spec: RunSpec, llm: BaseLanguageModel, inputs: Inputs, backend: Backend | None = None, progress: bool = True
+    spec: RunSpec,
+    llm: BaseLanguageModel,
+    inputs: Inputs,
+    backend: Backend | None = None,
+    progress: bool = True,
+    count_prompt_tokens: bool = False,
 ) -> Generator:
-    """A Generator with every part the spec names."""
+    """A Generator with every part the spec names: what `generate`, `evaluate`, `bench` and `compare-selectors` run."""
     selector = selector_for(spec.selector, spec.task, spec.shots, spec.seed, llm) if spec.selector else None
-    return Generator(spec, llm, answer_filter(spec, inputs, llm), selector, backend, progress)
+    return Generator(spec, llm, answer_filter(spec, inputs, llm), selector, backend, progress, count_prompt_tokens)

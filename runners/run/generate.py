@@ -65,7 +65,7 @@ class Generator:
             for batch in self.backend.batches(queue, self.prompter, inputs):
                 rows, rejects = self._accept(batch, inputs, ledger)
                 store.save([r.to_dict() for r in rows], [r.to_dict() for r in rejects])
-                ledger.count(rows, len(rejects))
+                ledger.tally(rows, len(rejects))
                 queue.extend(self._retries(batch, ledger))
                 bar.update(len(rows))
                 total = ledger.summary.accepted + ledger.summary.rejected

@@ -10,7 +10,7 @@ from typing import Any
 from chains.checks.fidelity import Rejection
 from chains.local.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 from runners.run.inputs import Inputs
-from runners.run.records import Row, WorkItem
+from runners.run.records import Attempt, Row, WorkItem
 
 # After copies a retry samples this much hotter, up to the cap: the same settings would copy again.
 TEMPERATURE_STEP = 0.15
@@ -22,43 +22,27 @@ SHOT_STEP = 2
 COPY_KINDS = ("copy", "near_copy", "duplicate", "near_duplicate")
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """What one attempt at a quota changes from the run's settings; each retry changes what failed before."""
+def next_attempt(last: Attempt, kinds: Counter, temperature: float | None, sampling: bool, has_source: bool) -> Attempt:
+    """The next attempt after one whose rejections were `kinds`; the prompt's examples are drawn afresh anyway.
 
-    number: int = 1
-    temperature: float | None = None
-    """Sampling temperature; None keeps the run's."""
-    no_copy: int | None = None
-    """No-copy n-gram size (smaller blocks more); None keeps the default."""
-    extra_shots: int = 0
-    """Examples shown beyond the selector's own number."""
-
-    def settings(self) -> dict[str, Any]:
-        """The decoding settings this attempt overrides."""
-        return {k: v for k, v in (("temperature", self.temperature), ("no_copy", self.no_copy)) if v is not None}
-
-    def retry(self, kinds: Counter, temperature: float | None, sampling: bool, has_source: bool) -> Attempt:
-        """The next attempt after one whose rejections were `kinds`; the prompt's examples are drawn afresh anyway.
-
-        Mostly copies or duplicates: sample hotter (within a cap) and block copies harder. Mostly drifted
-        meaning or form: sample cooler (within a floor). Off-label verdicts: more in-class shots.
-        """
-        copies = sum(kinds[k] for k in COPY_KINDS)
-        drift = kinds["meaning"] + kinds["form"] + kinds["changed_fact"]
-        current = self.temperature if self.temperature is not None else temperature
-        new_temperature = self.temperature
-        if sampling and current is not None and (copies or drift):
-            step = TEMPERATURE_STEP if copies >= drift else -TEMPERATURE_STEP
-            moved = min(TEMPERATURE_CAP, max(TEMPERATURE_FLOOR, current + step))
-            # A run set hotter than the cap (or cooler than the floor) is not pulled back.
-            if (step > 0 and moved > current) or (step < 0 and moved < current):
-                new_temperature = round(moved, 2)
-        no_copy = self.no_copy
-        if has_source and copies:
-            no_copy = max(MIN_NO_COPY, (self.no_copy or DEFAULT_NO_COPY) - 1)
-        shots = self.extra_shots + (SHOT_STEP if kinds["judge"] else 0)
-        return Attempt(self.number + 1, new_temperature, no_copy, shots)
+    Mostly copies or duplicates: sample hotter (within a cap) and block copies harder. Mostly drifted
+    meaning or form: sample cooler (within a floor). Off-label verdicts: more in-class shots.
+    """
+    copies = sum(kinds[k] for k in COPY_KINDS)
+    drift = kinds["meaning"] + kinds["form"] + kinds["changed_fact"]
+    current = last.temperature if last.temperature is not None else temperature
+    new_temperature = last.temperature
+    if sampling and current is not None and (copies or drift):
+        step = TEMPERATURE_STEP if copies >= drift else -TEMPERATURE_STEP
+        moved = min(TEMPERATURE_CAP, max(TEMPERATURE_FLOOR, current + step))
+        # A run set hotter than the cap (or cooler than the floor) is not pulled back.
+        if (step > 0 and moved > current) or (step < 0 and moved < current):
+            new_temperature = round(moved, 2)
+    no_copy = last.no_copy
+    if has_source and copies:
+        no_copy = max(MIN_NO_COPY, (last.no_copy or DEFAULT_NO_COPY) - 1)
+    shots = last.extra_shots + (SHOT_STEP if kinds["judge"] else 0)
+    return Attempt(last.number + 1, new_temperature, no_copy, shots)
 
 
 @dataclass
@@ -109,7 +93,7 @@ class Quota:
 
     def retry(self, temperature: float | None, sampling: bool, has_source: bool, valid_rate: float) -> list[WorkItem]:
         """Work for the next attempt, with settings changed by what the last one was rejected for."""
-        self.step = self.step.retry(self.last_kinds, temperature, sampling, has_source)
+        self.step = next_attempt(self.step, self.last_kinds, temperature, sampling, has_source)
         self.last_kinds.clear()
         return self.plan(valid_rate)
 
@@ -167,7 +151,8 @@ class Ledger:
         self.index[input_id] += 1
         return f"{input_id}-{number}"
 
-    def count(self, rows: list[Row], rejected: int) -> None:
+    def tally(self, rows: list[Row], rejected: int) -> None:
+        """Count a batch's saved rows and rejects."""
         self.summary.accepted += len(rows)
         self.summary.rejected += rejected
 

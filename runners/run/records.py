@@ -7,12 +7,9 @@ A reject's `kind` is one of `REJECT_KINDS`; its `reason` is the same thing in wo
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chains.chain import Answer
-
-if TYPE_CHECKING:
-    from runners.run.quotas import Attempt
 
 REJECT_KINDS = {
     "parse": "the parser refused the answer (not one word, sentence or label)",
@@ -27,6 +24,23 @@ REJECT_KINDS = {
     "near_duplicate": "its embedding is too close to an earlier row's",
     "pool_validation": "validation on the labelled pool found the run's rows would hurt a classifier",
 }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt at a quota changes from the run's settings; each retry changes what failed before."""
+
+    number: int = 1
+    temperature: float | None = None
+    """Sampling temperature; None keeps the run's."""
+    no_copy: int | None = None
+    """No-copy n-gram size (smaller blocks more); None keeps the default."""
+    extra_shots: int = 0
+    """Examples shown beyond the selector's own number."""
+
+    def settings(self) -> dict[str, Any]:
+        """The decoding settings this attempt overrides."""
+        return {k: v for k, v in (("temperature", self.temperature), ("no_copy", self.no_copy)) if v is not None}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.knobs import check_knobs
 from chains.local.nocopy import DEFAULT_NO_COPY
 from chains.local.sources import EMBEDDED_MODEL
-from runners.run.quotas import Attempt
+from runners.run.records import Attempt
 
 
 class RunSpec(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class Outcome:
     candidates: list[dict[str, Any]]
     """The rows the gate judged (kept or held back)."""
     trials: dict[str, Any] = field(default_factory=dict)
+    validating: float = 0.0
+    """Seconds spent validating on the pool."""
 
 
 class LabelledRun:
@@ -56,6 +59,8 @@ class LabelledRun:
         per_class = len(inputs.rows) / max(1, len(classes))
         self.quota = spec.per_label or spec.n * max(1, round(per_class))
         self.summary = Summary()
+        self.validating = 0.0
+        """Seconds spent validating on the pool (the rest of the run's time is generation)."""
 
     def run(self, output: Path, start_over: bool = False) -> Outcome:
         parts = output.with_name(f"{output.stem}.parts")
@@ -71,7 +76,7 @@ class LabelledRun:
             trial = min(self.quota, max(TRIAL_MIN, math.ceil(self.quota * TRIAL_SHARE)))
             rows = {name: self._part(name, trial, parts) for name in ("generate", "rewrite")}
             rows["mix"] = _half(rows["generate"], trial) + _half(rows["rewrite"], trial)
-            checked = {name: estimate_or_why(self.pool, r, self.embedder, self.spec.seed) for name, r in rows.items()}
+            checked = {name: self._estimate(r) for name, r in rows.items()}
             trials = {name: v.to_dict() if v else {"skipped": why} for name, (v, why) in checked.items()}
             usable = {name: v for name, (v, _) in checked.items() if v is not None}
             if usable and all(v.harmful for v in usable.values()):
@@ -86,8 +91,15 @@ class LabelledRun:
             )
         else:
             final = self._part(strategy, self.quota, parts)
-        validation, why = estimate_or_why(self.pool, final, self.embedder, self.spec.seed)
+        validation, why = self._estimate(final)
         return self._publish(output, strategy, decide(final, validation, why), trials, final)
+
+    def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
+        start = time.perf_counter()
+        try:
+            return estimate_or_why(self.pool, rows, self.embedder, self.spec.seed)
+        finally:
+            self.validating += time.perf_counter() - start
 
     def _part(self, name: str, quota: int, parts: Path) -> list[dict[str, Any]]:
         """Rows of one strategy, generated up to `quota` per class into its run file (resumed from it)."""
@@ -121,9 +133,10 @@ class LabelledRun:
         write_jsonl_atomic(sidecar(output, "rejected"), rejects + verdict.held)
         store = RunStore(output)
         store.manifest = self.spec.manifest()
-        validation = {"chosen": strategy, "estimate": verdict.validation, "trials": trials}
+        seconds = {"generating": round(self.summary.seconds, 1), "validating": round(self.validating, 1)}
+        validation = {"chosen": strategy, "estimate": verdict.validation, "trials": trials, "seconds": seconds}
         store.close({"accepted": len(verdict.kept), "held_back": len(verdict.held)}, validation=validation)
-        return Outcome(strategy, verdict, self.summary, candidates, trials)
+        return Outcome(strategy, verdict, self.summary, candidates, trials, self.validating)
 
 
 def _per_class(rows: list[dict[str, Any]], quota: int) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@
 import pytest
 
 from runners.cli import main
-from runners.reports.export import FORMATS, ExportError, class_names, default_destination, export_rows, read_rows
+from runners.reports.export import FORMATS, ExportError, class_names, default_destination, export_rows
+from tests.exports import read_rows
 
 ROWS = [
     {

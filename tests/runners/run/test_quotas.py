@@ -4,7 +4,8 @@ from collections import Counter
 
 import pytest
 
-from runners.run.quotas import TEMPERATURE_CAP, TEMPERATURE_FLOOR, Attempt, Quota
+from runners.run.quotas import TEMPERATURE_CAP, TEMPERATURE_FLOOR, Quota, next_attempt
+from runners.run.records import Attempt
 
 
 @pytest.mark.parametrize(
@@ -20,22 +21,22 @@ from runners.run.quotas import TEMPERATURE_CAP, TEMPERATURE_FLOOR, Attempt, Quot
     ],
 )
 def test_a_retry_changes_what_the_rejections_point_at(kinds, has_source, expected):
-    assert Attempt().retry(kinds, 0.7, sampling=True, has_source=has_source) == expected
+    assert next_attempt(Attempt(), kinds, 0.7, sampling=True, has_source=has_source) == expected
 
 
 def test_retries_move_to_their_caps_and_no_further():
     hot = cold = Attempt()
     for _ in range(12):
-        hot = hot.retry(Counter(copy=1, judge=1), 0.7, sampling=True, has_source=True)
-        cold = cold.retry(Counter(meaning=1), 0.7, sampling=True, has_source=True)
+        hot = next_attempt(hot, Counter(copy=1, judge=1), 0.7, sampling=True, has_source=True)
+        cold = next_attempt(cold, Counter(meaning=1), 0.7, sampling=True, has_source=True)
     assert (hot.temperature, hot.no_copy, hot.extra_shots) == (TEMPERATURE_CAP, 3, 24)
     assert hot.settings() == {"temperature": TEMPERATURE_CAP, "no_copy": 3}
     assert (cold.temperature, cold.no_copy) == (TEMPERATURE_FLOOR, None)
 
 
 def test_greedy_runs_keep_their_temperature_and_a_hot_run_is_not_cooled_by_copies():
-    assert Attempt().retry(Counter(copy=1), 0.7, sampling=False, has_source=False).temperature is None
-    assert Attempt().retry(Counter(copy=1), 1.5, sampling=True, has_source=False).temperature is None
+    assert next_attempt(Attempt(), Counter(copy=1), 0.7, sampling=False, has_source=False).temperature is None
+    assert next_attempt(Attempt(), Counter(copy=1), 1.5, sampling=True, has_source=False).temperature is None
     assert Attempt().settings() == {}
 
 
