@@ -139,7 +139,7 @@ def validate(
     rows: Sequence[dict[str, Any]],
     embedder: Embedder,
     folds: int = 5,
-    repeats: int = 3,
+    repeats: int = 5,
     seed: int = 0,
     resamples: int = 2000,
 ) -> Validation:

@@ -23,6 +23,7 @@ REJECT_KINDS = {
     "duplicate": "it repeats an earlier row",
     "near_duplicate": "its embedding is too close to an earlier row's",
     "pool_validation": "validation on the labelled pool found the run's rows would hurt a classifier",
+    "balance": "left out so that every class adds as many rows as the class with the fewest",
 }
 
 

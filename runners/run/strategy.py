@@ -22,7 +22,7 @@ from langchain_core.language_models import BaseLanguageModel
 
 from chains.checks.classifiers import Embedder
 from chains.task import load_task
-from runners.run.gate import Verdict, decide, estimate_or_why, labelled_pool, too_small
+from runners.run.gate import MIN_GAIN, Verdict, balance, decide, estimate_or_why, labelled_pool, too_small
 from runners.run.inputs import Inputs, default_inputs
 from runners.run.quotas import Summary
 from runners.run.spec import RunSpec
@@ -55,8 +55,8 @@ class LabelledRun:
         self.spec, self.llm, self.inputs, self.embedder, self.build = spec, llm, inputs, embedder, build
         self.strategy = spec.strategy or "auto"
         self.pool = labelled_pool(spec.task, inputs)
-        classes = spec.task.classes or sorted({e["label"] for e in self.pool})
-        per_class = len(inputs.rows) / max(1, len(classes))
+        self.classes = spec.task.classes or sorted({e["label"] for e in self.pool})
+        per_class = len(inputs.rows) / max(1, len(self.classes))
         self.quota = spec.per_label or spec.n * max(1, round(per_class))
         self.summary = Summary()
         self.validating = 0.0
@@ -74,16 +74,18 @@ class LabelledRun:
             strategy = "generate"  # too few real examples to restate, or to validate on
         elif strategy == "auto":
             trial = min(self.quota, max(TRIAL_MIN, math.ceil(self.quota * TRIAL_SHARE)))
-            rows = {name: self._part(name, trial, parts) for name in ("generate", "rewrite")}
+            rows = {name: balance(self._part(name, trial, parts), self.classes)[0] for name in ("generate", "rewrite")}
             rows["mix"] = _half(rows["generate"], trial) + _half(rows["rewrite"], trial)
             checked = {name: self._estimate(r) for name, r in rows.items()}
             trials = {name: v.to_dict() if v else {"skipped": why} for name, (v, why) in checked.items()}
             usable = {name: v for name, (v, _) in checked.items() if v is not None}
-            if usable and all(v.harmful for v in usable.values()):
-                tried = rows["generate"] + rows["rewrite"]
-                least = max(usable.values(), key=lambda v: v.gain())  # the estimate to report
-                return self._publish(output, "auto", decide(tried, least), trials, tried)
-            strategy = max(usable, key=lambda n: usable[n].gain(usable[n].threshold)) if usable else "generate"
+            if not usable:
+                strategy = "generate"
+            else:  # the best worst case over the classifiers, each with its best filter: estimates are noisy
+                strategy = max(usable, key=lambda n: min(e.overall.gain for e in usable[n].chosen.values()))
+                if min(e.overall.gain for e in usable[strategy].chosen.values()) < MIN_GAIN:
+                    tried = rows["generate"] + rows["rewrite"]  # no strategy clears the bar: stop after the trial
+                    return self._publish(output, "auto", decide(tried, usable[strategy]), trials, tried)
         if strategy == "mix":
             half = math.ceil(self.quota / 2)
             final = _half(self._part("generate", half, parts), 2 * half) + _half(
@@ -91,8 +93,11 @@ class LabelledRun:
             )
         else:
             final = self._part(strategy, self.quota, parts)
+        final, extra = balance(final, self.classes)
         validation, why = self._estimate(final)
-        return self._publish(output, strategy, decide(final, validation, why), trials, final)
+        verdict = decide(final, validation, why)
+        verdict.held += extra
+        return self._publish(output, strategy, verdict, trials, final)
 
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
         start = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from chains.checks.validation import Estimate, Gain, Validation
 from chains.task import load_task
-from runners.run.gate import decide, labelled_pool, provenance, too_small
+from runners.run.gate import balance, decide, labelled_pool, provenance, too_small
 from runners.run.inputs import Inputs
 
 POOL = [{"id": "ex-1", "text": "Great view.", "label": "good"}, {"id": "ex-2", "text": "Dirty room.", "label": "bad"}]
@@ -31,20 +31,22 @@ def test_a_rows_sources_are_the_examples_it_was_shown_and_the_input_it_restates(
 def test_rows_that_would_hurt_beyond_the_interval_are_all_held_back_with_one_line():
     verdict = decide(ROWS, validation(-6.0, -9.0, -2.0))
     assert verdict.kept == [] and [r["kind"] for r in verdict.held] == ["pool_validation"] * 2
-    assert "would lower accuracy (tfidf -6.0, minilm -6.0 points)" in verdict.line
+    assert "would lower accuracy (tfidf -6.0, minilm -6.0 points; 2 needed for each)" in verdict.line
     assert verdict.line.endswith("Try a stronger model (--model qwen2.5-coder-1.5b) or a model server (--server)")
 
 
-def test_an_uncertain_estimate_keeps_the_rows_with_their_weights():
-    verdict = decide(ROWS, validation(-1.0, -5.0, +3.0))
+def test_rows_are_kept_with_their_weights_only_where_every_classifier_gains_enough():
+    verdict = decide(ROWS, validation(+3.0, -1.0, +7.0))
     assert [r["weight"] for r in verdict.kept] == [0.9, 0.1] and verdict.held == [] and verdict.line is None
+    unclear = decide(ROWS, validation(+1.0, -5.0, +7.0))
+    assert unclear.kept == [] and "do not clearly raise accuracy (tfidf +1.0, minilm +1.0 points" in unclear.line
 
 
 def test_the_off_label_filter_applies_only_where_it_measured_better():
     better = decide(ROWS, validation(-1.0, -5.0, +3.0, threshold_gain=+2.0))
     assert [r["output"] for r in better.kept] == ["Lovely view."]
     assert better.held[0]["reason"].startswith("the classifiers trained on the pool put it in another class (0.90)")
-    worse = decide(ROWS, validation(+1.0, -5.0, +3.0, threshold_gain=-2.0))
+    worse = decide(ROWS, validation(+3.0, -5.0, +7.0, threshold_gain=-2.0))
     assert len(worse.kept) == 2
 
 
@@ -55,3 +57,11 @@ def test_the_pool_is_the_tasks_labelled_examples_and_inputs_and_needs_four_per_c
     assert len(pool) == len(task.examples) + 1 and pool[-1]["id"] == "7"
     assert "(class 'negative' has 3; 4 per class are needed)" in too_small(pool)
     assert too_small([{**e, "id": f"{e['id']}-{i}"} for i in range(2) for e in pool]) is None
+
+
+def test_every_class_adds_as_many_rows_as_the_class_with_the_fewest():
+    rows = [{"output": f"r{i}", "label": label} for i, label in enumerate(["a", "a", "b", "a", "b", "a"])]
+    kept, extra = balance(rows, ["a", "b"])
+    assert [r["output"] for r in kept] == ["r0", "r1", "r2", "r4"]
+    assert [r["raw"] for r in extra] == ["r3", "r5"] and extra[0]["kind"] == "balance"
+    assert balance(rows, ["a", "b", "c"])[0] == []  # a class with no rows: no row of the others either
