@@ -75,7 +75,7 @@ def _check_flags(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from chains.models import load_model
-    from runners.run.assemble import build_generator
+    from runners.run.generate import build_generator
     from runners.run.store import RunStore
 
     check_writable(args.output)

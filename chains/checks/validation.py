@@ -166,13 +166,17 @@ def validate(
             base = {c: fit(c, train_texts, train_labels, embedder) for c in CLASSIFIERS}
             other = _other(base, [row_texts[j] for j in joined], [row_labels[j] for j in joined])
             held_texts, gold = [texts[i] for i in held], labels[held]
+            before = {c: base[c].predict(held_texts) == gold for c in CLASSIFIERS}
             for threshold in variants:
                 kept = [j for j, p in zip(joined, other) if threshold is None or p < threshold]
+                if threshold is not None and len(kept) == len(joined):
+                    for c in CLASSIFIERS:  # the filter drops nothing here: the same model as without it
+                        changes[c, threshold][repeat, held] = changes[c, None][repeat, held]
+                    continue
                 for c in CLASSIFIERS:
                     added_texts, added_labels = [row_texts[j] for j in kept], [row_labels[j] for j in kept]
                     model = fit(c, train_texts + added_texts, train_labels + added_labels, embedder)
-                    before = base[c].predict(held_texts) == gold
-                    changes[c, threshold][repeat, held] = (model.predict(held_texts) == gold).astype(float) - before
+                    changes[c, threshold][repeat, held] = (model.predict(held_texts) == gold).astype(float) - before[c]
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(pool), size=(resamples, len(pool)))
     estimates = {

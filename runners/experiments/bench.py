@@ -14,8 +14,8 @@ from chains.models import ModelSpec, load_model
 from chains.prompts import renderer_for
 from runners.experiments.datasets import rotten_tomatoes
 from runners.experiments.measure import Result, format_table, measure, ratios, whole_command
-from runners.run.assemble import build_generator
 from runners.run.filtering import AnswerFilter
+from runners.run.generate import build_generator
 from runners.run.inputs import Inputs
 from runners.run.spec import RunSpec
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from runners.reports.metrics import distinct_n
-from runners.run.assemble import build_generator
+from runners.run.generate import build_generator
 from runners.run.inputs import Inputs
 from runners.run.spec import RunSpec
 from runners.run.store import read_jsonl

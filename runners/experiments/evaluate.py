@@ -61,8 +61,8 @@ def generate_for(
     """Rows made from the `real` examples as `generate` makes them (resumed from `output` if it exists)."""
     from chains import load_task
     from chains.chain import resolve_settings
-    from runners.run.assemble import build_generator
     from runners.run.gate import estimate
+    from runners.run.generate import build_generator
     from runners.run.inputs import Inputs, default_inputs
     from runners.run.pool import adapt_task, default_selector
     from runners.run.spec import RunSpec

@@ -1,7 +1,9 @@
 """Where prompts are sampled: `LocalBackend` on the model in this process; `RayBackend` (distributed.py) on workers.
 
 A backend takes work items off the run's queue, renders their prompts and returns their answers in
-batches as they finish; the loop parses, checks and saves them. Both end in `chains.chain.sample_each`.
+batches as they finish; the loop parses, checks and saves them. Both hand the model's `serve` the live queue
+(the local pipeline's slot decoder, a served model's requests in flight); a model without `serve` is called
+through `chains.chain.sample_each`, a batch at a time.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The generation loop: sample the queued work, keep the answers that pass, save them, queue retries.
+"""The generation loop: sample the queued work, keep the answers that pass, save them, queue retries; and
+`build_generator`, which gives a loop every part its spec names.
 
 The flow of a row: `RunSpec` → `Generator.run` → a backend samples (`backends.py`) → `AnswerFilter`
 checks (`filtering.py`) → `Row` (`records.py`) → `RunStore` appends it (`store.py`).
@@ -21,6 +22,7 @@ from chains.prompts import Prompter, token_counter
 from runners.run.backends import Backend, LocalBackend
 from runners.run.filtering import AnswerFilter, Candidate
 from runners.run.inputs import Inputs
+from runners.run.pool import judge_for, selector_for
 from runners.run.quotas import Ledger, Summary
 from runners.run.records import Reject, Row, Sampled, WorkItem
 from runners.run.spec import RunSpec
@@ -149,3 +151,35 @@ class Generator:
             judge=judged,
             logprob=answer[1],
         )
+
+
+def answer_filter(spec: RunSpec, inputs: Inputs, llm: BaseLanguageModel) -> AnswerFilter:
+    """The checks the spec asks for; MiniLM is loaded only for the checks that need it."""
+    task = spec.task
+    judge = judge_for(spec.verify_label, task, inputs, task.language, llm) if spec.verify_label else None
+    near_duplicates = source_check = None
+    if spec.near_dup is not None:
+        from chains.checks.dedup import NearDuplicateIndex
+        from chains.checks.embeddings import load_embeddings
+
+        near_duplicates = NearDuplicateIndex(load_embeddings().embed_documents, threshold=spec.near_dup)
+    if task.source is not None:
+        from chains.checks.embeddings import load_embeddings
+        from chains.checks.fidelity import SourceCheck
+
+        embed = load_embeddings().embed_documents if spec.min_similarity > -1 else None
+        source_check = SourceCheck(embed, spec.near_copy, spec.min_similarity, spec.facts)
+    return AnswerFilter(task, spec.floor, source_check, judge, spec.min_confidence, near_duplicates)
+
+
+def build_generator(
+    spec: RunSpec,
+    llm: BaseLanguageModel,
+    inputs: Inputs,
+    backend: Backend | None = None,
+    progress: bool = True,
+    count_prompt_tokens: bool = False,
+) -> Generator:
+    """A Generator with every part the spec names: what `generate`, `evaluate`, `bench` and `compare-selectors` run."""
+    selector = selector_for(spec.selector, spec.task, spec.shots, spec.seed, llm) if spec.selector else None
+    return Generator(spec, llm, answer_filter(spec, inputs, llm), selector, backend, progress, count_prompt_tokens)

@@ -133,6 +133,7 @@ def test_evaluate_k_must_be_counts(capsys, value):
     assert code == 2 and err.startswith("error: --k ")
 
 
+@pytest.mark.integration
 def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
     out = tmp_path / "run.jsonl"
     rows = [
@@ -157,6 +158,7 @@ def test_report_on_a_run_prints_the_table_and_writes_the_page(capsys, tmp_path):
     assert page.count("<svg") == 5 and page.count('class="map"') == 1  # the map of the sources and the rows
 
 
+@pytest.mark.integration
 def test_ray_address_nothing_listens_at_fails_fast(capsys, tmp_path, csv_file):
     out = tmp_path / "o.jsonl"
     code, err = error_of(

@@ -9,6 +9,7 @@ import pytest
 
 from runners.cli import main
 
+pytestmark = pytest.mark.integration  # a real browser and MiniLM
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless",

@@ -10,7 +10,7 @@ from langchain_core.language_models import FakeListLLM
 
 from chains.checks.classifiers import Embedder
 from chains.task import load_task
-from runners.run.assemble import build_generator
+from runners.run.generate import build_generator
 from runners.run.inputs import default_inputs
 from runners.run.pool import adapt_task
 from runners.run.spec import RunSpec
