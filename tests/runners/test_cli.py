@@ -170,3 +170,27 @@ def test_ray_address_nothing_listens_at_fails_fast(capsys, tmp_path, csv_file):
         "(auto, host:6379 or ray://host:10001), or omit it to start a local Ray",
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--device", "gpu"], "error: device 'gpu' is not one of auto, cpu, cuda, cuda:N or mps (flag: --device)"),
+        (
+            ["--server", "localhost:8000"],
+            "error: server 'localhost:8000' is not an http(s) address; give the server's OpenAI-compatible base URL, like http://localhost:8000/v1 (flag: --server)",
+        ),
+        (
+            ["--server", "http://127.0.0.1:9/v1", "--api-key-env", "SYNTHAUG_NO_SUCH_VARIABLE"],
+            "error: the environment variable SYNTHAUG_NO_SUCH_VARIABLE is not set; export the API key in it (flag: --api-key-env)",
+        ),
+        (
+            ["--server", "http://127.0.0.1:9/v1", "--ray"],
+            "error: a served model already runs remotely; drop ray (it runs local models on Ray actors) (flag: --ray)",
+        ),
+    ],
+)
+def test_model_flags_that_cannot_work_end_in_one_line(capsys, tmp_path, flags, expected):
+    code, err = error_of(capsys, ["generate", "word", *flags, "-o", str(tmp_path / "o.jsonl")])
+    assert (code, err) == (2, expected)
+    assert not (tmp_path / "o.jsonl").exists()

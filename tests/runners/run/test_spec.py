@@ -5,6 +5,7 @@ import pytest
 
 from chains import load_task
 from chains.chain import resolve_settings
+from chains.errors import SynthaugError
 from chains.knobs import KnobError
 from runners.run.spec import RunSpec
 
@@ -56,3 +57,17 @@ def test_source_checks_and_the_no_copy_block_apply_only_to_tasks_with_a_source()
     assert spec("word").checks() == {"min_logprob": None}
     assert spec("word").first_attempt().no_copy is None
     assert spec("labeled", verify_label="embedding", min_confidence=0.7).checks()["min_confidence"] == 0.7
+
+
+def test_ray_starts_one_model_actor_per_gpu_and_shares_cores_otherwise():
+    from runners.run.distributed import Actors, plan_actors
+
+    assert plan_actors({"CPU": 16, "GPU": 4}, None, "auto") == Actors(4, 1, 1, 4, "cuda")
+    assert plan_actors({"CPU": 16, "GPU": 4}, 2, "cuda") == Actors(2, 1, 1, 8, "cuda")
+    assert plan_actors({"CPU": 16, "GPU": 4}, None, "cpu") == Actors(16, 1, 0, 1, "cpu")
+    assert plan_actors({"CPU": 2}, None, "auto") == Actors(2, 1, 0, 1, "cpu")
+    assert plan_actors({"CPU": 2}, 4, "auto") == Actors(4, 0.5, 0, 1, "cpu")  # more actors than cores share them
+    with pytest.raises(SynthaugError, match="the Ray cluster has none; use --device cpu"):
+        plan_actors({"CPU": 8}, None, "cuda")
+    with pytest.raises(SynthaugError, match="5 model actors need 5 GPUs, and the Ray cluster has 4"):
+        plan_actors({"CPU": 8, "GPU": 4}, 5, "auto")
