@@ -12,52 +12,12 @@ from typing import Any
 
 from chains import SynthaugError, Task
 from chains.knobs import KnobError
-from chains.models import ModelSpec
 from runners.experiments import commands as experiments
 from runners.parser import build_parser
 from runners.reports import commands as reports
 from runners.run.inputs import InputError, Inputs
 from runners.run.store import check_writable, start_over
-from runners.setup import model_spec, refuse_long_inputs, task_and_inputs
-
-
-def _spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> Any:
-    """The run spec, from the flags; it checks the knobs (`main` names the flag of one out of range)."""
-    from chains.chain import resolve_settings
-    from runners.run.pool import default_selector
-    from runners.run.spec import RunSpec
-
-    return RunSpec(
-        task=task,
-        model=model.name,
-        generation=resolve_settings(task, model.generation),
-        seed=args.seed,
-        n=args.n,
-        per_label=args.per_label,
-        max_attempts=args.max_attempts,
-        batch_size=model.batch_size,
-        inputs_name=str(args.input) if args.input else None,
-        selector=args.selector or default_selector(task),
-        shots=args.shots,
-        verify_label=args.verify_label,
-        min_confidence=args.min_confidence,
-        min_logprob=args.min_logprob,
-        no_copy=args.no_copy,
-        near_copy=args.near_copy,
-        min_similarity=args.min_similarity,
-        near_dup=args.near_dup,
-        facts=not args.no_fact_check,
-        strategy=_strategy(args, task),
-    )
-
-
-def _strategy(args: argparse.Namespace, task: Task) -> str | None:
-    """The strategy of a task that writes rows for a class (`auto` unless named); None for any other task."""
-    if "label" in task.input_variables and task.output != "label":
-        return args.strategy or "auto"
-    if args.strategy:
-        raise InputError(f"--strategy applies to tasks that write rows for a class (like labeled), not {task.name}")
-    return None
+from runners.setup import model_spec, refuse_long_inputs, run_spec, task_and_inputs
 
 
 def _check_flags(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
@@ -81,7 +41,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     check_writable(args.output)
     model = model_spec(args)
     task, inputs = task_and_inputs(args)
-    spec = _spec(args, task, model)
+    spec = run_spec(args, task, model)
     _check_flags(args, task, inputs)
     refuse_long_inputs(model, task, inputs, args.max_new_tokens, args.shots)
     store = RunStore(args.output)

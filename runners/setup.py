@@ -9,7 +9,8 @@ from typing import Any
 from chains import Task
 from chains.models import ModelSpec
 from chains.task import load_task
-from runners.run.inputs import Inputs, default_inputs, load_inputs
+from runners.run.inputs import InputError, Inputs, default_inputs, load_inputs
+from runners.run.spec import RunSpec
 
 
 def names(text: str) -> list[str]:
@@ -74,3 +75,46 @@ def generation(args: argparse.Namespace) -> dict[str, Any]:
         "do_sample": False if getattr(args, "greedy", False) else None,
     }
     return {k: v for k, v in settings.items() if v is not None}
+
+
+def run_spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> RunSpec:
+    """The run spec, from the flags a command has (`generate` has them all); it checks every knob, and the
+    command line names the flag of one out of range."""
+    from chains.chain import resolve_settings
+    from runners.run.pool import default_selector
+
+    fields: dict[str, Any] = {
+        "task": task,
+        "model": model.name,
+        "generation": resolve_settings(task, model.generation),
+        "seed": args.seed,
+        "n": args.n,
+        "max_attempts": args.max_attempts,
+        "batch_size": model.batch_size,
+        "inputs_name": str(args.input) if args.input else None,
+        "shots": args.shots,
+    }
+    if args.command == "generate":
+        fields.update(
+            per_label=args.per_label,
+            selector=args.selector or default_selector(task),
+            verify_label=args.verify_label,
+            min_confidence=args.min_confidence,
+            min_logprob=args.min_logprob,
+            no_copy=args.no_copy,
+            near_copy=args.near_copy,
+            min_similarity=args.min_similarity,
+            near_dup=args.near_dup,
+            facts=not args.no_fact_check,
+            strategy=_strategy(args, task),
+        )
+    return RunSpec(**fields)
+
+
+def _strategy(args: argparse.Namespace, task: Task) -> str | None:
+    """The strategy of a task that writes rows for a class (`auto` unless named); None for any other task."""
+    if "label" in task.input_variables and task.output != "label":
+        return args.strategy or "auto"
+    if args.strategy:
+        raise InputError(f"--strategy applies to tasks that write rows for a class (like labeled), not {task.name}")
+    return None

@@ -14,21 +14,9 @@ def embedded_llm():
 @pytest.fixture(scope="session")
 def tiny():
     """A tiny randomly initialised Llama: real transformers code paths, decode-loop tests in seconds."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from tests.tiny_models import tiny_model
 
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        pad_token_id=0,
-        eos_token_id=1,
-    )
-    return LlamaForCausalLM(config).eval()
+    return tiny_model("llama")
 
 
 def pytest_collection_modifyitems(config, items):

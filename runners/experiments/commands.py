@@ -10,14 +10,12 @@ from typing import Any
 from chains.selectors import SELECTORS
 from runners.run.inputs import InputError
 from runners.run.store import check_writable
-from runners.setup import model_spec, names, task_and_inputs
+from runners.setup import model_spec, names, run_spec, task_and_inputs
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from chains.chain import resolve_settings
     from chains.models import load_model
     from runners.experiments.compare import compare_selectors
-    from runners.run.spec import RunSpec
 
     chosen = names(args.selectors)
     unknown = [s for s in chosen if s not in SELECTORS]
@@ -33,16 +31,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         records = read_records(args.input)
         gold = {(r.get("id") or "").strip() or str(i): r.get(args.label_column, "") for i, r in enumerate(records, 1)}
     model = model_spec(args)
-    spec = RunSpec(
-        task=task,
-        model=model.name,
-        generation=resolve_settings(task, model.generation),
-        n=args.n,
-        max_attempts=args.max_attempts,
-        seed=args.seed,
-        batch_size=model.batch_size,
-        shots=args.shots,
-    )
+    spec = run_spec(args, task, model)
     print(compare_selectors(spec, load_model(model), inputs, chosen, gold))
     return 0
 
