@@ -18,13 +18,15 @@ NUMBER_WORDS.update(
 )
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 OTHER_NUMBERS = {"dozen": 12, "half": 0.5, "a half": 0.5}
-# Negation words; "no" and "not" alone, and the n't of a contraction.
+# Negation words; "no" and "not" alone, and the n't of a contraction. "Hardly a classic" says "not a classic".
 NEGATIONS = {"not", "no", "never", "nothing", "nobody", "none", "nowhere", "neither", "nor", "cannot", "without"}
+NEGATIONS |= {"hardly", "barely", "scarcely"}
 NEGATIONS_KO = re.compile(r"(?:^|\s)(?:안|못)\s|않|없|아니|못하")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,]*(?:\.\d+)?|[^\sA-Za-z\d]+")
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
 # A capitalised word that starts a sentence is not taken for a name unless it is capitalised elsewhere too.
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)[\"'“‘(]*([A-Z][\w'’-]*)")
+_POSSESSIVE = re.compile(r"['’]s?$")
 NOT_NAMES = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV"}
 
 
@@ -72,20 +74,34 @@ def negated(text: str) -> bool:
 
 
 def names(text: str) -> frozenset[str]:
-    """Capitalised words that are not the first word of a sentence, in lower case ("Hilton", "Sarah")."""
+    """Capitalised words that are not the first word of a sentence, in lower case without a possessive
+    ("Hilton", "Sarah's" -> "sarah")."""
     starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
-    capitalised = [(m.start(), m.group()) for m in re.finditer(r"[A-Z][\w'’-]*", text) if _name_like(m.group())]
+    words = list(re.finditer(r"[A-Za-z][\w'’-]*", text))
+    capitalised = [
+        (m.start(), _POSSESSIVE.sub("", m.group()))
+        for i, m in enumerate(words)
+        if m.group()[0].isupper() and _name_like(m.group(), words[i - 1 : i] + words[i + 1 : i + 2])
+    ]
     mid = {word.lower() for start, word in capitalised if start not in starts}
     first = {word.lower() for start, word in capitalised if start in starts}
     return frozenset(mid | (first & mid))
 
 
-def _name_like(word: str) -> bool:
-    """A capitalised word that can be a name: not "I" and the like, and in capitals only if short (an acronym
-    like "BBC"), since a longer word in capitals ("the MATTRESS") is emphasis."""
+def _name_like(word: str, neighbours: list[re.Match]) -> bool:
+    """A capitalised word that can be a name: not "I" and the like, and in capitals only if short and alone
+    (an acronym like "BBC"), since a longer word or a run in capitals ("TOO MUCH TO ASK") is emphasis."""
     if word in NOT_NAMES:
         return False
-    return not (word.isupper() and (len(word) > 5 or word.lower() in NEGATIONS))
+    if not (word.isupper() and len(word) > 1):
+        return True
+    shouted = any(n.group().isupper() and len(n.group()) > 1 for n in neighbours)
+    return not (shouted or len(word) > 5 or word.lower() in NEGATIONS | NUMBER_WORDS.keys())
+
+
+def _mentions(text: str, name: str) -> bool:
+    """Whether `text` (lower case) names `name`, or each part of a hyphened one ("b-movies": "B movies")."""
+    return all(re.search(rf"\b{re.escape(part)}\b", text) for part in name.split("-") if part)
 
 
 def facts(text: str) -> Facts:
@@ -99,12 +115,10 @@ def changed_fact(answer: str, source: str) -> str | None:
         return f"its numbers are {_show(got.numbers)}, the input's {_show(want.numbers)}"
     if want.negated != got.negated:
         return "it drops the input's negation" if want.negated else "it negates what the input states"
-    lowered = answer.lower()
-    missing = sorted(name for name in want.names if not re.search(rf"\b{re.escape(name)}\b", lowered))
+    missing = sorted(name for name in want.names if not _mentions(answer.lower(), name))
     if missing:
         return f"it leaves out the name {missing[0]!r}"
-    source_words = source.lower()
-    added = sorted(name for name in got.names if not re.search(rf"\b{re.escape(name)}\b", source_words))
+    added = sorted(name for name in got.names if not _mentions(source.lower(), name))
     if added:
         return f"it brings in the name {added[0]!r}"
     return None

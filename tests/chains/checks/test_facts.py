@@ -33,6 +33,19 @@ def test_negation_and_names():
     assert negated("직원이 친절하지 않았어요.") and not negated("직원이 친절했어요.")
     assert names("We stayed at the Hilton in Paris with Sarah.") == {"hilton", "paris", "sarah"}
     assert names("Breakfast was great. I loved it.") == set()  # a sentence's first word and "I" are not names
+    assert negated("It is hardly a classic.")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We watched it on the BBC.", {"bbc"}),  # a short word alone in capitals is an acronym
+        ("Was it TOO MUCH TO ASK to get ONE towel?", set()),  # a run in capitals, or a number word, is emphasis
+        ("A sequel to the Disney film by John Carpenter’s crew.", {"disney", "john", "carpenter"}),  # no possessive
+    ],
+)
+def test_names_are_capitalised_words_that_are_not_emphasis(text, expected):
+    assert names(text) == expected
 
 
 def test_each_changed_fact_is_named():
@@ -40,6 +53,10 @@ def test_each_changed_fact_is_named():
     assert changed_fact("The parcel arrived.", "The parcel never arrived.") == "it drops the input's negation"
     assert changed_fact("We flew with Emirates.", "We flew with Lufthansa.") == "it leaves out the name 'lufthansa'"
     assert changed_fact("It took forty minutes for the food to come.", "The food took 40 minutes.") is None
+    assert changed_fact("It is not a classic.", "It is hardly a classic.") is None
+    assert changed_fact("One of the best B-movies.", "One of the best B monster movies.") is None
+    assert changed_fact("Disney's best.", "The best film by Disney.") is None
+    assert changed_fact("A Disney film.", "A Pixar film.") == "it leaves out the name 'pixar'"
 
 
 def test_the_audit_set_meets_its_goals():
