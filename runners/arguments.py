@@ -155,7 +155,12 @@ def add_task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--shots", type=not_negative, default=4, help="few-shot examples per prompt; 0 is zero-shot (default: 4)"
     )
-    p.add_argument("--n", type=positive, default=1, help="accepted rows wanted per input (default: 1)")
+    p.add_argument(
+        "--n",
+        type=positive,
+        help="accepted rows wanted per input (default: 1; a labelled run on a pool of your examples without "
+        "--per-label: 4 per example of its largest class)",
+    )
     p.add_argument("--max-attempts", type=positive, default=5, help="model calls per input before giving up")
     add_model(p)
     add_decoding(p)

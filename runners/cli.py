@@ -41,7 +41,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     check_writable(args.output)
     model = model_spec(args)
     task, inputs = task_and_inputs(args)
-    spec = run_spec(args, task, model)
+    spec = run_spec(args, task, model, inputs)
     _check_flags(args, task, inputs)
     refuse_long_inputs(model, task, inputs, args.max_new_tokens, args.shots)
     store = RunStore(args.output)

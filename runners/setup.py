@@ -77,7 +77,11 @@ def generation(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if v is not None}
 
 
-def run_spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> RunSpec:
+# Rows per pool example of a labelled run without --n or --per-label: the ratio `evaluate` measures the gate at.
+POOL_RATIO = 4
+
+
+def run_spec(args: argparse.Namespace, task: Task, model: ModelSpec, inputs: Inputs | None = None) -> RunSpec:
     """The run spec, from the flags a command has (`generate` has them all); it checks every knob, and the
     command line names the flag of one out of range."""
     from chains.chain import resolve_settings
@@ -88,15 +92,16 @@ def run_spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> RunSpec:
         "model": model.name,
         "generation": resolve_settings(task, model.generation),
         "seed": args.seed,
-        "n": args.n,
+        "n": args.n or 1,
         "max_attempts": args.max_attempts,
         "batch_size": model.batch_size,
         "inputs_name": str(args.input) if args.input else None,
         "shots": args.shots,
     }
     if args.command == "generate":
+        strategy = _strategy(args, task)
         fields.update(
-            per_label=args.per_label,
+            per_label=args.per_label or (_pool_quota(task, inputs) if strategy and args.n is None else None),
             selector=args.selector or default_selector(task),
             verify_label=args.verify_label,
             min_confidence=args.min_confidence,
@@ -106,9 +111,22 @@ def run_spec(args: argparse.Namespace, task: Task, model: ModelSpec) -> RunSpec:
             min_similarity=args.min_similarity,
             near_dup=args.near_dup,
             facts=not args.no_fact_check,
-            strategy=_strategy(args, task),
+            strategy=strategy,
         )
     return RunSpec(**fields)
+
+
+def _pool_quota(task: Task, inputs: Inputs | None) -> int | None:
+    """Rows per class for a labelled run that can validate on its pool and was given no quota: POOL_RATIO per
+    example of the pool's largest class (a pool too small to validate on keeps the one row per class)."""
+    from collections import Counter
+
+    from runners.run.gate import labelled_pool, too_small
+
+    pool = labelled_pool(task, inputs)
+    if too_small(pool):
+        return None
+    return POOL_RATIO * max(Counter(example["label"] for example in pool).values())
 
 
 def _strategy(args: argparse.Namespace, task: Task) -> str | None:
