@@ -129,7 +129,7 @@ def _validate_labelled(task: Task, inputs: Inputs, output: Any, store: Any) -> N
     if not rows or not all(r.get("label") for r in rows) or too_small(pool) is not None:
         return
     validation = estimate(pool, rows, _embedder())
-    print(validation.table())
+    print(validation.table(gated=False))  # every row was saved: no filter was chosen
     store.note(validation={"estimate": validation.to_dict()})
 
 
@@ -150,7 +150,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not rows:
         raise InputError(f"{args.rows} has no rows with a label and an output (or text) field; give the rows to judge")
     validation = estimate(pool, rows, _embedder(), args.seed)
-    print(json.dumps(validation.to_dict()) if args.json else validation.table())
+    print(json.dumps(validation.to_dict()) if args.json else validation.table(gated=False))
     return 0
 
 

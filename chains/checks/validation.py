@@ -114,8 +114,9 @@ class Validation:
         }
         return summary
 
-    def table(self) -> str:
-        """The estimates per classifier, filter and class, as a Markdown table."""
+    def table(self, gated: bool = True) -> str:
+        """The estimates per classifier, filter and class, as a Markdown table; `gated`: the caller keeps the
+        filter that measured best, marked "(chosen)" (a caller that saves every row passes False)."""
         classes = list(next(iter(self.estimates[None].values())).per_class)
         lines = [
             f"Estimated accuracy gain on the pool ({self.pool} labelled rows, {self.repeats} x {self.folds}-fold; "
@@ -127,7 +128,7 @@ class Validation:
         for threshold, estimates in self.estimates.items():
             kept = sum(threshold is None or p < threshold for p in self.other)
             variant = "all" if threshold is None else f"off-label < {threshold}"
-            mark = " (chosen)" if threshold == self.threshold else ""
+            mark = " (chosen)" if gated and threshold == self.threshold else ""
             for name, e in estimates.items():
                 cells = " | ".join(str(g) for g in e.per_class.values())
                 lines.append(f"| {name} | {variant}: {kept}{mark} | {e.overall} | {cells} |")

@@ -82,3 +82,9 @@ def test_the_summary_is_json_with_a_gain_and_interval_per_classifier_and_class()
 def test_a_pool_with_a_class_of_one_example_cannot_be_validated():
     with pytest.raises(ValueError, match="at least two labelled examples"):
         validate(pool()[:9], [], Embedder(topic_embed))
+
+
+def test_only_a_gated_table_marks_the_chosen_filter():
+    validation = validate(pool(), [{"text": "it was superb", "label": "good", "sources": None}], Embedder(topic_embed))
+    assert "(chosen)" in validation.table()
+    assert "(chosen)" not in validation.table(gated=False)
