@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable
@@ -38,19 +39,74 @@ class FixedSelector(BaseExampleSelector):
         return self.examples[:k]
 
 
+class Deck:
+    """Deals examples without repeats: a seeded shuffle, dealt `k` at a time, reshuffled only once every
+    example has been dealt, so a run of prompts shows every example before any is shown again; and no hand
+    repeats an earlier one while another can be dealt."""
+
+    TRIES = 20
+    """Reshuffles tried for a hand not dealt before, once the deck had to be refilled."""
+
+    def __init__(self, items: list[dict], rng: random.Random) -> None:
+        self.items, self._rng, self._left = list(items), rng, []
+        self._dealt: set[frozenset[int]] = set()
+
+    def deal(self, k: int) -> list[dict]:
+        k = min(k, len(self.items))
+        hand = self._left[:k]
+        self._left = self._left[k:]
+        if len(hand) < k:  # the deck ran out: a fresh shuffle, without what this hand already holds
+            fresh = [e for e in self.items if e not in hand]
+            for _ in range(self.TRIES if len(self._dealt) < math.comb(len(self.items), k) else 1):
+                self._rng.shuffle(fresh)
+                if self._key(hand + fresh[: k - len(hand)]) not in self._dealt:
+                    break
+            self._left = fresh[k - len(hand) :]
+            hand += fresh[: k - len(hand)]
+        self._dealt.add(self._key(hand))
+        return hand
+
+    def _key(self, hand: list[dict]) -> frozenset[int]:
+        return frozenset(id(e) for e in hand)
+
+
 class RandomSelector(FixedSelector):
-    """`k` examples drawn afresh for each prompt from a seeded generator: reproducible, varied across prompts."""
+    """`k` examples dealt afresh for each prompt from a seeded deck: reproducible, varied across prompts, and
+    every example shown before any repeats."""
 
     def __init__(self, examples: list[dict[str, str]], k: int, seed: int = 0) -> None:
         super().__init__(examples, k)
         self._rng = random.Random(seed)
+        self._decks: dict[object, Deck] = {}
+
+    def deck(self, key: object, items: list[dict]) -> Deck:
+        """The deck of `items` under `key`, made on first use (and again if the examples changed)."""
+        deck = self._decks.get(key)
+        if deck is None or deck.items != items:
+            deck = self._decks[key] = Deck(items, self._rng)
+        return deck
 
     def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
-        return self._rng.sample(self.examples, min(k, len(self.examples)))
+        return self.deck(None, self.examples).deal(k)
+
+
+def halves(examples: list[dict[str, str]], seed: int = 0, label_key: str = "label") -> dict[str, int]:
+    """Each example's half (0 or 1) of its class, by id: a seeded split, the same for the selector that draws
+    shots from one half and for the gate that scores a half's rows on the other half."""
+    by_label: dict[str, list[str]] = {}
+    for i, example in enumerate(examples):
+        by_label.setdefault(example.get(label_key, ""), []).append(str(example.get("id", i)))
+    split: dict[str, int] = {}
+    for label, ids in sorted(by_label.items()):
+        ids = sorted(ids)
+        random.Random(f"{seed}:{label}").shuffle(ids)
+        split.update({example_id: position % 2 for position, example_id in enumerate(ids)})
+    return split
 
 
 class BalancedLabelSelector(RandomSelector):
-    """`k` examples spread evenly over the labels (random within a label), so each prompt shows the contrast."""
+    """`k` examples spread evenly over the labels (dealt from each label's deck), so each prompt shows the
+    contrast."""
 
     def __init__(self, examples: list[dict[str, str]], k: int, seed: int = 0, label_key: str = "label") -> None:
         super().__init__(examples, k, seed)
@@ -63,30 +119,41 @@ class BalancedLabelSelector(RandomSelector):
         return dict(sorted(by_label.items()))
 
     def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
-        pools = {label: self._rng.sample(items, len(items)) for label, items in self._by_label().items()}
-        chosen: list[dict] = []
-        while len(chosen) < min(k, len(self.examples)):
-            for label in pools:
-                if pools[label] and len(chosen) < k:
-                    chosen.append(pools[label].pop())
-        return chosen
+        by_label = self._by_label()
+        want = min(k, len(self.examples))
+        share = {label: 0 for label in by_label}
+        while sum(share.values()) < want:  # round-robin over the labels that still have examples
+            for label, items in by_label.items():
+                if share[label] < len(items) and sum(share.values()) < want:
+                    share[label] += 1
+        return [e for label, n in share.items() if n for e in self.deck(label, by_label[label]).deal(n)]
 
 
 class ClassAwareSelector(BalancedLabelSelector):
-    """For a prompt that asks for a class: `k` examples of that class, drawn afresh per prompt.
+    """For a prompt that asks for a class: `k` examples of that class, dealt afresh per prompt.
 
-    `contrast` examples of other classes come first, so the requested class's examples stand last,
-    next to the request. Without a requested class (or with no examples of it) it balances the classes.
-    A small model imitates the examples it is shown: examples of another class pull the new row there.
+    Each class's examples are split in two halves (`halves`); a class's prompts alternate between them and
+    deal from each half's deck, so over a class's prompts every example is shown, no shot set repeats
+    while unseen examples remain, and a row's shots come from one half (the gate scores a half's rows on the
+    other) unless more shots are asked for than a half holds. `contrast` examples of other classes come first, so the requested class's examples
+    stand last, next to the request. Without a requested class (or with no examples of it) it balances the
+    classes. A small model imitates the examples it is shown: examples of another class pull the new row there.
     """
 
     def __init__(
-        self, examples: list[dict[str, str]], k: int, seed: int = 0, label_key: str = "label", contrast: int = 0
+        self,
+        examples: list[dict[str, str]],
+        k: int,
+        seed: int = 0,
+        label_key: str = "label",
+        contrast: int = 0,
+        split: bool = True,
     ) -> None:
         super().__init__(examples, k, seed, label_key)
         if contrast < 0:
             raise ValueError("contrast must be 0 or more")
-        self.contrast = contrast
+        self.contrast, self.split, self.seed = contrast, split, seed
+        self._turns: dict[str, int] = {}
 
     def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
         by_label = self._by_label()
@@ -95,8 +162,15 @@ class ClassAwareSelector(BalancedLabelSelector):
         if not own:
             return super().select(input_variables, k)
         others = [e for label, items in by_label.items() if label != wanted for e in items]
-        contrast = self._rng.sample(others, min(self.contrast, len(others)))
-        return contrast + self._rng.sample(own, min(k, len(own)))
+        contrast = self.deck(("contrast", wanted), others).deal(self.contrast) if self.contrast else []
+        half = self._turns.get(wanted, 0) % 2
+        self._turns[wanted] = self._turns.get(wanted, 0) + 1
+        split = halves(own, self.seed, self.label_key) if self.split and len(own) >= 2 else {}
+        mine = [e for i, e in enumerate(own) if split.get(str(e.get("id", i)), half) == half]
+        rest = [e for e in own if e not in mine]
+        shots = self.deck((wanted, half), mine).deal(k)
+        # A half smaller than the shots asked for is topped up from the other half (such rows mix the halves).
+        return contrast + (self.deck((wanted, 1 - half), rest).deal(k - len(shots)) if len(shots) < k else []) + shots
 
 
 def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:

@@ -158,11 +158,21 @@ def validate(
     # Per classifier and filter, per repeat and pool row: 1 if adding rows made it right, -1 if wrong, 0 if neither.
     variants: tuple[float | None, ...] = (None, *THRESHOLDS)
     changes = {(c, t): np.zeros((repeats, len(pool))) for c in CLASSIFIERS for t in variants}
+    rng, empty_folds = np.random.default_rng(seed), 0
+    made = sorted(
+        set(row_labels) & {str(c) for c in classes}
+    )  # the classes the rows hold; a fold takes as many of each
     for repeat in range(repeats):
         splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed + repeat)
         for train, held in splitter.split(texts, labels):
             held_ids = {ids[i] for i in held}
             joined = [j for j, r in enumerate(rows) if r.get("sources") is None or not (set(r["sources"]) & held_ids)]
+            joined = _balanced(joined, row_labels, made, rng)
+            if not joined:  # a class has no rows that may join: this fold says nothing of the rows
+                empty_folds += 1
+                for c, t in changes:
+                    changes[c, t][repeat, held] = np.nan
+                continue
             train_texts, train_labels = [texts[i] for i in train], list(labels[train])
             base = {c: fit(c, train_texts, train_labels, embedder) for c in CLASSIFIERS}
             other = _other(base, [row_texts[j] for j in joined], [row_labels[j] for j in joined])
@@ -178,19 +188,25 @@ def validate(
                     added_texts, added_labels = [row_texts[j] for j in kept], [row_labels[j] for j in kept]
                     model = fit(c, train_texts + added_texts, train_labels + added_labels, embedder)
                     changes[c, threshold][repeat, held] = (model.predict(held_texts) == gold).astype(float) - before[c]
-    rng = np.random.default_rng(seed)
+    if empty_folds == repeats * k:
+        raise ValueError(
+            "no fold of the pool could take rows of every class without the examples they were made from; "
+            "make rows from more of the pool's examples (a selector that varies the shots, such as class)"
+        )
+    scored = {key: _mean_over_scored(v) for key, v in changes.items()}
     picks = rng.integers(0, len(pool), size=(resamples, len(pool)))
-    estimates = {
-        t: {c: _estimate(changes[c, t].mean(axis=0), labels, classes, picks) for c in CLASSIFIERS} for t in variants
-    }
+    estimates = {t: {c: _estimate(scored[c, t], labels, classes, picks) for c in CLASSIFIERS} for t in variants}
     whole = {c: fit(c, texts, list(labels), embedder) for c in CLASSIFIERS}
     own = [scores.get(label, 0.0) for scores, label in zip(_ensemble(whole, row_texts), row_labels)]
     unlinked = sum(r.get("sources") is None for r in rows)
-    notes = (
-        [f"{unlinked} rows have no known sources and joined every fold: the estimate may be optimistic"]
-        if unlinked
-        else []
+    notes = [f"{unlinked} rows have no known sources and joined every fold: the estimate may be optimistic"] * bool(
+        unlinked
     )
+    if empty_folds:
+        notes.append(
+            f"{empty_folds} of {repeats * k} folds were left out: in each, some class had no rows made without "
+            "the fold's held-out examples"
+        )
     return Validation(
         estimates,
         _other(whole, row_texts, row_labels),
@@ -201,6 +217,21 @@ def validate(
         repeats,
         notes,
     )
+
+
+def _mean_over_scored(changes: np.ndarray) -> np.ndarray:
+    """Each pool row's mean change over the repeats whose fold was scored (a row never scored: no change)."""
+    counts = (~np.isnan(changes)).sum(axis=0)
+    sums = np.nansum(changes, axis=0)
+    return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+
+
+def _balanced(joined: list[int], labels: list[str], classes: list[str], rng: np.random.Generator) -> list[int]:
+    """The rows of `joined` capped at the fewest any of `classes` has there (a seeded choice within each class),
+    so that how the rows were made cannot tilt a fold's classifier towards some classes; none if one has none."""
+    by_class = {str(c): [j for j in joined if labels[j] == c] for c in classes}
+    cap = min((len(members) for members in by_class.values()), default=0)
+    return sorted(j for members in by_class.values() for j in rng.permutation(members)[:cap].tolist())
 
 
 def _ensemble(models: dict[str, Any], texts: list[str]) -> list[dict[str, float]]:

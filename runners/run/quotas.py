@@ -20,6 +20,9 @@ TEMPERATURE_FLOOR = 0.3
 # More examples of the requested class after answers the judge placed in another class.
 SHOT_STEP = 2
 COPY_KINDS = ("copy", "near_copy", "duplicate", "near_duplicate")
+# Samples asked of one prompt: an input's samples are spread over prompts of this many, each with its own shots,
+# so a class's rows are made from every example rather than imitating one shot set, and reach the file sooner.
+SAMPLES_PER_PROMPT = 4
 
 
 def next_attempt(last: Attempt, kinds: Counter, temperature: float | None, sampling: bool, has_source: bool) -> Attempt:
@@ -69,7 +72,8 @@ class Quota:
         return max(0, self.target - self.have)
 
     def plan(self, valid_rate: float = 1.0) -> list[WorkItem]:
-        """Work for one more attempt: the need spread over the group, rotating inputs.
+        """Work for one more attempt: the need spread over the group, rotating inputs, and each input's samples
+        over prompts of at most `SAMPLES_PER_PROMPT`.
 
         The first attempt asks for enough samples to cover the expected rejects; a retry asks for twice
         the need, because an input that failed once tends to fail again, and a second small batch costs
@@ -79,10 +83,13 @@ class Quota:
         chosen = [self.input_ids[(self.cursor + i) % len(self.input_ids)] for i in range(count)]
         self.cursor += count
         self.attempts += 1
-        self.pending = count
         per_input = math.ceil(self.need / count)
         samples = max(per_input, round(per_input / max(valid_rate, 0.2))) if self.attempts == 1 else 2 * per_input
-        return [WorkItem(self.key, input_id, samples, self.step) for input_id in chosen]
+        prompts = math.ceil(samples / SAMPLES_PER_PROMPT)
+        sizes = [samples // prompts + (i < samples % prompts) for i in range(prompts)]
+        work = [WorkItem(self.key, input_id, size, self.step) for input_id in chosen for size in sizes]
+        self.pending = len(work)
+        return work
 
     def note(self, rejections: list[Rejection]) -> None:
         """Count an answer's rejections."""

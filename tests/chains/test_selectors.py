@@ -141,3 +141,41 @@ def test_labeled_tasks_default_to_the_class_selector_and_others_to_fixed():
     assert default_selector(load_task("labeled")) == "class"
     assert default_selector(load_task("paraphrase")) == "fixed"
     assert default_selector(TASK) == "fixed"  # classify asks for no class
+
+
+TEN = [{"id": f"{label}-{i}", "text": f"{label} text {i}", "label": label} for label in ("a", "b") for i in range(10)]
+
+
+def test_class_selector_shows_every_example_in_distinct_sets_each_from_one_half():
+    from chains.selectors import ClassAwareSelector, halves
+
+    selector = ClassAwareSelector(TEN, 4, seed=5)
+    draws = [ids(selector.select_examples({"label": "a"})) for _ in range(9)]  # 30 rows at 4 per prompt, less 1
+    assert {i for d in draws for i in d} == {f"a-{i}" for i in range(10)}
+    assert len({frozenset(d) for d in draws}) >= 8
+    split = halves(TEN, seed=5)
+    assert all(len({split[i] for i in d}) == 1 for d in draws)  # each prompt's shots from one half
+    assert [split[d[0]] for d in draws[:4]] == [0, 1, 0, 1]  # the halves alternate
+    assert sorted(split[f"a-{i}"] for i in range(10)) == [0] * 5 + [1] * 5
+
+
+def test_a_deck_repeats_no_example_before_all_were_dealt():
+    import random
+
+    from chains.selectors import Deck
+
+    deck = Deck(TEN[:5], random.Random(0))
+    first, second = deck.deal(3), deck.deal(3)
+    assert len({e["id"] for e in first + second[:2]}) == 5  # the two hands cover all five before a repeat
+    assert len({e["id"] for e in second}) == 3  # no example twice in one hand
+
+
+def test_random_and_balanced_selectors_show_every_example_first():
+    from chains.selectors import BalancedLabelSelector, RandomSelector
+
+    random_pick = RandomSelector(TEN, 4, seed=1)
+    assert len({e["id"] for _ in range(5) for e in random_pick.select_examples({})}) == 20
+    balanced = BalancedLabelSelector(TEN, 4, seed=1)
+    hands = [balanced.select_examples({}) for _ in range(5)]
+    assert all(sorted(e["label"] for e in h) == ["a", "a", "b", "b"] for h in hands)
+    assert len({e["id"] for h in hands for e in h}) == 20
