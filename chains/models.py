@@ -23,7 +23,8 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: str | None = None
-    """A built-in name (`qwen2.5-coder-1.5b`), a folder, a .gguf file or a hub id; None: the embedded model."""
+    """A built-in name (`qwen2.5-coder-1.5b`, `smollm2-135m`), a folder, a .gguf file or a hub id; None: the
+    default ($SYNTHAUG_MODEL, else qwen2.5-coder-1.5b). A served model has none."""
     device: str = "auto"
     """`auto` (a GPU where there is one), `cpu`, `cuda`, `cuda:N` or `mps`."""
     device_map: Literal["auto"] | None = None
@@ -66,20 +67,18 @@ class ModelSpec(BaseModel):
                     "server",
                 )
             fields["server"] = server.rstrip("/")
+        else:
+            from chains.local.sources import resolve_model
+
+            fields["model"] = resolve_model(fields.get("model"))
         super().__init__(**fields)
 
     @property
     def name(self) -> str:
         """The model's name, as rows and the manifest record it."""
-        from chains.local.sources import EMBEDDED_MODEL
-
         if self.server:
             return self.server_model or self.server
-        return self.model or EMBEDDED_MODEL
-
-    @property
-    def embedded(self) -> bool:
-        return self.model is None and self.server is None
+        return str(self.model)
 
 
 def load_model(spec: ModelSpec) -> BaseLanguageModel:

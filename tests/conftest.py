@@ -1,6 +1,12 @@
 """Shared fixtures: the real embedded model and a tiny random Llama, each built once per session; the GPU marker."""
 
+import os
+
 import pytest
+
+# The tests run the small embedded model unless they name another (or test the default itself): the default
+# built-in 1.5B model is for rows of quality, and most tests need only real model code paths.
+os.environ["SYNTHAUG_MODEL"] = "smollm2-135m"
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from chains.errors import ModelUnavailableError
-from chains.local.sources import cache_dir, converted_gguf
+from chains.local.conversion import cache_dir, converted_gguf
 
 log = logging.getLogger("synthaug")
 

@@ -10,7 +10,7 @@ from chains.answering import GENERATION_KEYS
 from chains.errors import ModelUnavailableError, SynthaugError
 from chains.knobs import check_knobs
 from chains.local.pipeline import LocalPipeline
-from chains.local.sources import EMBEDDED_MODEL, model_folder
+from chains.local.sources import model_folder, resolve_model
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -127,7 +127,8 @@ def load_llm(
     seed: int | None = None,
     **generation: Any,
 ) -> LocalPipeline:
-    """A `HuggingFacePipeline` for `model` (default: the embedded SmolLM2-135M-Instruct) on `device`.
+    """A `HuggingFacePipeline` for `model` on `device` (default: $SYNTHAUG_MODEL, else the built-in
+    qwen2.5-coder-1.5b; `smollm2-135m` is the small embedded model).
 
     `model` is a built-in name (`chains.local.builtin.BUILTIN`), a local folder, a `.gguf` file (or a
     folder holding one) or a Hugging Face id. `device_map="auto"` spreads a model too large for one GPU
@@ -170,7 +171,7 @@ def load_llm(
     pipe = pipeline("text-generation", model=hf_model, tokenizer=tokenizer, return_full_text=False)
     return LocalPipeline(
         pipeline=pipe,
-        model_id=EMBEDDED_MODEL if model is None else model,
+        model_id=resolve_model(model),
         batch_size=batch_size,
         seed=seed,
         generation={k: v for k, v in generation.items() if v is not None},

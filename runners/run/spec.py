@@ -15,7 +15,7 @@ from chains.chain import resolve_settings
 from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.knobs import check_knobs
 from chains.local.nocopy import DEFAULT_NO_COPY
-from chains.local.sources import EMBEDDED_MODEL
+from chains.local.sources import SMALL_MODEL
 from runners.run.records import Attempt
 
 
@@ -73,7 +73,7 @@ class RunSpec(BaseModel):
         measured), else none."""
         if self.min_logprob is not None:
             return self.min_logprob
-        return self.task.min_logprob if self.model == EMBEDDED_MODEL else None
+        return self.task.min_logprob if self.model == SMALL_MODEL else None
 
     def first_attempt(self) -> Attempt:
         no_copy = (self.no_copy or DEFAULT_NO_COPY) if self.task.source is not None else None

@@ -21,7 +21,7 @@ def workspace(tmp_path):
     out.write_text(json.dumps({"id": "1-0", "input_id": "1", "output": "Kept."}) + "\n", encoding="utf-8")
     task = load_task("word")
     spec = RunSpec(
-        task=task, model="SmolLM2-135M-Instruct", generation=resolve_settings(task, {}), selector="fixed", shots=4
+        task=task, model="smollm2-135m", generation=resolve_settings(task, {}), selector="fixed", shots=4
     )
     manifest = spec.manifest()
     (tmp_path / "out.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -101,10 +101,36 @@ CASES = [
         "error: every row of {d}/in.csv has an empty 'text'; fill in the text column",
     ),
     (
-        "examples file lacks a column",
+        "examples file lacks its columns",
         {"ex.csv": "sentence\nHi.\n"},
         ["labeled", "--examples", "{d}/ex.csv"],
-        "error: examples file {d}/ex.csv lacks label, text for task labeled; columns found: sentence",
+        "error: examples file {d}/ex.csv has no column 'text' (--text-column) or 'label' (--label-column), "
+        "which task labeled needs; columns found: sentence",
+    ),
+    (
+        "examples file lacks the text column named",
+        {"ex.csv": "text,label\nHi.,positive\n"},
+        ["labeled", "--examples", "{d}/ex.csv", "--text-column", "review"],
+        "error: examples file {d}/ex.csv has no column 'review' (--text-column), which task labeled needs; "
+        "columns found: text, label",
+    ),
+    (
+        "examples file with a header only",
+        {"ex.csv": "text,label\n"},
+        ["labeled", "--examples", "{d}/ex.csv"],
+        "error: examples file {d}/ex.csv has a header but no rows; add examples to it",
+    ),
+    (
+        "missing examples file",
+        {},
+        ["labeled", "--examples", "{d}/none.csv"],
+        "error: examples file {d}/none.csv does not exist; check the path given to --examples",
+    ),
+    (
+        "misspelt task",
+        {},
+        ["paraphrse"],
+        "error: unknown task 'paraphrse' for language 'en'; did you mean paraphrase?",
     ),
     (
         "unknown task",
@@ -114,22 +140,46 @@ CASES = [
     ),
     ("unknown language", {}, ["word", "-l", "xx"], "error: unknown language 'xx'; use one of en, ko"),
     (
-        "label not in classes",
+        "label not in the classes given",
         {"in.csv": "text,label\nMeh.,neutral\n"},
-        ["labeled", "-i", "{d}/in.csv"],
-        "error: {d}/in.csv row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or pass --classes",
+        ["labeled", "-i", "{d}/in.csv", "--classes", "positive,negative"],
+        "error: {d}/in.csv row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or add its label to --classes",
+    ),
+    (
+        "input label not in the examples' classes",
+        {"in.csv": "text,label\nMeh.,neutral\n", "ex.csv": "text,label\nGreat.,good\nAwful.,bad\n"},
+        ["labeled", "-i", "{d}/in.csv", "--examples", "{d}/ex.csv"],
+        "error: {d}/in.csv row 1 has label 'neutral', which is not one of the task's classes (bad, good); fix the row or add its label to --classes",
     ),
     (
         "n zero",
         {},
         ["word", "--n", "0"],
-        "error: argument --n: must be a positive whole number, got 0; see `synthaug generate --help`",
+        "error: --n must be a whole number of 1 or more, not '0'; see `synthaug generate --help`",
     ),
     (
         "n negative",
         {},
         ["word", "--n", "-2"],
-        "error: argument --n: must be a positive whole number, got -2; see `synthaug generate --help`",
+        "error: --n must be a whole number of 1 or more, not '-2'; see `synthaug generate --help`",
+    ),
+    (
+        "n not a number",
+        {},
+        ["word", "--n", "abc"],
+        "error: --n must be a whole number of 1 or more, not 'abc'; see `synthaug generate --help`",
+    ),
+    (
+        "temperature not a number",
+        {},
+        ["word", "--temperature", "hot"],
+        "error: --temperature must be a number, not 'hot'; see `synthaug generate --help`",
+    ),
+    (
+        "similarity out of range",
+        {},
+        ["paraphrase", "--near-copy", "1.5"],
+        "error: --near-copy must be a cosine similarity above 0 and at most 1, not '1.5'; see `synthaug generate --help`",
     ),
     (
         "per-label on a task without labels",
