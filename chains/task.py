@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -168,10 +169,12 @@ def load_task(name: str, language: str = "en") -> Task:
             raise TaskError(f"unknown language {language!r}; use one of {', '.join(available_languages())}")
         path = TEMPLATES_DIR / language / f"{name}.yaml"
         if not path.is_file():
-            raise TaskError(
-                f"unknown task {name!r} for language {language!r}; "
-                f"use one of {', '.join(available_tasks(language))} or a path to a .yaml template"
+            tasks = available_tasks(language)
+            close = difflib.get_close_matches(name, tasks, n=1)
+            fix = (
+                f"did you mean {close[0]}?" if close else f"use one of {', '.join(tasks)} or a path to a .yaml template"
             )
+            raise TaskError(f"unknown task {name!r} for language {language!r}; {fix}")
     elif not path.is_file():
         raise TaskError(f"template file {path} does not exist; check the path")
     return parse_task(path.read_text(encoding="utf-8"), source=str(path))

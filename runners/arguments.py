@@ -3,67 +3,86 @@
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.checks.judge import JUDGES
 from chains.local.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs (the example commands) as written, and every flag's default in its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help = action.help or ""
+        unset = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if unset or "(default" in help or not action.option_strings:
+            return help
+        return f"{help} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """Usage errors in one line, naming the fix, with exit status 2."""
+    """Usage errors in one line, naming the fix, with exit status 2; help with every default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
+        # A value's type says what it "must be": "--n must be ..." reads better than "argument --n: must be ...".
+        message = re.sub(r"^argument ([^:/ ]+)(?:/\S+)?: must ", r"\1 must ", message)
         self.exit(2, f"error: {message}; see `{self.prog} --help`\n")
 
 
-def positive(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
+def _checked(convert: Callable[[str], Any], value: str, ok: Callable[[Any], bool], need: str) -> Any:
+    """`value` converted, or an error that says what it must be and what it was."""
+    try:
+        number = convert(value)
+    except ValueError:
+        number = None
+    if number is None or number != number or not ok(number):  # NaN is never a usable number here
+        raise argparse.ArgumentTypeError(f"must be {need}, not {value!r}")
     return number
+
+
+def positive(value: str) -> int:
+    return _checked(int, value, lambda n: n > 0, "a whole number of 1 or more")
 
 
 def not_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return number
+    return _checked(int, value, lambda n: n >= 0, "a whole number of 0 or more")
+
+
+def whole(value: str) -> int:
+    return _checked(int, value, lambda n: True, "a whole number")
+
+
+def number(value: str) -> float:
+    return _checked(float, value, lambda n: True, "a number")
 
 
 def similarity(value: str) -> float:
-    number = float(value)
-    if not 0 < number <= 1:
-        raise argparse.ArgumentTypeError(f"must be a cosine similarity in (0, 1], got {value}")
-    return number
+    return _checked(float, value, lambda n: 0 < n <= 1, "a cosine similarity above 0 and at most 1")
 
 
 def probability(value: str) -> float:
-    number = float(value)
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {value}")
-    return number
+    return _checked(float, value, lambda n: 0 <= n <= 1, "a probability from 0 to 1")
 
 
 def cosine(value: str) -> float:
-    number = float(value)
-    if not -1 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"must be a cosine in [-1, 1], got {value}")
-    return number
+    return _checked(float, value, lambda n: -1 <= n <= 1, "a cosine from -1 to 1")
 
 
 def logprob(value: str) -> float:
-    number = float(value)
-    if number > 0:
-        raise argparse.ArgumentTypeError(f"must be a log-probability, 0 or below, got {value}")
-    return number
+    return _checked(float, value, lambda n: n <= 0, "a log-probability of 0 or below")
 
 
 def ngram(value: str) -> int:
-    number = int(value)
-    if number < MIN_NO_COPY:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least {MIN_NO_COPY}, got {value}")
-    return number
+    return _checked(int, value, lambda n: n >= MIN_NO_COPY, f"a whole number of {MIN_NO_COPY} or more")
 
 
 def description(value: str) -> tuple[str, str]:
@@ -73,43 +92,86 @@ def description(value: str) -> tuple[str, str]:
     return name.strip(), text.strip()
 
 
-def add_describe(p: argparse.ArgumentParser, help: str) -> None:
+Container = argparse.ArgumentParser | argparse._ArgumentGroup
+"""Where flags are added: a parser, or one of its groups (what `--help` lists them under)."""
+
+
+@dataclass
+class Groups:
+    """The groups `--help` lists a task command's flags in, in the order it shows them."""
+
+    io: argparse._ArgumentGroup
+    quota: argparse._ArgumentGroup
+    examples: argparse._ArgumentGroup
+    labelled: argparse._ArgumentGroup
+    model: argparse._ArgumentGroup
+    server: argparse._ArgumentGroup
+    decoding: argparse._ArgumentGroup
+    checks: argparse._ArgumentGroup
+    scaling: argparse._ArgumentGroup
+
+    @classmethod
+    def of(cls, p: argparse.ArgumentParser) -> Groups:
+        group = p.add_argument_group
+        return cls(
+            io=group("input and output"),
+            quota=group("quota", "How many rows to keep, and how many tries each may take."),
+            examples=group("few-shot examples and prompt"),
+            labelled=group("labelled runs", "The classes, and how rows of a class are written (labeled, classify)."),
+            model=group("model"),
+            server=group("model server", "A model behind a server instead of a local one."),
+            decoding=group("decoding"),
+            checks=group("checks", "Which answers are refused (they go to the rejects file with a kind and a reason)."),
+            scaling=group("scaling", "Throughput: decode slots, and Ray workers."),
+        )
+
+
+def add_describe(p: Container, help: str) -> None:
     p.add_argument("--describe", type=description, action="append", metavar="CLASS=TEXT", help=help)
 
 
-def add_columns(p: argparse.ArgumentParser, of: str = "inputs and examples") -> None:
+def add_columns(p: Container, of: str = "inputs and examples") -> None:
     p.add_argument("--text-column", default="text", help=f"column holding the text, in {of} (default: text)")
     p.add_argument("--label-column", default="label", help=f"column holding the label, in {of} (default: label)")
 
 
-def add_model(p: argparse.ArgumentParser, seed: bool = True) -> None:
-    """The model and where it runs: a local model on a device, or a model behind a server."""
+def add_model(p: argparse.ArgumentParser, seed: bool = True, groups: Groups | None = None) -> None:
+    """The model and where it runs: a local model on a device, or a model behind a server. With `groups`,
+    --batch-size is listed under scaling and --seed under decoding."""
     from chains.local.builtin import BUILTIN
 
-    group = p.add_argument_group("model")
-    group.add_argument(
+    model = groups.model if groups else p.add_argument_group("model")
+    model.add_argument(
         "--model",
         help="a built-in model (" + ", ".join(BUILTIN) + "), a local folder, a .gguf file, or a Hugging Face id "
-        "(default: the embedded SmolLM2-135M-Instruct)",
+        "(default: $SYNTHAUG_MODEL, else the built-in qwen2.5-coder-1.5b)",
     )
-    group.add_argument(
+    model.add_argument(
         "--device", default="auto", help="auto (a GPU where there is one), cpu, cuda, cuda:N or mps (default: auto)"
     )
-    group.add_argument(
+    model.add_argument(
         "--device-map",
         choices=["auto"],
         help="auto: spread a model too large for one GPU over every GPU (and the CPU), with accelerate",
     )
-    group.add_argument(
+    model.add_argument(
         "--dtype",
         choices=["auto", "float32", "bfloat16", "float16"],
         default="auto",
         help="model weight type; auto: bfloat16 where the GPU or CPU computes it, else float16 on a GPU, float32 on a CPU",
     )
-    group.add_argument("--batch-size", type=positive, default=32, help="decode slots of a local model (default: 32)")
+    model.add_argument("--trust-remote-code", action="store_true", help="allow a model's own Python code to run")
+    model.add_argument(
+        "--allow-pickle", action="store_true", help="allow pickle weight files (only for trusted models)"
+    )
+    (groups.scaling if groups else model).add_argument(
+        "--batch-size", type=positive, default=32, help="decode slots of a local model (default: 32)"
+    )
     if seed:
-        group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    served = p.add_argument_group("model server")
+        (groups.decoding if groups else model).add_argument(
+            "--seed", type=whole, default=0, help="random seed (default: 0)"
+        )
+    served = groups.server if groups else p.add_argument_group("model server")
     served.add_argument(
         "--server",
         metavar="URL",
@@ -124,50 +186,62 @@ def add_model(p: argparse.ArgumentParser, seed: bool = True) -> None:
     )
 
 
-def add_decoding(p: argparse.ArgumentParser) -> None:
-    group = p.add_argument_group("decoding")
-    group.add_argument("--temperature", type=float, help="sampling temperature (default: the task's)")
-    group.add_argument("--top-p", type=float, help="nucleus sampling mass (default: the task's)")
+def add_decoding(group: Container) -> None:
+    group.add_argument("--temperature", type=number, help="sampling temperature (default: the task's)")
+    group.add_argument("--top-p", type=number, help="nucleus sampling mass (default: the task's)")
     group.add_argument("--max-new-tokens", type=positive, help="token budget per answer (default: by output kind)")
     group.add_argument("--greedy", action="store_true", help="decode greedily instead of sampling")
-    group.add_argument("--trust-remote-code", action="store_true", help="allow a model's own Python code to run")
-    group.add_argument(
-        "--allow-pickle", action="store_true", help="allow pickle weight files (only for trusted models)"
-    )
 
 
-def add_task_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("task", help="task name (utterance, headline, paraphrase, labeled, classify, word) or a .yaml path")
-    p.add_argument("--language", "-l", default="en", help="template language (default: en)")
-    p.add_argument("--input", "-i", type=Path, help="CSV or JSONL input; omit for tasks that need no input")
-    add_columns(p)
-    p.add_argument(
+def task_help() -> str:
+    """The task argument's help: every bundled task by name."""
+    from chains.task import available_tasks
+
+    return f"one of {', '.join(available_tasks('en'))} (listed above), or the path of a .yaml template"
+
+
+def add_task_args(p: argparse.ArgumentParser) -> Groups:
+    """The flags of a command that runs a task on inputs (generate, compare-selectors), in their help groups."""
+    groups = Groups.of(p)
+    io, quota, examples, labelled = groups.io, groups.quota, groups.examples, groups.labelled
+    io.add_argument("task", help=task_help())
+    io.add_argument("--language", "-l", default="en", help="template language (default: en)")
+    io.add_argument("--input", "-i", type=Path, help="CSV or JSONL input; omit for tasks that need no input")
+    add_columns(io)
+    io.add_argument(
         "--skip-unlabelled",
         action="store_true",
         help="leave out input rows with an empty label cell instead of refusing the file",
     )
-    p.add_argument(
+    examples.add_argument(
         "--examples", type=Path, help="CSV/JSONL few-shot pool; for labelled tasks its labels become the classes"
     )
-    p.add_argument("--classes", help="comma-separated class names, replacing the template's")
-    add_describe(p, "a one-line description of a class, shown in the prompt; repeat for each class")
-    p.add_argument("--context", help="what the data is about, replacing the template's Context line")
-    p.add_argument(
+    examples.add_argument("--context", help="what the data is about, replacing the template's Context line")
+    examples.add_argument(
         "--shots", type=not_negative, default=4, help="few-shot examples per prompt; 0 is zero-shot (default: 4)"
     )
-    p.add_argument(
+    labelled.add_argument(
+        "--classes",
+        help="comma-separated class names, replacing the template's (default: the labels of --examples, "
+        "else of the --input file, else the template's)",
+    )
+    add_describe(labelled, "a one-line description of a class, shown in the prompt; repeat for each class")
+    quota.add_argument(
         "--n",
         type=positive,
         help="accepted rows wanted per input (default: 1; a labelled run on a pool of your examples without "
         "--per-label: 4 per example of its largest class)",
     )
-    p.add_argument("--max-attempts", type=positive, default=5, help="model calls per input before giving up")
-    add_model(p)
-    add_decoding(p)
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    quota.add_argument(
+        "--max-attempts", type=positive, default=5, help="model calls per input before giving up (default: 5)"
+    )
+    add_model(p, groups=groups)
+    add_decoding(groups.decoding)
+    io.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    return groups
 
 
-def add_checks(gen: argparse.ArgumentParser) -> None:
+def add_checks(gen: Container) -> None:
     """The answer checks of generate: dedup, the label judge, the confidence floor and the source checks."""
     gen.add_argument(
         "--near-dup",
@@ -226,7 +300,7 @@ def add_checks(gen: argparse.ArgumentParser) -> None:
     )
 
 
-def add_ray(gen: argparse.ArgumentParser) -> None:
+def add_ray(gen: Container) -> None:
     gen.add_argument(
         "--ray",
         nargs="?",

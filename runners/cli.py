@@ -142,7 +142,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     pool = [
         {"id": f"ex-{i}", **r}
-        for i, r in enumerate(read_labelled(args.examples, args.text_column, args.label_column), 1)
+        for i, r in enumerate(read_labelled(args.examples, args.text_column, args.label_column, "--examples"), 1)
     ]
     if (why := too_small(pool)) is not None:
         raise InputError(f"{why}; add labelled rows to {args.examples}")

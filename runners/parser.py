@@ -42,39 +42,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GENERATE_EXAMPLES = """\
+examples:
+  synthaug generate paraphrase --input reviews.csv --text-column review --n 3 --output out/para.jsonl
+  synthaug generate labeled --n 50 --output out/labeled.jsonl
+  synthaug generate labeled --examples tickets.csv --context "Support tickets" --per-label 50 -o out/tickets.jsonl
+  synthaug generate word -l ko --model ./my-korean-model --n 20 --output out/menu.jsonl
+"""
+
+
+def _tasks() -> str:
+    """Each bundled task with its template's one-line description."""
+    import yaml
+
+    from chains.task import TEMPLATES_DIR, available_tasks
+
+    lines = []
+    for name in available_tasks("en"):
+        about = yaml.safe_load((TEMPLATES_DIR / "en" / f"{name}.yaml").read_text(encoding="utf-8")).get("description")
+        lines.append(f"  {name:<11} {about or ''}".rstrip())
+    return "\n".join(lines)
+
+
 def _generate(commands: argparse._SubParsersAction) -> None:
-    gen = commands.add_parser("generate", help="generate checked rows for a task into a JSONL file")
-    add_task_args(gen)
-    gen.add_argument("--output", "-o", type=Path, required=True, help="output JSONL; rejects go beside it")
-    gen.add_argument(
+    gen = commands.add_parser(
+        "generate",
+        help="generate checked rows for a task into a JSONL file",
+        description="Generate checked rows for a task into a JSONL file; rejects and a manifest go beside it, "
+        "and rerunning\nthe same command resumes.\n\ntasks:\n" + _tasks(),
+        epilog=GENERATE_EXAMPLES,
+    )
+    groups = add_task_args(gen)
+    groups.io.add_argument("--output", "-o", type=Path, required=True, help="output JSONL; rejects go beside it")
+    groups.io.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="jsonl",
+        help="also export the rows when the run ends: csv, parquet, or hf (a datasets folder); jsonl is the run "
+        "file itself (default: jsonl)",
+    )
+    groups.io.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
+    groups.examples.add_argument(
         "--selector",
         choices=SELECTORS,
         help="how each prompt's examples are chosen (default: class for prompts that ask for a class, else fixed)",
     )
-    gen.add_argument("--per-label", type=positive, help="accepted rows wanted per label, across its inputs")
-    gen.add_argument(
+    groups.quota.add_argument("--per-label", type=positive, help="accepted rows wanted per label, across its inputs")
+    groups.labelled.add_argument(
         "--strategy",
         choices=STRATEGIES,
         help="labeled: how rows are written: generate (new examples of a class), rewrite (each labelled example "
         "restated, keeping its label), mix (half each), or auto (default: a trial of each, validated on your "
         "labelled examples, and the best goes on); rows that would hurt a classifier on your examples are held back",
     )
-    add_checks(gen)
-    add_ray(gen)
-    gen.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="jsonl",
-        help="also export the rows when the run ends: csv, parquet, or hf (a datasets folder); jsonl is the run file itself",
-    )
-    gen.add_argument("--force-new", action="store_true", help="start over; the old output is kept as *.bak")
+    add_checks(groups.checks)
+    add_ray(groups.scaling)
 
 
 def _compare_selectors(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare-selectors", help="run the same inputs through several example selectors")
-    add_task_args(compare)
-    compare.add_argument("--selectors", default=",".join(SELECTORS), help="comma-separated selectors (default: all)")
-    compare.add_argument("--limit", type=positive, help="use only the first N inputs")
+    groups = add_task_args(compare)
+    groups.examples.add_argument(
+        "--selectors", default=",".join(SELECTORS), help="comma-separated selectors (default: all)"
+    )
+    groups.io.add_argument("--limit", type=positive, help="use only the first N inputs")
 
 
 def _bench(commands: argparse._SubParsersAction) -> None:

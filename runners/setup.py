@@ -9,7 +9,7 @@ from typing import Any
 from chains import Task
 from chains.models import ModelSpec
 from chains.task import load_task
-from runners.run.inputs import InputError, Inputs, default_inputs, load_inputs
+from runners.run.inputs import InputError, Inputs, default_inputs, file_labels, load_inputs
 from runners.run.spec import RunSpec
 
 
@@ -20,11 +20,16 @@ def names(text: str) -> list[str]:
 
 def task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
     """The task adapted to the user's examples, classes and context, and the inputs it will run on."""
-    from runners.run.pool import adapt_task, read_pool
+    from runners.run.pool import adapt_task, input_pool, read_pool
 
     task = load_task(args.task, args.language)
     pool = read_pool(args.examples, task, args.text_column, args.label_column) if args.examples else None
     classes = names(args.classes) if args.classes else None
+    if pool is None and classes is None and args.input is not None and writes_for_a_class(task):
+        # A labelled input is the user's examples, as an --examples file would be: its rows are the few-shot
+        # pool and its labels the classes, whatever the template's were.
+        pool = input_pool(args.input, task, args.text_column, args.label_column) or None
+        classes = None if pool else file_labels(args.input, args.label_column) or None
     task = adapt_task(task, pool, classes, args.context, dict(args.describe or []))
     if args.input is None:
         return task, default_inputs(task)
@@ -34,6 +39,11 @@ def task_and_inputs(args: argparse.Namespace) -> tuple[Task, Inputs]:
     if inputs.skipped_unlabelled:
         print(f"skipped {inputs.skipped_unlabelled} input rows with no label (--skip-unlabelled)", file=sys.stderr)
     return task, inputs
+
+
+def writes_for_a_class(task: Task) -> bool:
+    """A task that writes a text for a class it is given (labeled), not one that picks the class (classify)."""
+    return "label" in task.input_variables and task.output != "label"
 
 
 def model_spec(args: argparse.Namespace) -> ModelSpec:
@@ -131,7 +141,7 @@ def _pool_quota(task: Task, inputs: Inputs | None) -> int | None:
 
 def _strategy(args: argparse.Namespace, task: Task) -> str | None:
     """The strategy of a task that writes rows for a class (`auto` unless named); None for any other task."""
-    if "label" in task.input_variables and task.output != "label":
+    if writes_for_a_class(task):
         return args.strategy or "auto"
     if args.strategy:
         raise InputError(f"--strategy applies to tasks that write rows for a class (like labeled), not {task.name}")

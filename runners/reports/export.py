@@ -1,6 +1,9 @@
 """Export a run's rows to where training code reads them: JSONL, CSV, Parquet, or a Hugging Face `datasets` folder.
 
-Each export is written to a temporary path and renamed into place, so a reader never sees half a file.
+JSONL is the run's rows as they are. CSV, Parquet and `datasets` are tables for training: `text` and `label`
+first, and the input a row was made from flattened to `source_text` (and `source_<name>` for a template's
+other inputs). Each export is written to a temporary path and renamed into place, so a reader never sees
+half a file.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from runners.run.store import replaced_whole
 
 FORMATS = ("jsonl", "csv", "parquet", "hf")
 SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet", "hf": ".hf"}
-FIRST = ("id", "output", "label", "weight")  # the columns a training script wants first
+FIRST = ("text", "label", "id", "weight", "source_text")  # the columns a training script wants first
 INTEGERS = ("attempts", "seed")
-NESTED = ("inputs", "examples", "generation", "judge")
+NESTED = ("examples", "generation", "judge")
 
 
 class ExportError(SynthaugError):
@@ -36,6 +39,17 @@ def columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     for row in rows:
         seen.update(dict.fromkeys(row))
     return list(seen)
+
+
+def training_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A run's row as a table row: `output` as `text` (a classify row's text is its input: the label is its
+    answer), and `inputs` as flat `source_*` columns; an input's label is the row's `label` already."""
+    inputs = dict(row.get("inputs") or {})
+    classified = row.get("task") == "classify"
+    flat = {"text": inputs.get("text") if classified else row.get("output")}
+    flat.update({k: v for k, v in row.items() if k not in ("output", "inputs")})
+    flat.update({f"source_{k}": v for k, v in inputs.items() if k != "label" and not (classified and k == "text")})
+    return flat
 
 
 def class_names(rows: Sequence[dict[str, Any]], classes: Sequence[str] | None = None) -> list[str] | None:
@@ -58,10 +72,11 @@ def export_rows(
     """Write `rows` as `fmt` to `destination` (replacing it whole) and return the path."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    table = rows if fmt == "jsonl" else [training_row(r) for r in rows]
     with replaced_whole(destination, folder=fmt == "hf") as tmp:
         if fmt == "hf":
             tmp.rmdir()  # save_to_disk makes the folder itself
-        {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "hf": _hf}[fmt](rows, tmp, classes)
+        {"jsonl": _jsonl, "csv": _csv, "parquet": _parquet, "hf": _hf}[fmt](table, tmp, classes)
     return destination
 
 
@@ -77,7 +92,7 @@ def _cell(value: Any) -> str:
 
 
 def _csv(rows: Sequence[dict[str, Any]], path: Path, classes: Any) -> None:
-    """Text as it is; nested fields (inputs, generation, judge...) as JSON text; None as an empty cell
+    """Text as it is; nested fields (examples, generation, judge) as JSON text; None as an empty cell
 
     (CSV has no null, so an empty cell reads back as None; a saved row never has an empty text).
     """

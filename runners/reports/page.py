@@ -115,12 +115,21 @@ def _examples(report: Report) -> str:
             header = "<th>accepted</th>" + ("<th>source</th>" if sourced else "")
             parts.append(f"<table class='rows'><tr>{header}</tr>{cells}</table>")
         if refused:
+            sourced = any(_source(r) for r in refused)  # rejects saved before they kept their source have none
             cells = "".join(
-                f"<tr class='rejected'><td>{escape(str(r.get('raw', '')))}</td><td>{escape(str(r.get('reason', '')))}</td></tr>"
+                f"<tr class='rejected'><td>{escape(str(r.get('raw', '')))}</td>"
+                + (f"<td>{escape(_source(r))}</td>" if sourced else "")
+                + f"<td>{escape(str(r.get('reason', '')))}</td></tr>"
                 for r in refused
             )
-            parts.append(f"<table class='rows'><tr><th>rejected</th><th>why</th></tr>{cells}</table>")
+            header = "<th>rejected</th>" + ("<th>source</th>" if sourced else "") + "<th>why</th>"
+            parts.append(f"<table class='rows'><tr>{header}</tr>{cells}</table>")
     return "".join(parts)
+
+
+def _source(reject: dict) -> str:
+    """The input text a rejected answer was made from, where the reject records it."""
+    return str(reject.get("source") or (reject.get("inputs") or {}).get("text") or "")
 
 
 def load_run(path: Path) -> tuple[list[dict], list[dict], dict | None]:

@@ -210,7 +210,7 @@ def real_rows(
     from runners.run.inputs import read_labelled
 
     if examples is not None:
-        return read_labelled(examples, text_column, label_column)
+        return read_labelled(examples, text_column, label_column, "--examples")
     labelled = [r for r in rows if r.get("label") and r.get("task") != "classify" and r["inputs"].get("text")]
     return (
         list({r["inputs"]["text"]: {"text": r["inputs"]["text"], "label": r["label"]} for r in labelled}.values())

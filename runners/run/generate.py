@@ -111,7 +111,8 @@ class Generator:
                 quota.note(rejections)
                 label, (raw, logprob) = values.get("label"), answer
                 rejects += [
-                    Reject(item.input_id, label, raw, r.reason, r.kind, quota.attempts, logprob) for r in rejections
+                    Reject(item.input_id, label, raw, r.reason, r.kind, quota.attempts, logprob, values.get("text"))
+                    for r in rejections
                 ]
         return rows, rejects
 

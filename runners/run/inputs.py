@@ -38,16 +38,17 @@ def _decode(path: Path) -> str:
         ) from None
 
 
-def read_records(path: Path) -> list[dict[str, str]]:
-    """The records of a .csv or .jsonl file, as text fields."""
+def read_records(path: Path, flag: str = "--input") -> list[dict[str, str]]:
+    """The records of a .csv or .jsonl file, as text fields; errors name the file by the `flag` that gave it."""
+    what = f"{flag.lstrip('-')} file"  # "input file", "examples file"
     if not path.is_file():
-        raise InputError(f"input file {path} does not exist; check the path given to --input")
+        raise InputError(f"{what} {path} does not exist; check the path given to {flag}")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
-        raise InputError(f"input file {path} must end in .csv or .jsonl; convert it or rename it")
+        raise InputError(f"{what} {path} must end in .csv or .jsonl; convert it or rename it")
     text = _decode(path)
     if not text.strip():
-        raise InputError(f"input file {path} is empty; give it a header and at least one row")
+        raise InputError(f"{what} {path} is empty; give it a header and at least one row")
     if suffix == ".csv":
         csv.field_size_limit(sys.maxsize)  # a text too long for the model is refused later, in tokens
         return [dict(r) for r in csv.DictReader(io.StringIO(text, newline=""))]
@@ -65,13 +66,25 @@ def read_records(path: Path) -> list[dict[str, str]]:
     return records
 
 
-def read_labelled(path: Path, text_column: str = "text", label_column: str = "label") -> list[dict[str, str]]:
+def read_labelled(
+    path: Path, text_column: str = "text", label_column: str = "label", flag: str = "--input"
+) -> list[dict[str, str]]:
     """The rows of a .csv or .jsonl file that have both a text and a label, as {text, label}."""
     rows = [
         {"text": (r.get(text_column) or "").strip(), "label": (r.get(label_column) or "").strip()}
-        for r in read_records(path)
+        for r in read_records(path, flag)
     ]
     return [r for r in rows if r["text"] and r["label"]]
+
+
+def file_labels(path: Path, label_column: str = "label") -> list[str]:
+    """The distinct labels in a file's label column, sorted (one spelling per label, case aside); [] without one."""
+    labels: dict[str, str] = {}
+    for record in read_records(path):
+        label = (record.get(label_column) or "").strip()
+        if label:
+            labels.setdefault(label.casefold(), label)
+    return sorted(labels.values())
 
 
 def load_inputs(
@@ -84,7 +97,8 @@ def load_inputs(
     """Task inputs from a file: `text` from `text_column`, `label` from `label_column`.
 
     Where the file has a label column, every row needs a label: a row without one is refused, or
-    skipped and counted with `skip_unlabelled`.
+    skipped and counted with `skip_unlabelled`. For a task that writes a text for a label (labeled), a
+    row's text is kept beside its label: the row is a real labelled example, as in an --examples file.
     """
     records = read_records(path)
     if not records:
@@ -101,6 +115,7 @@ def load_inputs(
     result = Inputs(rows={})
     classes = {c.casefold(): c for c in task.classes}
     labelled = label_column in found and task.output != "label"
+    example_text = "label" in task.input_variables and "text" not in task.input_variables and text_column in found
     for number, record in enumerate(records, 1):
         values = {v: (record.get(columns.get(v, v)) or "") for v in task.input_variables if v != "label"}
         if any(not value.strip() for value in values.values()):
@@ -117,12 +132,14 @@ def load_inputs(
                     "or pass --skip-unlabelled to leave such rows out"
                 )
             values["label"] = label
+        if example_text and (record.get(text_column) or "").strip():
+            values["text"] = (record.get(text_column) or "").strip()
         if "label" in values and classes:
             label = values["label"].strip()
             if label.casefold() not in classes:
                 raise InputError(
                     f"{path} row {number} has label {label!r}, which is not one of the task's classes "
-                    f"({', '.join(task.classes)}); fix the row or pass --classes"
+                    f"({', '.join(task.classes)}); fix the row or add its label to --classes"
                 )
             values["label"] = classes[label.casefold()]
         input_id = (record.get("id") or "").strip() or str(number)

@@ -15,23 +15,42 @@ from chains.task import load_task
 from runners.run.inputs import InputError, Inputs, read_records
 
 
-def read_pool(path: Path, task: Task, text_column: str = "text", label_column: str = "label") -> list[dict[str, str]]:
-    """Examples from a CSV/JSONL file; `text` and `label` come from the named columns, ids from `id` or the row."""
-    records = read_records(path)
-    renamed = {text_column: "text", label_column: "label"}
+def read_pool(
+    path: Path, task: Task, text_column: str = "text", label_column: str = "label", flag: str = "--examples"
+) -> list[dict[str, str]]:
+    """Examples from a CSV/JSONL file; `text` and `label` come from the named columns, ids from `id` or the row.
+    Errors name the file by the `flag` that gave it."""
+    records = read_records(path, flag)
+    what = f"{flag.lstrip('-')} file"
+    if not records:
+        raise InputError(f"{what} {path} has a header but no rows; add examples to it")
+    columns = {"text": text_column, "label": label_column}
+    flags = {"text": "--text-column", "label": "--label-column"}
+    needed = sorted(set(task.input_variables) | set(task.answer_variables), key=lambda v: (v not in flags, v != "text"))
+    missing = [v for v in needed if columns.get(v, v) not in records[0]]
+    if missing:
+        named = [f"{columns.get(v, v)!r}" + (f" ({flags[v]})" if v in flags else "") for v in missing]
+        raise InputError(
+            f"{what} {path} has no column {' or '.join(named)}, which task {task.name} needs; "
+            f"columns found: {', '.join(records[0]) or 'none'}"
+        )
     pool = []
     for number, record in enumerate(records, 1):
-        example = {renamed.get(k, k): (v or "").strip() for k, v in record.items()}
+        # The named columns become `text` and `label`; a column of the same name they replace is left out.
+        example = {k: (v or "").strip() for k, v in record.items() if k not in {*columns, *columns.values()}}
+        example.update({v: (record.get(column) or "").strip() for v, column in columns.items() if column in record})
         example["id"] = example.get("id") or f"ex-{number}"
         pool.append(example)
-    needed = set(task.input_variables) | set(task.answer_variables)
-    missing = sorted(needed - set(pool[0]) if pool else needed)
-    if missing:
-        raise InputError(
-            f"examples file {path} lacks {', '.join(missing)} for task {task.name}; "
-            f"columns found: {', '.join(records[0]) if records else 'none'}"
-        )
     return [e for e in pool if all(e[v] for v in needed)]
+
+
+def input_pool(path: Path, task: Task, text_column: str = "text", label_column: str = "label") -> list[dict[str, str]]:
+    """The rows of an --input file with a text and a label column as an example pool, as if given as --examples;
+    [] for a file without both columns."""
+    records = read_records(path)
+    if not records or not {text_column, label_column} <= set(records[0]):
+        return []
+    return read_pool(path, task, text_column, label_column, "--input")
 
 
 def adapt_task(

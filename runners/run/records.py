@@ -106,6 +106,9 @@ class Reject:
     kind: str
     attempt: int
     logprob: float | None
+    source: str | None = None
+    """The input text the answer was made from (a paraphrase's source, a labelled input's text); None where the
+    input has no text, and in files written before rejects recorded it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "logprob": _rounded(self.logprob)}

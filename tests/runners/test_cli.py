@@ -1,10 +1,14 @@
 """The command line's exit codes and one-line errors for input it cannot use (no model is loaded)."""
 
 import json
+import re
+import shlex
 
 import pytest
 
+from chains.task import available_tasks
 from runners.cli import main
+from runners.parser import build_parser
 
 SAMPLE = "text,label\nGreat view.,positive\n"
 
@@ -60,11 +64,12 @@ def test_missing_column_lists_the_columns(capsys, tmp_path, csv_file):
 def test_label_outside_the_classes(capsys, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("text,label\nOk.,neutral\n", encoding="utf-8")
-    code, err = error_of(capsys, ["generate", "labeled", "-i", str(path), "-o", str(tmp_path / "o.jsonl")])
+    argv = ["generate", "labeled", "-i", str(path), "--classes", "positive,negative", "-o", str(tmp_path / "o.jsonl")]
+    code, err = error_of(capsys, argv)
     assert code == 2
     assert (
         err
-        == f"error: {path} row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or pass --classes"
+        == f"error: {path} row 1 has label 'neutral', which is not one of the task's classes (positive, negative); fix the row or add its label to --classes"
     )
 
 
@@ -98,12 +103,14 @@ def test_foreign_output_is_not_overwritten(capsys, tmp_path, csv_file):
     assert out.read_text(encoding="utf-8") == "precious\n"
 
 
-@pytest.mark.parametrize("value", ["0", "-3"])
-def test_n_must_be_positive(capsys, tmp_path, value):
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "1.5", ""])
+def test_n_must_be_a_whole_number_of_one_or_more(capsys, tmp_path, value):
     with pytest.raises(SystemExit) as info:
         main(["generate", "word", "--n", value, "-o", str(tmp_path / "o.jsonl")])
     assert info.value.code == 2
-    assert f"argument --n: must be a positive whole number, got {value}" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"error: --n must be a whole number of 1 or more, not {value!r}; see `synthaug generate --help`\n"
+    )
 
 
 def test_verify_label_needs_labelled_rows(capsys, tmp_path):
@@ -194,3 +201,153 @@ def test_model_flags_that_cannot_work_end_in_one_line(capsys, tmp_path, flags, e
     code, err = error_of(capsys, ["generate", "word", *flags, "-o", str(tmp_path / "o.jsonl")])
     assert (code, err) == (2, expected)
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def generate_help(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal
+    with pytest.raises(SystemExit) as info:
+        main(["generate", "--help"])
+    assert info.value.code == 0
+    return capsys.readouterr().out
+
+
+def sections(text):
+    """Each titled part of argparse help ("title:" at the margin) and its lines."""
+    parts, title = {}, None
+    for line in text.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            title = line[:-1]
+            parts[title] = []
+        elif title is not None:
+            parts[title].append(line)
+    return parts
+
+
+def entries(lines):
+    """Each argument of a help section, by its first name, with its help (wrapped lines joined)."""
+    found, name = {}, None
+    for line in lines:
+        start = re.match(r"  (-[^\s,]+|task)\b", line)
+        if start:
+            name = start.group(1)
+            found[name] = line.strip()
+        elif name and line.startswith("    "):
+            found[name] += " " + line.strip()
+        else:
+            name = None
+    return found
+
+
+GROUP_OF = {
+    "task": "input and output",
+    "--input": "input and output",
+    "--text-column": "input and output",
+    "--output": "input and output",
+    "--format": "input and output",
+    "--force-new": "input and output",
+    "--n": "quota",
+    "--per-label": "quota",
+    "--max-attempts": "quota",
+    "--examples": "few-shot examples and prompt",
+    "--shots": "few-shot examples and prompt",
+    "--selector": "few-shot examples and prompt",
+    "--classes": "labelled runs",
+    "--describe": "labelled runs",
+    "--strategy": "labelled runs",
+    "--model": "model",
+    "--dtype": "model",
+    "--trust-remote-code": "model",
+    "--allow-pickle": "model",
+    "--server": "model server",
+    "--temperature": "decoding",
+    "--greedy": "decoding",
+    "--seed": "decoding",
+    "--near-dup": "checks",
+    "--verify-label": "checks",
+    "--min-logprob": "checks",
+    "--no-fact-check": "checks",
+    "--batch-size": "scaling",
+    "--ray": "scaling",
+    "--workers": "scaling",
+}
+
+
+def test_generate_help_groups_every_flag_where_a_user_looks_for_it(capsys, monkeypatch):
+    parts = sections(generate_help(capsys, monkeypatch))
+    groups = {t: entries(lines) for t, lines in parts.items() if t not in ("usage", "options", "tasks", "examples")}
+    assert len(groups) >= 6
+    where = {name: title for title, flags in groups.items() for name in flags}
+    assert {name: where.get(name) for name in GROUP_OF} == GROUP_OF
+    assert list(entries(parts["options"])) == ["-h"]  # every other flag is in a group
+
+
+def test_generate_help_lists_every_task_and_ends_with_commands_that_parse(capsys, monkeypatch):
+    parts = sections(generate_help(capsys, monkeypatch))
+    task = entries(parts["input and output"])["task"]
+    assert "rewrite" in task and all(re.search(rf"\b{name}\b", task) for name in available_tasks("en"))
+    assert [line.split()[0] for line in parts["tasks"] if line.strip()] == available_tasks("en")
+    commands = [line.strip() for line in parts["examples"] if line.strip().startswith("synthaug generate ")]
+    assert len(commands) >= 3
+    for command in commands:
+        build_parser().parse_args(shlex.split(command)[1:])  # each example is a command that parses
+
+
+def test_generate_help_shows_every_default(capsys, monkeypatch):
+    parts = sections(generate_help(capsys, monkeypatch))
+    shown = {name: text for lines in parts.values() for name, text in entries(lines).items()}
+    assert "(default: 5)" in shown["--max-attempts"]
+    generate = build_parser()._subparsers._group_actions[0].choices["generate"]
+    for action in generate._actions:
+        if action.option_strings and action.default not in (None, False, "==SUPPRESS=="):
+            assert f"(default: {action.default}" in shown[action.option_strings[0]], action.option_strings[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("paraphrse", "paraphrase"), ("labelled", "labeled"), ("rewite", "rewrite")]
+)
+def test_a_misspelt_task_gets_what_it_likely_meant(capsys, tmp_path, typed, meant):
+    code = main(["generate", typed, "-o", str(tmp_path / "o.jsonl")])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"error: unknown task {typed!r} for language 'en'; did you mean {meant}?\n",
+    )
+
+
+def test_an_examples_file_without_the_text_column_names_the_flag_that_fixes_it(capsys, tmp_path):
+    path = tmp_path / "tickets.csv"
+    path.write_text("review,label\nMy parcel never came.,shipping\n", encoding="utf-8")
+    code = main(["generate", "labeled", "--examples", str(path), "-o", str(tmp_path / "o.jsonl")])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"error: examples file {path} has no column 'text' (--text-column), which task labeled needs; "
+        "columns found: review, label\n",
+    )
+
+
+def test_a_missing_examples_file_is_called_the_examples_file(capsys, tmp_path):
+    code, err = error_of(capsys, ["generate", "labeled", "--examples", str(tmp_path / "ex.csv"), "-o", "o.jsonl"])
+    assert (code, err) == (
+        2,
+        f"error: examples file {tmp_path / 'ex.csv'} does not exist; check the path given to --examples",
+    )
+
+
+def test_validate_prints_the_estimate_with_no_filter_marked_chosen(capsys, tmp_path, monkeypatch):
+    from chains.checks.classifiers import Embedder
+    from tests.fakes import toy_embed
+
+    monkeypatch.setattr("runners.cli._embedder", lambda: Embedder(toy_embed))
+    pool, rows = tmp_path / "pool.csv", tmp_path / "rows.jsonl"
+    texts = {"fresh": ["Lovely film {}.", "Warm story {}."], "rotten": ["Dull film {}.", "Flat story {}."]}
+    pool.write_text(
+        "text,label\n"
+        + "".join(f"{t.format(i)},{label}\n" for label, ts in texts.items() for t in ts for i in range(3)),
+        encoding="utf-8",
+    )
+    rows.write_text(
+        "".join(json.dumps({"output": t.format(9), "label": label}) + "\n" for label, ts in texts.items() for t in ts),
+        encoding="utf-8",
+    )
+    assert main(["validate", "--examples", str(pool), "--rows", str(rows)]) == 0
+    printed = capsys.readouterr().out
+    assert "Estimated accuracy gain on the pool (12 labelled rows" in printed and "(chosen)" not in printed

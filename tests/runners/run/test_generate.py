@@ -61,6 +61,7 @@ def test_rejected_answers_are_regenerated_until_the_quota_is_met(tmp_path):
             "kind": "parse",
             "attempt": 1,
             "logprob": None,
+            "source": "Lunch?",
         }
     ]
 
@@ -76,8 +77,9 @@ def test_duplicates_and_copies_are_rejected(tmp_path):
         n=2,
     )
     assert [r["output"] for r in lines(out)] == ["The mattress was soft.", "A soft bed."]
-    reasons = [r["reason"] for r in lines(tmp_path / "out.rejected.jsonl")]
-    assert reasons == ["copy of the input", "duplicate of an earlier row"]
+    rejects = lines(tmp_path / "out.rejected.jsonl")
+    assert [r["reason"] for r in rejects] == ["copy of the input", "duplicate of an earlier row"]
+    assert [r["source"] for r in rejects] == ["The bed was soft."] * 2  # what each answer restated
 
 
 def test_attempts_run_out_and_the_shortfall_is_reported(tmp_path):

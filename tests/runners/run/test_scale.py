@@ -73,9 +73,10 @@ def test_verified_rows_carry_the_judges_agreeing_label_and_export(tmp_path, snip
     assert 12 <= len(rows) <= 16 and len({r["input_id"] for r in rows}) == len(rows)
     assert all(r["judge"]["name"] == "embedding" and r["judge"]["label"] == r["label"] for r in rows)
     assert all(0.5 <= r["judge"]["confidence"] <= 1 for r in rows)
+    from runners.reports.export import training_row
     from tests.exports import read_rows
 
-    assert read_rows(tmp_path / "v.hf", "hf") == rows
+    assert read_rows(tmp_path / "v.hf", "hf") == [training_row(r) for r in rows]
     report = synthaug("report", out)
     assert "label fidelity judge: the rows' own verdicts from generate --verify-label embedding" in report
     assert f"| all | {len(rows)} |" in report and (tmp_path / "v.report.html").exists()
