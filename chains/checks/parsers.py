@@ -11,6 +11,7 @@ from langchain_core.output_parsers import BaseOutputParser
 from pydantic import Field, model_validator
 
 from chains.checks.cleaning import answer_lines, clean_line, drop_trailing_note, is_chatter, quoted_span
+from chains.checks.script import broken_character, language_problem, lone_jamo
 from chains.task import Task
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -21,16 +22,40 @@ _QUOTES = "\"'“”‘’「」『』«» "
 _KO_COPULA = re.compile(r"^(?:입니다|이에요|예요|이다|임)?[.!。]?$")
 
 
-def _fail(reason: str, raw: str) -> OutputParserException:
-    return OutputParserException(reason, llm_output=raw)
+class RefusedAnswer(OutputParserException):
+    """An answer the parser refuses; `kind` says why in a word: `parse` (not of the task's kind), `broken_text`
+    (a cut or control character, a lone jamo) or `language` (not in the task's language)."""
+
+    def __init__(self, reason: str, raw: str, kind: str = "parse"):
+        super().__init__(reason, llm_output=raw)
+        self.kind = kind
+
+
+def _fail(reason: str, raw: str, kind: str = "parse") -> RefusedAnswer:
+    return RefusedAnswer(reason, raw, kind)
+
+
+def _check_characters(text: str, raw: str, where: str = "") -> None:
+    """Refuses `text` holding a character no answer may hold, such as U+FFFD from a token cut mid-character."""
+    if broken := broken_character(text):
+        raise _fail(f"expected whole characters, got {broken}{where}", raw, "broken_text")
+
+
+def _check_language(text: str, raw: str, language: str | None, where: str = "") -> None:
+    """Refuses `text` with a Hangul jamo standing alone, or not written mostly in `language`'s script."""
+    if jamo := lone_jamo(text):
+        raise _fail(f"expected whole Hangul syllables, got the lone jamo {jamo!r}{where}", raw, "broken_text")
+    if problem := language_problem(text, language):
+        raise _fail(problem + where, raw, "language")
 
 
 def _words(text: str) -> list[str]:
     return text.split()
 
 
-def _check_sentence(text: str, raw: str, max_words: int, where: str = "") -> str:
-    """`text` if it is one sentence of at most `max_words` words, else an exception naming why."""
+def _check_sentence(text: str, raw: str, max_words: int, language: str | None, where: str = "") -> str:
+    """`text` if it is one sentence of at most `max_words` words in `language`, else an exception naming why."""
+    _check_characters(text, raw, where)
     if not _LETTER.search(text):
         raise _fail(f"expected a sentence, got no words{where}", raw)
     if is_chatter(text):
@@ -43,11 +68,15 @@ def _check_sentence(text: str, raw: str, max_words: int, where: str = "") -> str
     count = len(_words(text))
     if count > max_words:
         raise _fail(f"expected at most {max_words} words, got {count}{where}", raw)
+    _check_language(text, raw, language, where)
     return text
 
 
 class _KindParser(BaseOutputParser[Any]):
     """Shared plumbing: the raw text must not be empty."""
+
+    language: str | None = None
+    """The task's language (`en`, `ko`): an answer must be written mostly in its script. None: not checked."""
 
     def _lines(self, raw: str) -> list[str]:
         lines = answer_lines(raw)
@@ -77,6 +106,7 @@ class WordParser(_KindParser):
         words = _words(answer)
         if not words:
             raise _fail("empty answer", text)
+        _check_characters(answer, text)
         if is_chatter(answer):
             raise _fail(f"expected a word, got only an acknowledgement {answer!r}", text)
         if len(words) > self.max_words:
@@ -85,6 +115,7 @@ class WordParser(_KindParser):
         for word in words:
             if not _WORD.match(word) or not _LETTER.search(word):
                 raise _fail(f"expected a word, got {word!r}", text)
+        _check_language(answer, text, self.language)
         return answer
 
 
@@ -102,7 +133,7 @@ class SentenceParser(_KindParser):
         return "Answer with exactly one sentence."
 
     def parse(self, text: str) -> str:
-        return _check_sentence(drop_trailing_note(self._lines(text)[0]), text, self.max_words)
+        return _check_sentence(drop_trailing_note(self._lines(text)[0]), text, self.max_words, self.language)
 
 
 class SentencesParser(_KindParser):
@@ -124,7 +155,7 @@ class SentencesParser(_KindParser):
         ]
         items = [item for item in items if item]
         for i, item in enumerate(items, 1):
-            _check_sentence(item, text, self.max_words, where=f" (item {i})")
+            _check_sentence(item, text, self.max_words, self.language, where=f" (item {i})")
         if not items:
             raise _fail("empty answer", text)
         return items
@@ -155,6 +186,7 @@ class LabelParser(_KindParser):
 
     def parse(self, text: str) -> str:
         answer = self._lines(text)[0].rstrip(_TRAILING_PUNCT).strip()
+        _check_characters(answer, text)
         key = _normalise(answer.strip(_QUOTES))
         by_key = {_normalise(c): c for c in self.classes}
         if key in by_key:
@@ -174,11 +206,12 @@ def _ends_label(rest: str) -> bool:
 
 
 def parser_for(task: Task) -> BaseOutputParser[Any]:
-    """The parser that enforces `task.output`."""
+    """The parser that enforces `task.output` in `task.language`; a label is one of the classes, whatever
+    their language."""
     if task.output == "word":
-        return WordParser(max_words=task.max_words)
+        return WordParser(max_words=task.max_words, language=task.language)
     if task.output == "sentence":
-        return SentenceParser(max_words=task.max_words)
+        return SentenceParser(max_words=task.max_words, language=task.language)
     if task.output == "sentences":
-        return SentencesParser(max_words=task.max_words)
+        return SentencesParser(max_words=task.max_words, language=task.language)
     return LabelParser(classes=task.classes)

@@ -12,6 +12,9 @@ PARSERS = [
     ("sentence", SentenceParser()),
     ("sentences", SentencesParser()),
     ("label", LabelParser(classes=["positive", "negative", "긍정", "부정"])),
+    ("word", WordParser(language="ko")),
+    ("sentence", SentenceParser(language="ko")),
+    ("sentences", SentencesParser(language="en")),
 ]
 PIECES = [
     "Sure!",
@@ -50,6 +53,9 @@ PIECES = [
     "\t",
     "0",
     "...",
+    "\ufffd",
+    "ㅋ",
+    "ㅁ",
     "’",
     "'",
 ]

@@ -3,7 +3,8 @@
 import pytest
 from langchain_core.exceptions import OutputParserException
 
-from chains.checks.parsers import LabelParser, SentenceParser, SentencesParser, WordParser
+from chains.checks.parsers import LabelParser, RefusedAnswer, SentenceParser, SentencesParser, WordParser, parser_for
+from chains.task import available_languages, available_tasks, load_task
 
 EN = ["positive", "negative"]
 KO = ["긍정", "부정"]
@@ -215,3 +216,107 @@ def test_table_is_large_and_half_korean():
 def test_label_parser_refuses_classes_equal_ignoring_case():
     with pytest.raises(ValueError, match="distinct"):
         LabelParser(classes=["Good", "good"])
+
+
+KO_SENTENCE = SentenceParser(language="ko")
+DECOMPOSED = "\u1112\u1161\u11ab\u1100\u116e\u11a8 영화 좋아요."
+EN_SENTENCE = SentenceParser(language="en")
+BROKEN = ("expected whole characters, got U+FFFD, a character cut mid-token", "broken_text")
+
+
+def not_in(language: str, percent: int, where: str = "") -> tuple[str, str]:
+    name, script = {"ko": ("Korean", "Hangul"), "en": ("English", "Latin")}[language]
+    return f"expected {name}, got {percent}% {script} letters (at least 60% needed){where}", "language"
+
+
+def lone(jamo: str) -> tuple[str, str]:
+    return f"expected whole Hangul syllables, got the lone jamo {jamo!r}", "broken_text"
+
+
+def control(code: str) -> tuple[str, str]:
+    return f"expected whole characters, got the control character {code}", "broken_text"
+
+
+# (parser, raw model text, expected value or None, expected reason and kind when rejected)
+LANGUAGE_CASES = [
+    (KO_SENTENCE, "배우들의 연기가 정말 훌륭했어요.", "배우들의 연기가 정말 훌륭했어요.", None),
+    (KO_SENTENCE, "스토리는 뻔했지만 OST는 좋았다.", "스토리는 뻔했지만 OST는 좋았다.", None),  # a short Latin name
+    (KO_SENTENCE, "대박 최고였음ㅋㅋㅋㅋ", "대박 최고였음ㅋㅋㅋㅋ", None),  # laughter, as real reviews write it
+    (KO_SENTENCE, "3편도 제발 ㅠ", "3편도 제발 ㅠ", None),
+    (KO_SENTENCE, "완전 소름 ㄷㄷ", "완전 소름 ㄷㄷ", None),
+    (KO_SENTENCE, DECOMPOSED, DECOMPOSED, None),  # Hangul in decomposed jamo
+    (KO_SENTENCE, "가심사 대례인 방도관적이자자의 손랐고 직믹이에세무\ufffd", None, BROKEN),
+    (KO_SENTENCE, "영화가\x07 좋았어요.", None, control("U+0007")),
+    (KO_SENTENCE, "영화가 \ue000좋았어요.", None, control("U+E000")),
+    (
+        KO_SENTENCE,
+        "영화가 좋았어요\ufffc",
+        None,
+        ("expected whole characters, got U+FFFC, an object placeholder", "broken_text"),
+    ),
+    (KO_SENTENCE, "방도관ㄹ적이 좋았어요.", None, lone("ㄹ")),
+    (KO_SENTENCE, "직원이 ㅁ 친절했어요.", None, lone("ㅁ")),
+    (KO_SENTENCE, "The acting was great.", None, not_in("ko", 0)),
+    (KO_SENTENCE, "iPhone 15 Pro Max 최고", None, not_in("ko", 14)),
+    (KO_SENTENCE, "這部電影很好看。", None, not_in("ko", 0)),
+    (KO_SENTENCE, "この映画は最高でした。", None, not_in("ko", 0)),
+    (EN_SENTENCE, "The acting was superb.", "The acting was superb.", None),
+    (EN_SENTENCE, "The café served crème brûlée.", "The café served crème brûlée.", None),
+    (EN_SENTENCE, "We loved the drama 사랑의 불시착 a lot.", "We loved the drama 사랑의 불시착 a lot.", None),
+    (EN_SENTENCE, "배우들의 연기가 정말 훌륭했어요.", None, not_in("en", 0)),
+    (EN_SENTENCE, "这个酒店很好 hotel", None, not_in("en", 45)),
+    (EN_SENTENCE, "Отель был great.", None, not_in("en", 38)),
+    (EN_SENTENCE, "The room was gre\ufffd", None, BROKEN),
+    (WordParser(language="ko"), "김치찌개", "김치찌개", None),
+    (WordParser(language="ko"), "Pizza", None, not_in("ko", 0)),
+    (WordParser(language="ko"), "김치ㅉ", None, lone("ㅉ")),
+    (WordParser(language="ko"), "라\ufffd", None, BROKEN),
+    (WordParser(language="en"), "Ramen", "Ramen", None),
+    (WordParser(language="en"), "라면", None, not_in("en", 0)),
+    (SentencesParser(language="ko"), "1. 졸려요.\n2. 숙제가 많아요!", ["졸려요.", "숙제가 많아요!"], None),
+    (
+        SentencesParser(language="ko"),
+        "1. 졸려요.\n2. I am hungry.",
+        None,
+        not_in("ko", 0, " (item 2)"),
+    ),
+    (SentencesParser(language="ko"), "1. 졸려요\ufffd\n2. 배고파요.", None, (BROKEN[0] + " (item 1)", "broken_text")),
+    (LabelParser(classes=KO), "긍정\ufffd", None, BROKEN),
+    (LabelParser(classes=EN), "positive", "positive", None),  # a label is a class, whatever the language
+    (SentenceParser(), "The acting was great.", "The acting was great.", None),  # no language: script unchecked
+    (SentenceParser(), "영화가 좋았어요\ufffd", None, BROKEN),  # ... but characters are
+]
+
+
+@pytest.mark.parametrize(
+    ("parser", "raw", "expected", "refusal"),
+    LANGUAGE_CASES,
+    ids=[f"{c[0]._type}-{c[0].language}-{i}" for i, c in enumerate(LANGUAGE_CASES)],
+)
+def test_answers_are_whole_text_in_the_task_language(parser, raw, expected, refusal):
+    if refusal is None:
+        assert parser.parse(raw) == expected
+    else:
+        with pytest.raises(RefusedAnswer) as info:
+            parser.parse(raw)
+        assert (str(info.value).split("\n")[0], info.value.kind) == refusal
+        assert info.value.llm_output == raw
+
+
+def test_kind_errors_are_typed_as_parse():
+    with pytest.raises(RefusedAnswer) as info:
+        SentenceParser(language="ko").parse("방이 좁았어요. 하지만 전망은 좋았어요.")
+    assert info.value.kind == "parse" and isinstance(info.value, OutputParserException)
+
+
+@pytest.mark.parametrize("language", available_languages())
+def test_each_task_parser_knows_its_language_and_takes_its_own_examples(language):
+    for name in available_tasks(language):
+        task = load_task(name, language)
+        parser = parser_for(task)
+        if task.output == "label":
+            continue
+        assert parser.language == language
+        for example in task.examples:
+            answer = task.answer.format(**example) if task.template_format == "f-string" else example["output"]
+            parser.parse(answer)
