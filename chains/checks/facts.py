@@ -1,9 +1,13 @@
-"""Facts a restatement must keep from its source: its numbers, its negation and its names.
+"""Facts a restatement must keep from its source: its numbers and what they count, its negation, its names
+and the direction of a comparison.
 
 A sentence embedding barely moves when "forty minutes" becomes "four hours" or "never arrived" becomes
 "arrived", so a paraphrase can pass the meaning check with a fact changed. These checks read the words:
-numbers (digits and number words, normalised: "forty" = 40 = "40"), whether the sentence is negated, and
-capitalised names. Korean text is checked for digits and negation (안, 않, 못, 없, 아니); it has no capitals.
+numbers (digits and number words, normalised: "forty" = 40 = "40") and their units (`chains.checks.quantities`),
+whether the sentence is negated, capitalised names, and which side of "smaller than" each thing is on.
+A negation that restates the source is no change: "at no cost" for "for free", "not correct" for "wrong",
+"did not match the photos" for "smaller than the photos". Korean text is checked for digits and negation
+(안, 않, 못, 없, 아니); it has no capitals.
 """
 
 from __future__ import annotations
@@ -11,19 +15,79 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-NUMBER_WORDS = {word: value for value, word in enumerate(_UNITS)}
-NUMBER_WORDS.update(
-    {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-)
-SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
-OTHER_NUMBERS = {"dozen": 12, "half": 0.5, "a half": 0.5}
+from chains.checks.quantities import NUMBER_WORDS, changed_unit, numbers
+from chains.checks.words import STOPWORDS, lemma
+
 # Negation words; "no" and "not" alone, and the n't of a contraction. "Hardly a classic" says "not a classic".
 NEGATIONS = {"not", "no", "never", "nothing", "nobody", "none", "nowhere", "neither", "nor", "cannot", "without"}
 NEGATIONS |= {"hardly", "barely", "scarcely"}
 NEGATIONS_KO = re.compile(r"(?:^|\s)(?:안|못)\s|않|없|아니|못하")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,]*(?:\.\d+)?|[^\sA-Za-z\d]+")
-_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+# Negations that state something positive: "at no cost" is "free", "no doubt" is "surely".
+_POSITIVE_IDIOMS = re.compile(
+    r"\b(?:at|for|with) no (?:extra |additional )?(?:cost|charge|fee)\b|\bno (?:extra |additional )?charge\b"
+    r"|\bwithout (?:any )?(?:extra )?(?:cost|charge|fee|paying|payment)\b|\bno doubt\b|\bnot only\b|\bno wonder\b"
+    r"|\b(?:could|can)(?:n't| ?not) (?:have been |be )?(?:better|happier|more \w+)\b",
+    re.IGNORECASE,
+)
+
+
+def _both_ways(pairs: dict[str, set[str]]) -> dict[str, set[str]]:
+    both: dict[str, set[str]] = {}
+    for word, opposites in pairs.items():
+        for opposite in opposites:
+            both.setdefault(word, set()).add(opposite)
+            both.setdefault(opposite, set()).add(word)
+    return both
+
+
+# Opposites: "not correct" restates "wrong". Un-, in-, im-, ir- and dis- words are found without a list.
+_OPPOSITES = _both_ways(
+    {
+        "wrong": {"correct", "right"},
+        "incorrect": {"correct", "right"},
+        "dirty": {"clean", "spotless"},
+        "rude": {"polite", "friendly", "kind"},
+        "broken": {"working", "functional"},
+        "closed": {"open"},
+        "cold": {"hot", "warm"},
+        "late": {"punctual", "early"},
+        "cheap": {"expensive", "pricey"},
+        "small": {"big", "large", "spacious"},
+        "noisy": {"quiet"},
+        "empty": {"full"},
+        "boring": {"interesting", "exciting"},
+        "bad": {"good"},
+        "free": {"paid"},
+        "slow": {"fast", "quick"},
+        "short": {"long", "tall"},
+        "low": {"high"},
+        "light": {"heavy"},
+        "old": {"new", "young"},
+        "weak": {"strong"},
+        "easy": {"hard", "difficult"},
+    }
+)
+_NEGATING_PREFIXES = ("un", "in", "im", "ir", "dis")
+_FALSE_PREFIXED = frozenset({"incredible", "infamous", "inflammable", "invaluable", "inhabitable", "unravel"})
+# Verbs that, negated, say two things differ: "did not match the photos" restates "smaller than the photos";
+# so do "live up to", "look like", "measure up" and "do it justice".
+_MISMATCH = re.compile(
+    r"^(?:match|reflect|resembl|correspond|compar)\w*$|^(?:meets?|met|lives?|lived|looks?|looked|measured?|justice)$"
+)
+# Words ending in -er that are no comparatives.
+_NOT_COMPARATIVE = r"(?!(?:rather|other|never|ever|over|after|under|whether|however|either|neither|together)\b)"
+# A stated contrast: "smaller than", "more ... than", "different from", "unlike".
+_CONTRAST = re.compile(
+    rf"\b{_NOT_COMPARATIVE}\w+er than\b|\b(?:more|less|fewer)\b[^.;]*?\bthan\b|\bdiffer|\bunlike\b", re.IGNORECASE
+)
+# A comparison: the comparative, up to three words of what is compared, "than", then the other side.
+_COMPARISON = re.compile(
+    rf"\b({_NOT_COMPARATIVE}\w+er|worse|(?:more|less) \w+)\b((?:\s+\w+){{0,3}}?)\s+than\b([^.;,!?]*)", re.IGNORECASE
+)
+_CLAUSE_START = re.compile(r".*[.;,!?]\s*", re.DOTALL)
+_IRREGULAR_COMPARATIVES = {"better": "good", "worse": "bad"}
+_DEGREE = frozenset("much far way lot bit slightly even little somewhat considerably significantly".split())
 # A capitalised word that starts a sentence is not taken for a name unless it is capitalised elsewhere too.
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)[\"'“‘(]*([A-Z][\w'’-]*)")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -39,38 +103,86 @@ class Facts:
     names: frozenset[str]
 
 
-def numbers(text: str) -> frozenset[float]:
-    """The numbers a text states, in digits or words ("two and a half" = 2.5, "1,200" = 1200); 1 and "a"
-    are left out, since "one" is as often a pronoun ("one of the staff") as a count."""
-    found: list[float] = [float(d.replace(",", "")) for d in _DIGITS.findall(text)]
-    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
-    value, seen = 0.0, False
-    for i, word in enumerate(words + ["."]):
-        parts = word.split("-") if "-" in word and all(p in NUMBER_WORDS for p in word.split("-")) else [word]
-        if all(p in NUMBER_WORDS for p in parts):
-            value += sum(NUMBER_WORDS[p] for p in parts)
-            seen = True
-        elif word in SCALES and (seen or (i and words[i - 1] in ("a", "an"))):
-            value = max(value, 1.0) * SCALES[word]
-            seen = True
-        elif word == "dozen":
-            value, seen = max(value, 1.0) * 12, True
-        elif word == "half" and i and words[i - 1] == "a" and i > 1 and words[i - 2] == "and" and seen:
-            value += 0.5
-        elif word in ("and", "a") and seen:
-            continue
-        elif seen:
-            found.append(value)
-            value, seen = 0.0, False
-    return frozenset(n for n in found if n != 1)
-
-
 def negated(text: str) -> bool:
     """Whether the text is negated (an odd number of negations would be too clever: any counts)."""
     if NEGATIONS_KO.search(text):
         return True
-    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
-    return any(w in NEGATIONS or w.endswith("n't") for w in words)
+    return any(_is_negation(w) for w in _words(text))
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def _is_negation(word: str) -> bool:
+    return word in NEGATIONS or word.endswith("n't")
+
+
+def unrestated_negation(text: str, other: str) -> bool:
+    """Whether `text` negates something `other` does not state in positive words. Restatements: an idiom
+    ("at no cost" for "free"), an opposite ("not correct" for "wrong", "not friendly" for "unfriendly") and
+    a negated "match" or "live up to" where `other` states a contrast ("smaller than", "different from")."""
+    if NEGATIONS_KO.search(text):
+        return True
+    words = _words(_POSITIVE_IDIOMS.sub(" ", text))
+    theirs = set(_words(other))
+    contrast = _CONTRAST.search(other) is not None
+    return any(_is_negation(w) and not _restates(words[i + 1 : i + 5], theirs, contrast) for i, w in enumerate(words))
+
+
+def _restates(negated_words: list[str], theirs: set[str], contrast: bool) -> bool:
+    """Whether the few words after a negation say in the negative what `theirs` (the other text's words) says."""
+    for word in negated_words:
+        if contrast and _MISMATCH.match(word):
+            return True
+        prefixed = {prefix + word for prefix in _NEGATING_PREFIXES} - _FALSE_PREFIXED
+        if (_OPPOSITES.get(word, set()) | prefixed) & theirs:
+            return True
+    return False
+
+
+def _side(text: str) -> set[str]:
+    """The content words of one side of a comparison, as lemmas."""
+    return {lemma(w) for w in _words(text) if w[0].isalpha() and w not in STOPWORDS and w not in _DEGREE}
+
+
+def _base(comparative: str) -> set[str]:
+    """The adjectives a comparative can come from: "bigger" -> big, "larger" -> large, "happier" -> happy."""
+    word = comparative.lower().removeprefix("more ").removeprefix("less ")
+    if word in _IRREGULAR_COMPARATIVES:
+        return {_IRREGULAR_COMPARATIVES[word]}
+    if " " in comparative or not word.endswith("er"):
+        return {word}
+    stem = word[:-2]
+    return {
+        stem,
+        word[:-1],
+        stem[:-1] if stem[-1:] == stem[-2:-1] else stem,
+        stem[:-1] + "y" if stem[-1:] == "i" else stem,
+    }
+
+
+def _opposite(one: str, other: str) -> bool:
+    return any(_OPPOSITES.get(a, set()) & _base(other) for a in _base(one))
+
+
+def reversed_comparison(answer: str, source: str) -> str | None:
+    """The comparison of `source` that `answer` turns around, or None: "the room was smaller than the photos
+    showed" -> "the photos showed a smaller room than the real one" (the sides swapped) or "the room was
+    bigger than the photos showed" (the opposite, same sides). Swapped sides with the opposite word is the
+    same comparison ("the photos made the room look bigger than it is")."""
+    for theirs in _COMPARISON.finditer(source):
+        their_other = _side(theirs.group(3))
+        for ours in _COMPARISON.finditer(answer):
+            same = ours.group(1).lower() == theirs.group(1).lower()
+            if not same and not _opposite(ours.group(1), theirs.group(1)):
+                continue
+            first, other = _side(_CLAUSE_START.sub("", answer[: ours.start()]) + ours.group(2)), _side(ours.group(3))
+            swapped = bool(their_other & first) and not their_other & other
+            kept = bool(their_other & other) and not their_other & first
+            if (same and swapped) or (not same and kept):
+                return theirs.group(0).strip()
+    return None
 
 
 def names(text: str) -> frozenset[str]:
@@ -113,8 +225,14 @@ def changed_fact(answer: str, source: str) -> str | None:
     want, got = facts(source), facts(answer)
     if want.numbers != got.numbers:
         return f"its numbers are {_show(got.numbers)}, the input's {_show(want.numbers)}"
-    if want.negated != got.negated:
-        return "it drops the input's negation" if want.negated else "it negates what the input states"
+    if unit := changed_unit(answer, source):
+        return f"it counts {unit}"
+    if want.negated and not got.negated and unrestated_negation(source, answer):
+        return "it drops the input's negation"
+    if got.negated and not want.negated and unrestated_negation(answer, source):
+        return "it negates what the input states"
+    if comparison := reversed_comparison(answer, source):
+        return f"it turns the input's comparison around ({comparison!r})"
     missing = sorted(name for name in want.names if not _mentions(answer.lower(), name))
     if missing:
         return f"it leaves out the name {missing[0]!r}"

@@ -16,6 +16,7 @@ import numpy as np
 
 from chains.checks.dedup import dedup_key
 from chains.checks.facts import changed_fact
+from chains.checks.words import STOPWORDS
 
 # Word-sequence similarity at or above which an answer is the source with a word or two changed.
 NEAR_COPY = 0.8
@@ -32,14 +33,6 @@ class Rejection:
     reason: str
 
 
-# Function words: a restatement may share them all and still say it in its own words.
-STOPWORDS = frozenset(
-    """a an the and or but if so as at by for from in into of on onto to with without about after before during
-    over under up down out off than then there here this that these those it its it's i me my we us our you your
-    he him his she her they them their is are was were be been being am do does did done have has had having will
-    would shall should can could may might must just very too also all any some each every both few more most
-    other such own same only again once what which who whom whose when where why how while until because""".split()
-)
 _SUFFIXES = (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", ""))
 
 

@@ -70,3 +70,114 @@ def test_the_audit_set_meets_its_goals():
     refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
     assert caught / len(flips) >= 0.9, caught
     assert refused / len(faithful) <= 0.1, refused
+
+
+FLIGHT = "My flight was delayed by three hours."
+ROOM = "The room was much smaller than the photos showed."
+TURNED = "it turns the input's comparison around ('smaller than the photos showed')"
+NEGATES = "it negates what the input states"
+
+
+# (answer, source, the changed fact named, or None when the answer keeps them all)
+@pytest.mark.parametrize(
+    ("answer", "source", "expected"),
+    [
+        ("The flight was delayed by three days.", FLIGHT, "it counts 3 days where the input has 3 hours"),
+        ("The flight was delayed by 3 days.", FLIGHT, "it counts 3 days where the input has 3 hours"),
+        ("The flight was delayed by 3 hours.", FLIGHT, None),
+        ("It was a three-hour delay.", FLIGHT, None),
+        ("We waited three long hours.", "We waited for three hours.", None),
+        ("We waited three long days.", "We waited for three hours.", "it counts 3 days where the input has 3 hours"),
+        ("It took 2 hours and 30 minutes.", "It took two hours and thirty minutes.", None),
+        (
+            "It took 2 minutes and 30 hours.",
+            "It took two hours and thirty minutes.",
+            "it counts 2 minutes where the input has 2 hours",
+        ),
+        ("We stayed for one night.", "We stayed for one week.", "it counts 1 night where the input has 1 week"),
+        ("Two nights cost us 120 dollars.", "We paid $120 for two nights.", None),
+        ("Two nights cost us 120 bucks.", "We paid $120 for two nights.", None),
+        (
+            "Two nights cost us 120 euros.",
+            "We paid $120 for two nights.",
+            "it counts 120 euros where the input has 120 $",
+        ),
+        ("Prices rose 20 per cent.", "Prices went up by 20%.", None),
+        ("Prices went up by 20 dollars.", "Prices went up by 20%.", "it counts 20 dollars where the input has 20 %"),
+        (
+            "The hotel is 5 miles from the beach.",
+            "The hotel is 5 km from the beach.",
+            "it counts 5 miles where the input has 5 km",
+        ),
+        ("The beach is a 10-minute walk away.", "The beach is ten minutes away on foot.", None),
+        ("I got 6 pizzas for the party.", "I ordered six pizzas for the party.", None),
+        (
+            "I ordered six burgers for the party.",
+            "I ordered six pizzas for the party.",
+            "it counts 6 burgers where the input has 6 pizzas",
+        ),
+        ("Only five of the twelve rooms had hot water.", "Only 5 of the 12 rooms had hot water.", None),
+        ("Room 3 starts serving at 9.", "Room 3 opens at 9.", None),  # "room 3" names a room, counts nothing
+        ("A dozen guests stayed.", "Twelve guests remained.", None),
+        ("A dozen stayed.", "Twelve remained.", None),  # a verb after a number is no unit
+        ("The delivery came in forty minutes.", "The delivery took forty minutes to arrive.", None),
+    ],
+)
+def test_a_number_keeps_its_unit(answer, source, expected):
+    assert changed_fact(answer, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "expected"),
+    [
+        ("The hotel upgraded us to a suite at no cost.", "We were upgraded to a suite for free.", None),
+        ("They upgraded us to a suite without any charge.", "We were upgraded to a suite for free.", None),
+        ("The breakfast could not have been better.", "The breakfast was perfect.", None),
+        ("The photos did not match the size of the room.", ROOM, None),  # "not match" restates "smaller than"
+        ("The room didn't live up to the photos.", ROOM, None),
+        ("The room was smaller than the photos showed.", "The photos did not reflect the room's size.", None),
+        ("The photos did not match the room.", "The room looked just like the photos.", NEGATES),  # no contrast
+        ("My order was not delivered to the correct address.", "My order was delivered to a wrong address.", None),
+        ("The staff were not friendly.", "The staff were unfriendly.", None),
+        ("The soup was not hot.", "The soup was cold.", None),
+        ("The staff were not friendly.", "The staff were friendly.", NEGATES),
+        ("The soup was not served hot.", "The soup was served hot.", NEGATES),
+        ("The film was not credible.", "The film was incredible.", NEGATES),  # incredible is no "not credible"
+        ("The breakfast was not good.", "The breakfast was great.", NEGATES),
+        ("The staff were very friendly.", "The staff were not friendly at all.", "it drops the input's negation"),
+        ("The package arrived.", "The package did not arrive at the correct address.", "it drops the input's negation"),
+    ],
+)
+def test_a_negation_that_restates_the_input_is_kept(answer, source, expected):
+    assert changed_fact(answer, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "expected"),
+    [
+        ("The photos depicted a smaller room than the actual space.", ROOM, TURNED),  # the sides swapped
+        ("The room was bigger than the photos showed.", ROOM, TURNED),  # the opposite, same sides
+        ("The room was a lot smaller than it looked in the photos.", ROOM, None),
+        ("The photos made the room look bigger than it really is.", ROOM, None),  # opposite and swapped: same
+        (
+            "The train was faster than the bus.",
+            "The bus was faster than the train.",
+            "it turns the input's comparison around ('faster than the train')",
+        ),
+        (
+            "The bus was slower than the train.",
+            "The bus was faster than the train.",
+            "it turns the input's comparison around ('faster than the train')",
+        ),
+        ("The train was slower than the bus.", "The bus was faster than the train.", None),
+        ("The sequel was better than the original.", "The original was worse than the sequel.", None),
+        (
+            "The original was better than the sequel.",
+            "The original was worse than the sequel.",
+            "it turns the input's comparison around ('worse than the sequel')",
+        ),
+        ("We would rather walk than wait.", "We would rather walk than wait for the bus.", None),  # no comparative
+    ],
+)
+def test_a_comparison_keeps_its_direction(answer, source, expected):
+    assert changed_fact(answer, source) == expected

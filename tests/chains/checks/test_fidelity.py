@@ -67,3 +67,22 @@ def test_near_copy_is_judged_on_content_words_and_facts_are_kept():
     assert SourceCheck().check([("The air conditioning stopped working during a heat wave.", source)]) == [None]
     (changed,) = SourceCheck().check([("The delivery took four hours.", "The delivery took forty minutes.")])
     assert changed.kind == "changed_fact" and changed.reason.endswith("its numbers are {4}, the input's {40}")
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "kind"),
+    [
+        ("The flight was delayed by three days.", "My flight was delayed by three hours.", "changed_fact"),
+        ("The hotel upgraded us to a suite at no cost.", "We were upgraded to a suite for free.", None),
+        ("The photos did not match the size of the room.", "The room was much smaller than the photos showed.", None),
+        (
+            "The photos depicted a smaller room than the actual space.",
+            "The room was much smaller than the photos showed.",
+            "changed_fact",
+        ),
+        ("My order was not delivered to the correct address.", "My order was delivered to a wrong address.", None),
+    ],
+)
+def test_the_source_check_refuses_changed_units_and_comparisons_but_not_restated_negations(answer, source, kind):
+    (verdict,) = SourceCheck().check([(answer, source)])
+    assert (verdict and verdict.kind) == kind

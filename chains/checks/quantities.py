@@ -1,0 +1,169 @@
+"""Numbers a sentence states and what each one counts: "three hours" is 3 of `hour`, "$120" is 120 of `dollar`.
+
+A restatement that keeps the number but changes its unit ("three hours" -> "three days") changes a fact as
+much as one that changes the number. The unit is the noun right after the number, compared by lemma, with
+a quantity's usual unit preferred over a modifier before it ("three long hours" counts hours); a sign before
+the number ($, €, £, ₩, ¥) or % after it is a unit too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from chains.checks.words import STOPWORDS, lemma
+
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+NUMBER_WORDS = {word: value for value, word in enumerate(_UNITS)}
+NUMBER_WORDS.update(
+    {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+)
+SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_DIGITS = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")  # "1,200" is one number; "5, 6" are two
+_WORD = re.compile(rf"[A-Za-z][A-Za-z'’-]*|{_DIGITS.pattern}|[^\sA-Za-z\d]+")
+_PER_CENT = re.compile(r"\bper\s+cent\b", re.IGNORECASE)
+_CURRENCY_SIGNS = {"$": "dollar", "€": "euro", "£": "pound", "₩": "won", "¥": "yen"}
+# Other spellings of common units -> one name: time, money, distance, weight and percent.
+_ALIASES = {
+    "second": "sec secs second seconds",
+    "minute": "min mins minute minutes",
+    "hour": "hr hrs hour hours",
+    "day": "day days",
+    "night": "night nights",
+    "week": "wk wks week weeks",
+    "month": "month months",
+    "year": "yr yrs year years",
+    "dollar": "dollar dollars buck bucks usd",
+    "euro": "euro euros eur",
+    "pound": "pound pounds quid gbp lb lbs",
+    "won": "won krw",
+    "yen": "yen jpy",
+    "cent": "cent cents",
+    "percent": "percent pct",
+    "kilometre": "km kms kilometre kilometres kilometer kilometers",
+    "mile": "mile miles mi",
+    "metre": "m metre metres meter meters",
+    "kilogram": "kg kgs kilo kilos kilogram kilograms",
+}
+UNIT_OF = {lemma(spelling): unit for unit, spellings in _ALIASES.items() for spelling in spellings.split()}
+# Words that say how the quantity is meant, not what it counts: skipped when looking for the unit.
+_MODIFIERS = frozenset(
+    "more extra additional full whole long short straight consecutive solid entire other separate".split()
+)
+# Times of day ("5pm" and "five o'clock" state the same hour) and ordinals ("3rd floor") count nothing.
+_NO_UNIT = frozenset("am pm p o'clock oclock st nd rd th".split())
+# Words before a number that make it a name, not a count: "room 3 opens at 9" counts no `open`.
+_LABELS = frozenset(
+    """room rooms gate flight platform floor level chapter page number no season episode part step table seat row
+    track terminal route bus line version model exit door building block apartment suite""".split()
+)
+_WINDOW = 2
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number, the unit it counts (a lemma; None when no noun follows it) and the word as written."""
+
+    value: float
+    unit: str | None = None
+    written: str = ""
+    nearby: frozenset[str] = frozenset()
+    """Units of the next few words: "three hours late" has {hour, late}."""
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-case words, numbers and punctuation runs; a hyphened word is split ("three-hour": three, -, hour)."""
+    tokens = []
+    for token in _WORD.findall(_PER_CENT.sub("percent", text)):
+        token = token.lower().replace("’", "'")
+        if token[0].isalpha() and "-" in token.strip("-"):
+            parts = token.split("-")
+            tokens += [piece for part in parts for piece in ("-", part) if part][1:]
+        else:
+            tokens.append(token)
+    return tokens
+
+
+def _names_one(tokens: list[str], start: int) -> bool:
+    """Whether the number starting at `tokens[start]` names one of many ("room 3", "flight 202") and counts nothing."""
+    return start > 0 and tokens[start - 1] in _LABELS
+
+
+def _unit(
+    tokens: list[str], start: int, sign: str | None, label: bool = False
+) -> tuple[str | None, str, frozenset[str]]:
+    """The unit of a number whose next token is `tokens[start]`: a currency sign before it, % after it, or
+    the first noun-like word after it (a known unit first among the next two); none for a label."""
+    if sign is not None:
+        return _CURRENCY_SIGNS[sign], sign, frozenset({_CURRENCY_SIGNS[sign]})
+    if label:
+        return None, "", frozenset()
+    if start < len(tokens) and tokens[start].startswith("%"):
+        return "percent", "%", frozenset({"percent"})
+    words: list[tuple[str, str]] = []
+    for token in tokens[start:]:
+        if token == "-" or token in _MODIFIERS:
+            continue
+        if not token[0].isalpha() or token in STOPWORDS or token in _NO_UNIT or token in NUMBER_WORDS | SCALES:
+            break
+        if token.endswith(("ed", "ing")) and lemma(token) not in UNIT_OF:  # a verb: "a dozen stayed"
+            break
+        words.append((UNIT_OF.get(lemma(token), lemma(token)), token))
+        if len(words) == _WINDOW:
+            break
+    nearby = frozenset(unit for unit, _ in words)
+    known = [w for w in words if w[0] in _ALIASES]
+    unit, written = (known or words or [(None, "")])[0]
+    return unit, written, nearby
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Each number the text states, in digits or words ("two and a half hours" = 2.5 hours, "1,200" = 1200),
+    with what it counts."""
+    tokens = _tokens(text) + ["."]
+    found: list[Quantity] = []
+    value, seen, begin, end = 0.0, False, 0, 0
+    for i, token in enumerate(tokens):
+        if not seen:
+            begin = i
+        if token in NUMBER_WORDS:
+            value, seen, end = value + NUMBER_WORDS[token], True, i + 1
+        elif token in SCALES and (seen or (i and tokens[i - 1] in ("a", "an"))):
+            value, seen, end = max(value, 1.0) * SCALES[token], True, i + 1
+        elif token == "dozen":
+            value, seen, end = max(value, 1.0) * 12, True, i + 1
+        elif token == "half" and seen and tokens[i - 2 : i] == ["and", "a"]:
+            value, end = value + 0.5, i + 1
+        elif token in ("and", "a", "-") and seen:  # "two hundred and fifty", "twenty-five"
+            continue
+        else:
+            if seen:
+                found.append(Quantity(value, *_unit(tokens, end, None, _names_one(tokens, begin))))
+                value, seen = 0.0, False
+            if _DIGITS.fullmatch(token):
+                sign = tokens[i - 1][-1] if i and tokens[i - 1][-1] in _CURRENCY_SIGNS else None
+                unit = _unit(tokens, i + 1, sign, _names_one(tokens, i))
+                found.append(Quantity(float(token.replace(",", "")), *unit))
+    return found
+
+
+def numbers(text: str) -> frozenset[float]:
+    """The numbers a text states; 1 and "a" are left out, since "one" is as often a pronoun ("one of the
+    staff") as a count."""
+    return frozenset(q.value for q in quantities(text) if q.value != 1)
+
+
+def changed_unit(answer: str, source: str) -> str | None:
+    """How the answer changed what one of the source's numbers counts ("3 days where the input has 3 hours"),
+    or None. A number without a noun after it on either side ("opens at 9") is not compared."""
+    ours, theirs = quantities(answer), quantities(source)
+    for value in sorted({q.value for q in ours} & {q.value for q in theirs}):
+        mine = [q for q in ours if q.value == value and q.unit]
+        wanted = [q for q in theirs if q.value == value and q.unit]
+        if not mine or not wanted:
+            continue
+        units, wanted_units = {q.unit for q in mine}, {q.unit for q in wanted}
+        near, wanted_near = set().union(*(q.nearby for q in mine)), set().union(*(q.nearby for q in wanted))
+        if not units & wanted_near and not wanted_units & near:
+            return f"{value:g} {mine[0].written} where the input has {value:g} {wanted[0].written}"
+    return None
