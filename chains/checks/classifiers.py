@@ -1,5 +1,10 @@
 """The quick classifiers that judge whether rows help: TF-IDF + logistic regression and MiniLM embeddings +
-logistic regression, trained on a few labelled texts (with sample weights where given)."""
+logistic regression, trained on a few labelled texts (with sample weights where given).
+
+TF-IDF counts character 2-4-grams within words in every language: a Korean word carries its particles
+("영화가", "영화는"), so whole words rarely repeat across a few reviews, while their characters do. At 10
+real examples per class (5 draws, 500 test rows) accuracy was 0.56 against 0.52 for word n-grams on NSMC
+and 0.54 against 0.52 on Rotten Tomatoes."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from typing import Any
 import numpy as np
 
 CLASSIFIERS = ("tfidf+lr", "minilm+lr")
+TFIDF = {"analyzer": "char_wb", "ngram_range": (2, 4), "sublinear_tf": True}
+"""The TF-IDF settings of `tfidf+lr`."""
 
 
 class Embedder:
@@ -38,7 +45,7 @@ def fit(
 
     weight = None if weights is None else np.asarray(weights, dtype=float)
     if classifier == "tfidf+lr":
-        model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=1000))
+        model = make_pipeline(TfidfVectorizer(**TFIDF), LogisticRegression(max_iter=1000))
         return model.fit(texts, labels, logisticregression__sample_weight=weight)
     if classifier == "minilm+lr":
         if embedder is None:
