@@ -58,21 +58,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if spec.strategy is not None:
         from runners.run.strategy import LabelledRun
 
-        run = LabelledRun(spec, llm, inputs, _embedder(), lambda s, i: build_generator(s, llm, i, backend, progress))
+        build = lambda s, i: build_generator(s, llm, i, backend, progress)  # noqa: E731
+        run = LabelledRun(spec, llm, inputs, _embedder(), build, keep_held=args.keep_held)
         try:
             outcome = run.run(args.output, start_over=args.force_new)
         finally:
             backend and backend.close()
         _print_outcome(outcome, args.output, store.rejects)
+        saved = len(outcome.verdict.kept) + (len(outcome.verdict.held_rows) if args.keep_held else 0)
     else:
         generator = build_generator(spec, llm, inputs, backend, progress)
         try:
             summary = generator.run(inputs, args.output)
         finally:
             generator.backend.close()
+        saved = summary.accepted + summary.resumed
         print(
-            f"accepted {summary.accepted} rows ({summary.resumed} kept from before), rejected {summary.rejected}, "
-            f"{summary.rows_per_second:.2f} rows/s"
+            f"requested {summary.requested} rows, saved {saved} ({summary.resumed} kept from before), "
+            f"rejected {summary.rejected} answers, {summary.rows_per_second:.2f} rows/s"
         )
         print(f"rows: {args.output}\nrejects: {store.rejects}")
         _print_unmet(summary.unmet)
@@ -85,6 +88,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
             read_jsonl(args.output), args.format, default_destination(args.output, args.format), task.classes
         )
         print(f"{args.format} export: {destination}")
+    if saved == 0:
+        print(
+            f"error: no rows were saved; the rejects ({store.rejects}) say why: try another --model, more "
+            "--max-attempts, or --keep-held for rows the gate held back",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -103,16 +113,37 @@ def _print_unmet(unmet: list) -> None:
 
 
 def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
-    """What a labelled run saved: the strategy, the rows and the estimate on the pool, or why none were saved."""
+    """What a labelled run did, by class (requested, made, saved, held back, rejected) with the strategy and the
+    estimate on the pool; and why none were saved, if none were."""
+    from collections import Counter
+
+    from runners.run.store import read_jsonl
+
     verdict = outcome.verdict
+    refused = [r for r in read_jsonl(rejects) if r.get("kind") not in ("pool_validation", "balance")]
+    counts = {
+        "made": Counter(r["label"] for r in outcome.candidates)
+        + Counter(r["label"] for r in verdict.held if r["kind"] == "balance"),
+        "saved": Counter(r["label"] for r in verdict.kept),
+        "held back": Counter(r["label"] for r in verdict.held),
+        "rejected": Counter(r["label"] for r in refused),
+    }
+    classes = sorted(set().union(*counts.values()))
+    print(f"strategy {outcome.strategy}: requested {outcome.requested} rows per class")
+    print("| class | requested | " + " | ".join(counts) + " |")
+    print("| --- | ---: | " + " | ".join("---:" for _ in counts) + " |")
+    for label in classes:
+        print(f"| {label} | {outcome.requested} | " + " | ".join(str(c[label]) for c in counts.values()) + " |")
+    total = " | ".join(str(sum(c.values())) for c in counts.values())
+    print(f"| all | {outcome.requested * len(classes)} | {total} |")
     estimate = verdict.validation or {}
     gains = ", ".join(
         f"{name} {v['gain']:+.1f} [{v['low']:+.1f}, {v['high']:+.1f}]"
         for name, v in estimate.items()
-        if name != "details"
+        if name not in ("details", "held_out")
     )
-    checked = f"; estimated gain on the pool, in accuracy points: {gains}" if gains else ""
-    print(f"saved {len(verdict.kept)} rows (strategy {outcome.strategy}){checked}; held back {len(verdict.held)}")
+    checked = f"estimated gain on the pool, in accuracy points: {gains}; " if gains else ""
+    print(f"saved {len(verdict.kept)} rows; held back {len(verdict.held)}; {checked}".rstrip("; "))
     print(f"{outcome.summary.seconds:.1f} s generating, {outcome.validating:.1f} s validating on the pool")
     print(f"rows: {output}\nrejects: {rejects}")
     _print_unmet(outcome.summary.unmet)

@@ -91,9 +91,14 @@ def _generate(commands: argparse._SubParsersAction) -> None:
     groups.labelled.add_argument(
         "--strategy",
         choices=STRATEGIES,
-        help="labeled: how rows are written: generate (new examples of a class), rewrite (each labelled example "
-        "restated, keeping its label), mix (half each), or auto (default: a trial of each, validated on your "
+        help="labeled: how rows are written: generate (default: new examples of a class), rewrite (each labelled "
+        "example restated, keeping its label), mix (half each), or auto (a trial of each, validated on your "
         "labelled examples, and the best goes on); rows that would hurt a classifier on your examples are held back",
+    )
+    groups.labelled.add_argument(
+        "--keep-held",
+        action="store_true",
+        help="labeled on a pool: save the rows the gate held back too, each with the gate's verdict in `gate`",
     )
     add_checks(groups.checks)
     add_ray(groups.scaling)
@@ -167,7 +172,7 @@ def _evaluate(commands: argparse._SubParsersAction) -> None:
         type=positive,
         help="other real rows that train the independent fidelity judge (default: the data set's, 2000 for a file)",
     )
-    ev.add_argument("--strategy", choices=STRATEGIES, help="labeled: as generate --strategy (default: auto)")
+    ev.add_argument("--strategy", choices=STRATEGIES, help="labeled: as generate --strategy (default: generate)")
     ev.add_argument("--language", "-l", default="en", help="template language for a --data file (default: en)")
     ev.add_argument(
         "--n",

@@ -140,9 +140,9 @@ def _pool_quota(task: Task, inputs: Inputs | None) -> int | None:
 
 
 def _strategy(args: argparse.Namespace, task: Task) -> str | None:
-    """The strategy of a task that writes rows for a class (`auto` unless named); None for any other task."""
+    """The strategy of a task that writes rows for a class (`generate` unless named); None for any other task."""
     if writes_for_a_class(task):
-        return args.strategy or "auto"
+        return args.strategy or "generate"
     if args.strategy:
         raise InputError(f"--strategy applies to tasks that write rows for a class (like labeled), not {task.name}")
     return None

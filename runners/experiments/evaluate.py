@@ -34,7 +34,7 @@ class Setup:
     verify_label: str | None = None
     min_confidence: float | None = None
     strategy: str | None = None
-    """`labeled`'s strategy; None: generate's default (auto)."""
+    """`labeled`'s strategy; None: generate's default (generate)."""
     progress: bool = False
 
 
@@ -90,7 +90,7 @@ def generate_for(
         shots=4 if labeled else None,
         verify_label=setup.verify_label,
         min_confidence=setup.min_confidence,
-        strategy=(setup.strategy or "auto") if labeled else None,
+        strategy=(setup.strategy or "generate") if labeled else None,
     )
 
     def build(run_spec: RunSpec, run_inputs: Inputs) -> Any:

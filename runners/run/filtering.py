@@ -60,7 +60,7 @@ class AnswerFilter:
         try:
             parsed = self.parser.parse(raw)
         except OutputParserException as exc:
-            return [], [Rejection("parse", str(exc).split("\n")[0])]
+            return [], [Rejection(getattr(exc, "kind", "parse"), str(exc).split("\n")[0])]
         if self.min_logprob is not None and logprob is not None and logprob < self.min_logprob:
             reason = f"the model was unsure of it (mean token log-probability {logprob:.2f} < {self.min_logprob})"
             return [], [Rejection("confidence", reason)]

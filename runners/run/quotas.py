@@ -118,6 +118,8 @@ class Summary:
     accepted: int = 0
     rejected: int = 0
     resumed: int = 0
+    requested: int = 0
+    """Rows the quotas asked for, resumed ones included."""
     seconds: float = 0.0
     unmet: list[Quota] = field(default_factory=list)
     kinds: Counter = field(default_factory=Counter)
@@ -169,6 +171,7 @@ class Ledger:
 
     def finish(self, seconds: float) -> Summary:
         self.summary.seconds = seconds
+        self.summary.requested = sum(q.target for q in self.quotas)
         self.summary.unmet = [q for q in self.quotas if q.need > 0]
         self.summary.kinds = sum((q.kinds for q in self.quotas), Counter())
         return self.summary

@@ -13,6 +13,8 @@ from chains.chain import Answer
 
 REJECT_KINDS = {
     "parse": "the parser refused the answer (not one word, sentence or label)",
+    "broken_text": "the answer holds a broken character (a token cut mid-character, a control character)",
+    "language": "the answer is not in the run's language",
     "confidence": "the model's mean token log-probability was below the floor",
     "copy": "the answer is its source",
     "near_copy": "the answer is its source with a word or two changed",

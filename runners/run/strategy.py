@@ -3,7 +3,10 @@
 - generate: new examples of each class, shown examples of that class (the `labeled` template);
 - rewrite: each pool row restated in other words, keeping its label (the `rewrite` template, AugGPT-style);
 - mix: half of each;
-- auto (the default): a small trial of each, validated on the pool (`runners.run.gate`); the best goes on.
+- auto: a small trial of each, validated on the pool (`runners.run.gate`); the best estimate goes on.
+
+`generate` is the default: on a pool of 10 examples per class the trial's estimates cannot tell the strategies
+apart (their intervals span tens of points), and the trial costs half as many rows again.
 
 Each strategy's rows go to a resumable run file of its own beside the output (`out.parts/`). The gate then
 writes `out.jsonl` whole, so the output only ever holds rows that passed it, each with its weight.
@@ -22,7 +25,7 @@ from langchain_core.language_models import BaseLanguageModel
 
 from chains.checks.classifiers import Embedder
 from chains.task import load_task
-from runners.run.gate import MIN_GAIN, Verdict, balance, decide, estimate_or_why, labelled_pool, too_small
+from runners.run.gate import Verdict, balance, decide, estimate_or_why, labelled_pool, too_small
 from runners.run.inputs import Inputs, default_inputs
 from runners.run.quotas import Summary
 from runners.run.spec import RunSpec
@@ -46,14 +49,26 @@ class Outcome:
     trials: dict[str, Any] = field(default_factory=dict)
     validating: float = 0.0
     """Seconds spent validating on the pool."""
+    requested: int = 0
+    """Rows asked for per class."""
 
 
 class LabelledRun:
     """Runs `labeled` with a strategy over the pool, then the gate; `build(spec, inputs)` makes a Generator."""
 
-    def __init__(self, spec: RunSpec, llm: BaseLanguageModel, inputs: Inputs, embedder: Embedder, build: Any) -> None:
+    def __init__(
+        self,
+        spec: RunSpec,
+        llm: BaseLanguageModel,
+        inputs: Inputs,
+        embedder: Embedder,
+        build: Any,
+        keep_held: bool = False,
+    ) -> None:
         self.spec, self.llm, self.inputs, self.embedder, self.build = spec, llm, inputs, embedder, build
-        self.strategy = spec.strategy or "auto"
+        self.keep_held = keep_held
+        """Save the rows the gate held back too, each with its reason in `gate`."""
+        self.strategy = spec.strategy or "generate"
         self.pool = labelled_pool(spec.task, inputs)
         self.classes = spec.task.classes or sorted({e["label"] for e in self.pool})
         per_class = len(inputs.rows) / max(1, len(self.classes))
@@ -78,14 +93,11 @@ class LabelledRun:
             rows["mix"] = _half(rows["generate"], trial) + _half(rows["rewrite"], trial)
             checked = {name: self._estimate(r) for name, r in rows.items()}
             trials = {name: v.to_dict() if v else {"skipped": why} for name, (v, why) in checked.items()}
-            usable = {name: v for name, (v, _) in checked.items() if v is not None}
-            if not usable:
-                strategy = "generate"
-            else:  # the best worst case over the classifiers, each with its best filter: estimates are noisy
-                strategy = max(usable, key=lambda n: min(e.overall.gain for e in usable[n].chosen.values()))
-                if min(e.overall.gain for e in usable[strategy].chosen.values()) < MIN_GAIN:
-                    tried = rows["generate"] + rows["rewrite"]  # no strategy clears the bar: stop after the trial
-                    return self._publish(output, "auto", decide(tried, usable[strategy]), trials, tried)
+            usable = {name: v.validation for name, (v, _) in checked.items() if v is not None}
+            # The best worst case over the classifiers, each with its best filter: estimates are noisy.
+            strategy = max(
+                usable, key=lambda n: min(e.overall.gain for e in usable[n].chosen.values()), default="generate"
+            )
         if strategy == "mix":
             half = math.ceil(self.quota / 2)
             final = _half(self._part("generate", half, parts), 2 * half) + _half(
@@ -95,7 +107,7 @@ class LabelledRun:
             final = self._part(strategy, self.quota, parts)
         final, extra = balance(final, self.classes)
         validation, why = self._estimate(final)
-        verdict = decide(final, validation, why)
+        verdict = decide(final, validation, why, self.spec.model)
         verdict.held += extra
         return self._publish(output, strategy, verdict, trials, final)
 
@@ -131,8 +143,9 @@ class LabelledRun:
     def _publish(
         self, output: Path, strategy: str, verdict: Verdict, trials: dict[str, Any], candidates: list[dict[str, Any]]
     ) -> Outcome:
-        """Write the kept rows as the run's output, and every part's rejects with those the gate held back."""
-        write_jsonl_atomic(output, verdict.kept)
+        """Write the kept rows as the run's output (with those the gate held back, under `keep_held`), and every
+        part's rejects with those the gate held back."""
+        write_jsonl_atomic(output, verdict.kept + (verdict.held_rows if self.keep_held else []))
         parts = output.with_name(f"{output.stem}.parts")
         rejects = [r for path in sorted(parts.glob("*.rejected.jsonl")) for r in read_jsonl(path, repair=False)]
         write_jsonl_atomic(sidecar(output, "rejected"), rejects + verdict.held)
@@ -141,7 +154,7 @@ class LabelledRun:
         seconds = {"generating": round(self.summary.seconds, 1), "validating": round(self.validating, 1)}
         validation = {"chosen": strategy, "estimate": verdict.validation, "trials": trials, "seconds": seconds}
         store.close({"accepted": len(verdict.kept), "held_back": len(verdict.held)}, validation=validation)
-        return Outcome(strategy, verdict, self.summary, candidates, trials, self.validating)
+        return Outcome(strategy, verdict, self.summary, candidates, trials, self.validating, self.quota)
 
 
 def _per_class(rows: list[dict[str, Any]], quota: int) -> list[dict[str, Any]]:

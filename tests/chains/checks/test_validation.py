@@ -88,3 +88,52 @@ def test_only_a_gated_table_marks_the_chosen_filter():
     validation = validate(pool(), [{"text": "it was superb", "label": "good", "sources": None}], Embedder(topic_embed))
     assert "(chosen)" in validation.table()
     assert "(chosen)" not in validation.table(gated=False)
+
+
+def made_rows(real, flip=False, provenance="varied"):
+    """Rows of a known effect (the class's own words: they help; flipped labels: they hurt), with sources as a
+    run would record them: one shot set per class, varied shots, or none."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for label, ws in WORDS.items():
+        own = [r["id"] for r in real if r["label"] == label]
+        for i, w in enumerate(ws * 2):
+            shown = own[:2] if provenance == "fixed" else list(rng.choice(own, 2, replace=False))
+            sources = None if provenance == "none" else frozenset(shown)
+            rows.append(
+                {"text": f"it felt {w} {ws[i % 3]}", "label": OTHER[label] if flip else label, "sources": sources}
+            )
+    return rows
+
+
+OTHER = {"good": "bad", "bad": "good"}
+
+
+def sparse_pool():
+    """Each example with a word of its class no other example has: a classifier trained on the rest of the
+    pool cannot know a held-out example's word, and rows that use every word of the class help."""
+    return [
+        {"id": f"{label}-{i}", "text": f"the stay was {ws[i]}", "label": label}
+        for label, ws in WORDS.items()
+        for i in range(8)
+    ]
+
+
+@pytest.mark.parametrize("provenance", ["fixed", "varied", "none"])
+def test_the_estimates_sign_does_not_depend_on_how_the_shots_were_drawn(provenance):
+    """Helpful rows read as helpful and harmful ones as harmful, whether a class's rows share one shot set
+    (most folds then lack a class's rows and are left out), vary their shots, or record no sources."""
+    real, embedder = sparse_pool(), Embedder(topic_embed)
+    helped = validate(real, made_rows(real, provenance=provenance), embedder)
+    hurt = validate(real, made_rows(real, flip=True, provenance=provenance), embedder)
+    assert helped.gain() > 0 > hurt.gain()
+    assert bool(helped.notes) == (provenance != "varied")  # left-out folds, or unknown sources, are reported
+
+
+def test_a_fold_takes_as_many_rows_of_each_class():
+    """Rows of one class that join a fold while the other's cannot would tilt it: such folds are left out."""
+    real, embedder = pool(), Embedder(topic_embed)
+    rows = made_rows(real)
+    lopsided = [{**r, "sources": frozenset({real[0]["id"]})} if r["label"] == "good" else r for r in rows]
+    result = validate(real, lopsided, embedder)
+    assert any("folds were left out" in n for n in result.notes)

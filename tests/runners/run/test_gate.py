@@ -1,8 +1,9 @@
 """The gate: a row's sources on the pool, and which rows are saved, held back or weighted by validation."""
 
+from chains.checks.heldout import HalfScore, HeldOut
 from chains.checks.validation import Estimate, Gain, Validation
 from chains.task import load_task
-from runners.run.gate import balance, decide, labelled_pool, provenance, too_small
+from runners.run.gate import Evidence, balance, decide, labelled_pool, provenance, too_small
 from runners.run.inputs import Inputs
 
 POOL = [{"id": "ex-1", "text": "Great view.", "label": "good"}, {"id": "ex-2", "text": "Dirty room.", "label": "bad"}]
@@ -13,7 +14,13 @@ def validation(gain, low, high, other=(0.1, 0.9), threshold_gain=None):
     estimates = {None: estimate}
     if threshold_gain is not None:
         estimates[0.5] = {c: Estimate(Gain(threshold_gain, low, high), {}) for c in estimate}
-    return Validation(estimates, list(other), [0.9, 0.1], 8, 0, 4, 3)
+    return Evidence(Validation(estimates, list(other), [0.9, 0.1], 8, 0, 4, 3))
+
+
+def halves(alone, scored=60, chance=1 / 6):
+    """Scores on the unseen halves: a classifier on the rows alone at `alone` accuracy."""
+    score = HalfScore(alone, 0.4, Gain(5.0, -3.0, 13.0))
+    return HeldOut({"tfidf+lr": score, "minilm+lr": score}, scored, 120, chance)
 
 
 ROWS = [
@@ -31,15 +38,26 @@ def test_a_rows_sources_are_the_examples_it_was_shown_and_the_input_it_restates(
 def test_rows_that_would_hurt_beyond_the_interval_are_all_held_back_with_one_line():
     verdict = decide(ROWS, validation(-6.0, -9.0, -2.0))
     assert verdict.kept == [] and [r["kind"] for r in verdict.held] == ["pool_validation"] * 2
-    assert "would lower accuracy (tfidf -6.0, minilm -6.0 points; 2 needed for each)" in verdict.line
-    assert verdict.line.endswith("Try a stronger model (--model qwen2.5-coder-1.5b) or a model server (--server)")
+    assert (
+        "would lower accuracy beyond doubt (tfidf -6.0 [-9.0, -2.0], minilm -6.0 [-9.0, -2.0] points)" in verdict.line
+    )
+    assert verdict.line.endswith("--keep-held saves them). Try a stronger model (--model qwen2.5-coder-1.5b)")
+    assert "7-8B" in decide(ROWS, validation(-6.0, -9.0, -2.0), model="qwen2.5-coder-1.5b").line  # never the same
 
 
-def test_rows_are_kept_with_their_weights_only_where_every_classifier_gains_enough():
-    verdict = decide(ROWS, validation(+3.0, -1.0, +7.0))
-    assert [r["weight"] for r in verdict.kept] == [0.9, 0.1] and verdict.held == [] and verdict.line is None
-    unclear = decide(ROWS, validation(+1.0, -5.0, +7.0))
-    assert unclear.kept == [] and "do not clearly raise accuracy (tfidf +1.0, minilm +1.0 points" in unclear.line
+def test_rows_are_kept_with_their_weights_unless_harm_is_clear():
+    for gain, low, high in [(+3.0, -1.0, +7.0), (+1.0, -5.0, +7.0), (-3.0, -9.0, +3.0)]:  # no bar above zero
+        verdict = decide(ROWS, validation(gain, low, high))
+        assert [r["weight"] for r in verdict.kept] == [0.9, 0.1] and verdict.held == [] and verdict.line is None
+
+
+def test_rows_without_class_signal_on_the_unseen_halves_are_held_back_whatever_the_estimate():
+    evidence = validation(+8.0, +2.0, +14.0)
+    near_chance = decide(ROWS, Evidence(evidence.validation, halves(0.20)))  # 1/6 + 2 standard errors is 26%
+    assert near_chance.kept == [] and "labels the pool examples they were not made from 20% right" in near_chance.line
+    assert "no better than chance (17%)" in near_chance.line
+    signal = decide(ROWS, Evidence(evidence.validation, halves(0.45)))
+    assert len(signal.kept) == 2 and signal.validation["held_out"]["details"]["signal"] is True
 
 
 def test_the_off_label_filter_applies_only_where_it_measured_better():

@@ -82,7 +82,7 @@ def labelled_run(llm, strategy="auto", per_label=8):
 def test_auto_validates_both_strategies_and_goes_on_with_the_better(tmp_path):
     out = tmp_path / "out.jsonl"
     writer = Writer(responses=["-"], asked=OTHER)  # generate writes the other class's words: off-label rows
-    outcome = labelled_run(writer).run(out)
+    outcome = labelled_run(writer, "auto").run(out)
     assert outcome.strategy in ("rewrite", "mix")  # mix: with generate's off-label rows filtered out
     trials = json.loads((tmp_path / "out.manifest.json").read_text())["validation"]["trials"]
     assert set(trials) == {"generate", "rewrite", "mix"}
@@ -99,26 +99,28 @@ def test_auto_validates_both_strategies_and_goes_on_with_the_better(tmp_path):
         "rewrite.rejected.jsonl",
     ]
     before, calls = out.read_bytes(), writer.calls
-    labelled_run(writer).run(out)  # the same run again: resumed from the parts, nothing asked of the model
+    labelled_run(writer, "auto").run(out)  # the same run again: resumed from the parts, nothing asked of the model
     assert out.read_bytes() == before and writer.calls == calls
 
 
 def test_rows_that_would_hurt_are_all_held_back(tmp_path):
     out = tmp_path / "out.jsonl"
     outcome = labelled_run(Writer(responses=["-"], asked=OTHER, flip_rewrites=True)).run(out)
-    assert read_jsonl(out) == [] and outcome.verdict.line.startswith("validation on the pool")
-    assert outcome.verdict.line.endswith(
-        "Try a stronger model (--model qwen2.5-coder-1.5b) or a model server (--server)"
-    )
+    line = outcome.verdict.line
+    assert read_jsonl(out) == [] and line.startswith("a classifier trained on these rows alone labels the pool")
+    assert line.endswith("Try a stronger model (--model qwen2.5-coder-1.5b)")
     held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "pool_validation"]
     assert len(held) == len(outcome.candidates) > 0
 
 
-def test_a_named_strategy_runs_alone(tmp_path):
+def test_generate_is_the_default_and_rows_that_help_are_saved(tmp_path):
     writer = Writer(responses=["-"])
-    outcome = labelled_run(writer, strategy="generate", per_label=4).run(tmp_path / "out.jsonl")
+    outcome = labelled_run(writer, strategy=None).run(tmp_path / "out.jsonl")
     assert outcome.strategy == "generate" and outcome.trials == {}
     assert not (tmp_path / "out.parts" / "rewrite.jsonl").exists()
     parts = read_jsonl(tmp_path / "out.parts" / "generate.jsonl")
-    assert len(parts) == 8 and {r["label"] for r in parts} == {"good", "bad"}
-    assert read_jsonl(tmp_path / "out.jsonl") or outcome.verdict.line  # saved, or held back with a reason
+    assert len(parts) == 16 and {r["label"] for r in parts} == {"good", "bad"}
+    saved = read_jsonl(tmp_path / "out.jsonl")
+    assert len(saved) == 16 and outcome.verdict.line is None
+    held_out = outcome.verdict.validation["held_out"]
+    assert held_out["details"]["signal"] and held_out["details"]["rows"] == 16  # each row's shots from one half
