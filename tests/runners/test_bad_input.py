@@ -20,9 +20,7 @@ def workspace(tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text(json.dumps({"id": "1-0", "input_id": "1", "output": "Kept."}) + "\n", encoding="utf-8")
     task = load_task("word")
-    spec = RunSpec(
-        task=task, model="smollm2-135m", generation=resolve_settings(task, {}), selector="fixed", shots=4
-    )
+    spec = RunSpec(task=task, model="smollm2-135m", generation=resolve_settings(task, {}), selector="fixed", shots=4)
     manifest = spec.manifest()
     (tmp_path / "out.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (tmp_path / "out.rejected.jsonl").write_text("", encoding="utf-8")
