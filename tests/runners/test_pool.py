@@ -15,8 +15,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory):
-    rows = rotten_tomatoes()[5000:5200]
-    picked = [r for r in rows if r["label"] == "fresh"][:8] + [r for r in rows if r["label"] == "rotten"][:8]
+    rows = rotten_tomatoes()[5000:5300]
+    picked = [r for r in rows if r["label"] == "fresh"][:10] + [r for r in rows if r["label"] == "rotten"][:10]
     path = tmp_path_factory.mktemp("pool") / "pool.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["text", "label"])
@@ -25,30 +25,32 @@ def pool(tmp_path_factory):
     return path
 
 
-def test_a_labelled_run_on_a_pool_saves_only_rows_that_pass_the_gate(tmp_path, pool, capsys):
+def test_a_labelled_run_shows_every_example_and_saves_what_the_gate_passes(tmp_path, pool, capsys):
     out = tmp_path / "rt.jsonl"
-    flags = ["--examples", str(pool), "--context", "Film review snippets", "--per-label", "4", "-q"]
-    assert main(["generate", "labeled", *flags, "-o", str(out)]) == 0
+    flags = ["--examples", str(pool), "--context", "Film review snippets", "--per-label", "30", "-q"]
+    status = main(["generate", "labeled", *flags, "-o", str(out)])
     printed = capsys.readouterr()
     manifest = json.loads((tmp_path / "rt.manifest.json").read_text())
     validation = manifest["validation"]
-    assert manifest["strategy"] == "auto" and set(validation["trials"]) == {"generate", "rewrite", "mix"}
-    assert {"tfidf", "minilm"} <= set(validation["estimate"]) and validation["seconds"]["validating"] > 0
+    assert manifest["strategy"] == "generate" and validation["trials"] == {}
+    assert {"tfidf", "minilm", "held_out"} <= set(validation["estimate"]) and validation["seconds"]["validating"] > 0
+    # Every example of the pool was shown, in at least 8 distinct shot sets per class, each from one half.
+    made = read_jsonl(tmp_path / "rt.parts" / "generate.jsonl")
+    for label in ("fresh", "rotten"):
+        sets = {frozenset(r["examples"]) for r in made if r["label"] == label}
+        assert len({e for s in sets for e in s}) == 10 and len(sets) >= 8
+    assert validation["estimate"]["held_out"]["details"]["rows"] == len(made)
     rows, rejects = read_jsonl(out), read_jsonl(tmp_path / "rt.rejected.jsonl")
     assert all(0 <= r["weight"] <= 1 for r in rows)
-    assert f"saved {len(rows)} rows (strategy " in printed.out
-    if not rows:  # held back: they are rejects, and one line says what to try
-        assert any(r["kind"] == "pool_validation" for r in rejects)
-        assert (
-            printed.err.strip()
-            .splitlines()[-1]
-            .endswith("Try a stronger model (--model qwen2.5-coder-1.5b) or a model server (--server)")
-        )
-    parts = read_jsonl(tmp_path / "rt.parts" / "rewrite.jsonl")
-    pool_texts = {r["text"] for r in csv.DictReader(pool.open(encoding="utf-8"))}
-    assert parts and all(r["inputs"]["text"] in pool_texts for r in parts)  # a rewrite restates a pool row
+    assert "| class | requested | made | saved | held back | rejected |" in printed.out
+    assert f"| all | 60 | {len(made)} | {len(rows)} |" in printed.out
+    if rows:
+        assert status == 0 and f"saved {len(rows)} rows" in printed.out
+    else:  # held back: they are rejects, one line says why and what to try, and the exit status says so
+        assert status == 1 and any(r["kind"] == "pool_validation" for r in rejects)
+        assert "Try a stronger model (--model qwen2.5-coder-1.5b)" in printed.err
     assert (
-        main(["validate", "--examples", str(pool), "--rows", str(tmp_path / "rt.parts" / "rewrite.jsonl"), "--json"])
+        main(["validate", "--examples", str(pool), "--rows", str(tmp_path / "rt.parts" / "generate.jsonl"), "--json"])
         == 0
     )
     estimate = json.loads(capsys.readouterr().out)
@@ -75,8 +77,8 @@ def test_a_paraphrase_run_of_labelled_rows_prints_and_reports_its_estimate(tmp_p
         )
         == 0
     )
-    assert "Estimated accuracy gain on the pool (16 labelled rows" in capsys.readouterr().out
+    assert "Estimated accuracy gain on the pool (20 labelled rows" in capsys.readouterr().out
     assert main(["report", str(out)]) == 0
-    assert "Validation on the labelled pool (16 rows)" in capsys.readouterr().out
+    assert "Validation on the labelled pool (20 rows)" in capsys.readouterr().out
     page = (tmp_path / "para.report.html").read_text(encoding="utf-8")
     assert "<section id='validation'>" in page
