@@ -42,7 +42,7 @@ gpu-check: $(STAMP)
 	SYNTHAUG_GPU_CHECK=1 $(PY) -m pytest -q -m gpu
 	mkdir -p $(OUT)
 	$(PY) -m runners generate paraphrase --input templates/samples/hotel_reviews.csv --n 2 --device cuda --output $(OUT)/gpu-paraphrase.jsonl --force-new -q
-	$(PY) -m runners bench --device cuda --inputs 64 --offset 7000
+	$(PY) -m runners bench --device cuda --inputs 64 --offset 7000 --model smollm2-135m
 	$(PY) -m runners bench --device cuda --inputs 64 --offset 7000 --model qwen2.5-coder-1.5b
 
 # The built-in qwen2.5-coder-1.5b, fetched (1.1 GB), verified and converted ahead of its first run.

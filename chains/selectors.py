@@ -135,7 +135,7 @@ class ClassAwareSelector(BalancedLabelSelector):
     Each class's examples are split in two halves (`halves`); a class's prompts alternate between them and
     deal from each half's deck, so over a class's prompts every example is shown, no shot set repeats
     while unseen examples remain, and a row's shots come from one half (the gate scores a half's rows on the
-    other) unless more shots are asked for than a half holds. `contrast` examples of other classes come first, so the requested class's examples
+    other): a half smaller than `k` gives fewer shots, unless a retry asks for extra ones. `contrast` examples of other classes come first, so the requested class's examples
     stand last, next to the request. Without a requested class (or with no examples of it) it balances the
     classes. A small model imitates the examples it is shown: examples of another class pull the new row there.
     """
@@ -169,8 +169,10 @@ class ClassAwareSelector(BalancedLabelSelector):
         mine = [e for i, e in enumerate(own) if split.get(str(e.get("id", i)), half) == half]
         rest = [e for e in own if e not in mine]
         shots = self.deck((wanted, half), mine).deal(k)
-        # A half smaller than the shots asked for is topped up from the other half (such rows mix the halves).
-        return contrast + (self.deck((wanted, 1 - half), rest).deal(k - len(shots)) if len(shots) < k else []) + shots
+        # Fewer shots rather than a mix of halves (the gate scores a half's rows on the other), unless a half
+        # holds a single example or a retry asks for more shots than the selector's own.
+        top_up = k - len(shots) if len(shots) < min(k, 2) or k > self.k else 0
+        return contrast + self.deck((wanted, 1 - half), rest).deal(top_up) + shots
 
 
 def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:

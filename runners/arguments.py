@@ -12,6 +12,7 @@ from typing import Any
 from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.checks.judge import JUDGES
 from chains.local.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
+from chains.local.sources import SMALL_MODEL
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -143,7 +144,9 @@ def add_model(p: argparse.ArgumentParser, seed: bool = True, groups: Groups | No
     model = groups.model if groups else p.add_argument_group("model")
     model.add_argument(
         "--model",
-        help="a built-in model (" + ", ".join(BUILTIN) + "), a local folder, a .gguf file, or a Hugging Face id "
+        help="a built-in model ("
+        + ", ".join([*BUILTIN, SMALL_MODEL])
+        + "), a local folder, a .gguf file, or a Hugging Face id "
         "(default: $SYNTHAUG_MODEL, else the built-in qwen2.5-coder-1.5b)",
     )
     model.add_argument(

@@ -156,7 +156,8 @@ def _evaluate(commands: argparse._SubParsersAction) -> None:
     ev.add_argument(
         "--data",
         default="rotten-tomatoes",
-        help="rotten-tomatoes (default), tweets, chatbot-topics, chatbot-topics-ko, or a labelled CSV/JSONL file",
+        help="rotten-tomatoes (default), tweets, chatbot-topics, chatbot-topics-ko, nsmc-ko (Korean movie reviews), "
+        "or a labelled CSV/JSONL file",
     )
     add_columns(ev, "a --data file")
     ev.add_argument("--context", help="what a --data file is about, for the prompt (bundled data sets have their own)")
