@@ -20,7 +20,7 @@ def test_rows_with_their_class_words_carry_signal_and_rows_without_do_not():
     split = halves(real, seed=3)
     embedder = Embedder(topic_embed)
     good = held_out(real, rows_from_halves(real, split, lambda label, i: f"so {WORDS[label][i]}"), split, embedder)
-    assert good.signal and good.alone > 0.9 and good.rows == 32 and good.scored == 16
+    assert good.signal and good.alone > 0.8 and good.rows == 32 and good.scored == 16
     blank = held_out(real, rows_from_halves(real, split, lambda label, i: f"row {i} zq"), split, embedder)
     # The texts name nothing of their class that the unseen half shares: a guess, whatever the label says.
     assert not blank.signal and blank.alone <= blank.chance + blank.margin()

@@ -51,13 +51,16 @@ def test_rows_are_kept_with_their_weights_unless_harm_is_clear():
         assert [r["weight"] for r in verdict.kept] == [0.9, 0.1] and verdict.held == [] and verdict.line is None
 
 
-def test_rows_without_class_signal_on_the_unseen_halves_are_held_back_whatever_the_estimate():
-    evidence = validation(+8.0, +2.0, +14.0)
-    near_chance = decide(ROWS, Evidence(evidence.validation, halves(0.20)))  # 1/6 + 2 standard errors is 26%
-    assert near_chance.kept == [] and "labels the pool examples they were not made from 20% right" in near_chance.line
-    assert "no better than chance (17%)" in near_chance.line
-    signal = decide(ROWS, Evidence(evidence.validation, halves(0.45)))
-    assert len(signal.kept) == 2 and signal.validation["held_out"]["details"]["signal"] is True
+def test_rows_without_class_signal_on_the_unseen_halves_and_no_gain_are_held_back():
+    near_chance, signal = halves(0.20), halves(0.45)  # 1/6 + a standard error is 21%
+    held = decide(ROWS, Evidence(validation(-1.0, -8.0, +6.0).validation, near_chance))
+    assert held.kept == [] and "labels the pool examples they were not made from 20% right" in held.line
+    assert "no better than chance (17%), and validation on the pool estimates -1.0 points" in held.line
+    # Either sign alone is weak on a small pool: near chance with a positive estimate, or signal with a
+    # negative one (within its interval), the rows are saved.
+    assert len(decide(ROWS, Evidence(validation(+2.0, -4.0, +8.0).validation, near_chance)).kept) == 2
+    saved = decide(ROWS, Evidence(validation(-1.0, -8.0, +6.0).validation, signal))
+    assert len(saved.kept) == 2 and saved.validation["held_out"]["details"]["signal"] is True
 
 
 def test_the_off_label_filter_applies_only_where_it_measured_better():
