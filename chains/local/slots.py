@@ -7,6 +7,7 @@ them. Every tensor lives on the model's device, and a step waits for the device 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from chains.local.nocopy import banned_after
 SLACK = 32
 # Prompts prefilled in one pass: each carries its own copy of the prefix while it is computed.
 PREFILL = 8
+# A finished job waits at most this many seconds for others to make up its group: rows reach the file soon.
+MAX_WAIT = 5.0
 
 
 @dataclass
@@ -84,10 +87,12 @@ class SlotDecoder:
         self.temperature = torch.zeros(slots, dtype=torch.float32, device=self.device)
 
     def run(self, pull: Callable[[], Job | None], group: int) -> Iterator[list[Job]]:
-        """Finished jobs, `group` at a time, or fewer when the queue runs dry (the consumer may queue more)."""
+        """Finished jobs, `group` at a time, or fewer when the queue runs dry (the consumer may queue more) or
+        the oldest has waited `MAX_WAIT` seconds."""
         import torch
 
         done: list[Job] = []
+        first_done = 0.0  # when the oldest job in `done` finished
         with torch.inference_mode():
             while True:
                 drained = self._pull(pull)
@@ -100,15 +105,17 @@ class SlotDecoder:
                 if not self.rows and not self.waiting:
                     if done:
                         yield done
-                        done = []
+                        done, first_done = [], 0.0
                     if self._pull(pull):  # still nothing after the consumer had its turn: finished
                         return
                     continue
                 if self.rows:
                     done += self._step()
-                if done and (len(done) >= group or drained):
+                if done and not first_done:
+                    first_done = time.monotonic()
+                if done and (len(done) >= group or drained or time.monotonic() - first_done >= MAX_WAIT):
                     yield done
-                    done = []
+                    done, first_done = [], 0.0
 
     def _pull(self, pull: Callable[[], Job | None]) -> bool:
         """Take jobs until their samples would fill the free slots; True when the queue ran dry first."""

@@ -68,3 +68,21 @@ def test_samples_of_one_job_are_drawn_apart_and_bans_hold(tiny):
     assert len(jobs["s"].answers) == 4 and len({tuple(t) for t, _ in jobs["s"].answers}) > 1
     ((tokens, _),) = jobs["b"].answers
     assert set(tokens) <= {0, 1}
+
+
+def test_a_finished_job_does_not_wait_long_for_its_group(tiny, monkeypatch):
+    """Rows reach the run file soon: a job that ended is handed over once it has waited `MAX_WAIT`, even
+    when the group is not full and the queue has more work."""
+    import chains.local.slots as slots
+
+    def stop(tokens):
+        return len(tokens) >= 2
+
+    def groups(wait):
+        monkeypatch.setattr(slots, "MAX_WAIT", wait)
+        queue = [Job(key=i, prompt=p) for i, p in enumerate(PROMPTS)]
+        decoder = SlotDecoder(tiny, 2, 9, stop, {1}, pad=0, refill=1)
+        return [len(g) for g in decoder.run(lambda: queue.pop(0) if queue else None, group=len(PROMPTS))]
+
+    assert max(groups(0.0)) <= 2  # handed over as they end (two slots)
+    assert groups(3600.0)[0] > 2  # otherwise they wait for the group, or for the queue to run dry
