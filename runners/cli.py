@@ -159,7 +159,7 @@ def _validate_labelled(task: Task, inputs: Inputs, output: Any, store: Any) -> N
     pool, rows = labelled_pool(task, inputs), read_jsonl(output)
     if not rows or not all(r.get("label") for r in rows) or too_small(pool) is not None:
         return
-    validation = estimate(pool, rows, _embedder())
+    validation = estimate(pool, rows, _embedder(), language=task.language)
     print(validation.table(gated=False))  # every row was saved: no filter was chosen
     store.note(validation={"estimate": validation.to_dict()})
 
@@ -180,7 +180,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     rows = [r for r in read_run(args.rows) if r.get("label") and (r.get("output") or r.get("text"))]
     if not rows:
         raise InputError(f"{args.rows} has no rows with a label and an output (or text) field; give the rows to judge")
-    validation = estimate(pool, rows, _embedder(), args.seed)
+    validation = estimate(pool, rows, _embedder(), args.seed, rows[0].get("language") or "en")
     print(json.dumps(validation.to_dict()) if args.json else validation.table(gated=False))
     return 0
 

@@ -14,6 +14,14 @@ from typing import Any
 import numpy as np
 
 CLASSIFIERS = ("tfidf+lr", "minilm+lr")
+
+
+def classifiers_for(language: str) -> tuple[str, ...]:
+    """The classifiers that judge rows in `language`: all-MiniLM-L6-v2 was trained on English only, and on
+    Korean reviews its classifier scored near chance, so other languages are judged by TF-IDF alone."""
+    return CLASSIFIERS if language == "en" else ("tfidf+lr",)
+
+
 TFIDF = {"analyzer": "char_wb", "ngram_range": (2, 4), "sublinear_tf": True}
 """The TF-IDF settings of `tfidf+lr`."""
 

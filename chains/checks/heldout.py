@@ -81,6 +81,7 @@ def held_out(
     embedder: Embedder,
     seed: int = 0,
     resamples: int = 2000,
+    classifiers: Sequence[str] = CLASSIFIERS,
 ) -> HeldOut | None:
     """Scores of `rows` ({text, label, sources}) on the half of `pool` ({id, text, label}) they were not made
     from, by `split` (pool id -> 0 or 1); None where a half lacks rows or examples of some class."""
@@ -92,7 +93,7 @@ def held_out(
         halves = {split.get(s) for s in row.get("sources") or ()}
         if len(halves) == 1 and None not in halves:
             made[halves.pop()].append(row)
-    right = {c: {"alone": [], "real": [], "added": []} for c in CLASSIFIERS}
+    right = {c: {"alone": [], "real": [], "added": []} for c in classifiers}
     for half in (0, 1):
         train = [p for p, h in zip(pool, half_of) if h == half]
         test = [p for p, h in zip(pool, half_of) if h == 1 - half]
@@ -101,7 +102,7 @@ def held_out(
         texts, gold = [p["text"] for p in test], np.array([p["label"] for p in test])
         real_texts, real_labels = [p["text"] for p in train], [p["label"] for p in train]
         row_texts, row_labels = [str(r["text"]) for r in made[half]], [r["label"] for r in made[half]]
-        for c in CLASSIFIERS:
+        for c in classifiers:
             trained = {
                 "alone": fit(c, row_texts, row_labels, embedder),
                 "real": fit(c, real_texts, real_labels, embedder),
@@ -109,10 +110,10 @@ def held_out(
             }
             for name, model in trained.items():
                 right[c][name].append(model.predict(texts) == gold)
-    scored = sum(len(r) for r in right[CLASSIFIERS[0]]["real"])
+    scored = sum(len(r) for r in right[classifiers[0]]["real"])
     picks = np.random.default_rng(seed).integers(0, scored, size=(resamples, scored))
     scores = {}
-    for c in CLASSIFIERS:
+    for c in classifiers:
         alone, real, added = (np.concatenate(right[c][name]).astype(float) for name in ("alone", "real", "added"))
         means = (added - real)[picks].mean(axis=1) * 100
         tail = (1 - LEVEL) / 2 * 100

@@ -143,9 +143,10 @@ def validate(
     repeats: int = 5,
     seed: int = 0,
     resamples: int = 2000,
+    classifiers: Sequence[str] = CLASSIFIERS,
 ) -> Validation:
     """Estimated gains of adding `rows` ({text, label, sources}: sources a set of pool ids, or None when
-    unknown) to classifiers trained on `pool` ({id, text, label})."""
+    unknown) to `classifiers` trained on `pool` ({id, text, label})."""
     from sklearn.model_selection import StratifiedKFold
 
     texts, labels = [p["text"] for p in pool], np.array([p["label"] for p in pool])
@@ -157,7 +158,7 @@ def validate(
     row_texts, row_labels = [str(r["text"]) for r in rows], [r["label"] for r in rows]
     # Per classifier and filter, per repeat and pool row: 1 if adding rows made it right, -1 if wrong, 0 if neither.
     variants: tuple[float | None, ...] = (None, *THRESHOLDS)
-    changes = {(c, t): np.zeros((repeats, len(pool))) for c in CLASSIFIERS for t in variants}
+    changes = {(c, t): np.zeros((repeats, len(pool))) for c in classifiers for t in variants}
     rng, empty_folds = np.random.default_rng(seed), 0
     made = sorted(
         set(row_labels) & {str(c) for c in classes}
@@ -174,17 +175,17 @@ def validate(
                     changes[c, t][repeat, held] = np.nan
                 continue
             train_texts, train_labels = [texts[i] for i in train], list(labels[train])
-            base = {c: fit(c, train_texts, train_labels, embedder) for c in CLASSIFIERS}
+            base = {c: fit(c, train_texts, train_labels, embedder) for c in classifiers}
             other = _other(base, [row_texts[j] for j in joined], [row_labels[j] for j in joined])
             held_texts, gold = [texts[i] for i in held], labels[held]
-            before = {c: base[c].predict(held_texts) == gold for c in CLASSIFIERS}
+            before = {c: base[c].predict(held_texts) == gold for c in classifiers}
             for threshold in variants:
                 kept = [j for j, p in zip(joined, other) if threshold is None or p < threshold]
                 if threshold is not None and len(kept) == len(joined):
-                    for c in CLASSIFIERS:  # the filter drops nothing here: the same model as without it
+                    for c in classifiers:  # the filter drops nothing here: the same model as without it
                         changes[c, threshold][repeat, held] = changes[c, None][repeat, held]
                     continue
-                for c in CLASSIFIERS:
+                for c in classifiers:
                     added_texts, added_labels = [row_texts[j] for j in kept], [row_labels[j] for j in kept]
                     model = fit(c, train_texts + added_texts, train_labels + added_labels, embedder)
                     changes[c, threshold][repeat, held] = (model.predict(held_texts) == gold).astype(float) - before[c]
@@ -195,8 +196,8 @@ def validate(
         )
     scored = {key: _mean_over_scored(v) for key, v in changes.items()}
     picks = rng.integers(0, len(pool), size=(resamples, len(pool)))
-    estimates = {t: {c: _estimate(scored[c, t], labels, classes, picks) for c in CLASSIFIERS} for t in variants}
-    whole = {c: fit(c, texts, list(labels), embedder) for c in CLASSIFIERS}
+    estimates = {t: {c: _estimate(scored[c, t], labels, classes, picks) for c in classifiers} for t in variants}
+    whole = {c: fit(c, texts, list(labels), embedder) for c in classifiers}
     own = [scores.get(label, 0.0) for scores, label in zip(_ensemble(whole, row_texts), row_labels)]
     unlinked = sum(r.get("sources") is None for r in rows)
     notes = [f"{unlinked} rows have no known sources and joined every fold: the estimate may be optimistic"] * bool(

@@ -103,7 +103,9 @@ def generate_for(
         return Generated(verdict.kept, outcome.candidates, verdict.validation, outcome.strategy)
     build(spec, inputs).run(inputs, output)
     rows = read_jsonl(output)
-    return Generated(rows, rows, estimate(examples, rows, embedder, seed).to_dict() if rows else None, None)
+    return Generated(
+        rows, rows, estimate(examples, rows, embedder, seed, setup.language).to_dict() if rows else None, None
+    )
 
 
 def evaluate(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains import Task
-from chains.checks.classifiers import Embedder
+from chains.checks.classifiers import Embedder, classifiers_for
 from chains.checks.heldout import HeldOut, held_out
 from chains.checks.validation import Validation, validate
 from chains.selectors import halves
@@ -81,9 +81,11 @@ def _candidates(rows: list[dict[str, Any]], pool: list[dict[str, str]]) -> list[
     ]
 
 
-def estimate(pool: list[dict[str, str]], rows: list[dict[str, Any]], embedder: Embedder, seed: int = 0) -> Validation:
-    """Validation of saved rows on the pool."""
-    return validate(pool, _candidates(rows, pool), embedder, seed=seed)
+def estimate(
+    pool: list[dict[str, str]], rows: list[dict[str, Any]], embedder: Embedder, seed: int = 0, language: str = "en"
+) -> Validation:
+    """Validation of saved rows on the pool, by the classifiers that read `language`."""
+    return validate(pool, _candidates(rows, pool), embedder, seed=seed, classifiers=classifiers_for(language))
 
 
 @dataclass
@@ -193,7 +195,7 @@ def _held(row: dict[str, Any], reason: str, kind: str = "pool_validation") -> di
 
 
 def estimate_or_why(
-    pool: list[dict[str, str]], rows: list[dict[str, Any]], embedder: Embedder, seed: int = 0
+    pool: list[dict[str, str]], rows: list[dict[str, Any]], embedder: Embedder, seed: int = 0, language: str = "en"
 ) -> tuple[Evidence | None, str | None]:
     """What the pool says of `rows` (the k-fold estimate, and the unseen halves where the rows' shots came
     from halves split with `seed`, as the class-aware selector draws them), or None and why it cannot be had."""
@@ -202,7 +204,8 @@ def estimate_or_why(
         why = "there are no rows to validate"
     if why:
         return None, why
-    candidates = _candidates(rows, pool)
+    candidates, classifiers = _candidates(rows, pool), classifiers_for(language)
+    validation = validate(pool, candidates, embedder, seed=seed, classifiers=classifiers)
     return Evidence(
-        validate(pool, candidates, embedder, seed=seed), held_out(pool, candidates, halves(pool, seed), embedder, seed)
+        validation, held_out(pool, candidates, halves(pool, seed), embedder, seed, classifiers=classifiers)
     ), None

@@ -114,7 +114,7 @@ class LabelledRun:
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
         start = time.perf_counter()
         try:
-            return estimate_or_why(self.pool, rows, self.embedder, self.spec.seed)
+            return estimate_or_why(self.pool, rows, self.embedder, self.spec.seed, self.spec.task.language)
         finally:
             self.validating += time.perf_counter() - start
 

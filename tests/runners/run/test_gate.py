@@ -86,3 +86,18 @@ def test_every_class_adds_as_many_rows_as_the_class_with_the_fewest():
     assert [r["output"] for r in kept] == ["r0", "r1", "r2", "r4"]
     assert [r["raw"] for r in extra] == ["r3", "r5"] and extra[0]["kind"] == "balance"
     assert balance(rows, ["a", "b", "c"])[0] == []  # a class with no rows: no row of the others either
+
+
+def test_rows_in_another_language_than_english_are_judged_by_tfidf_alone():
+    """all-MiniLM-L6-v2 reads English only; on Korean its classifier is near chance, so it has no vote there."""
+    from chains.checks.classifiers import Embedder
+    from runners.run.gate import estimate_or_why
+    from tests.chains.checks.test_validation import sparse_pool, topic_embed
+
+    real = sparse_pool()
+    rows = [{"output": f"so {r['text'].split()[-1]}", "label": r["label"], "examples": [r["id"]]} for r in real]
+    korean, _ = estimate_or_why(real, rows, Embedder(topic_embed), language="ko")
+    english, _ = estimate_or_why(real, rows, Embedder(topic_embed), language="en")
+    assert {"tfidf", "minilm"} & set(korean.to_dict()) == {"tfidf"}
+    assert set(korean.to_dict()["held_out"]) == {"tfidf", "details"}
+    assert {"tfidf", "minilm"} <= set(english.to_dict())
