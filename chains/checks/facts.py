@@ -91,7 +91,7 @@ _DEGREE = frozenset("much far way lot bit slightly even little somewhat consider
 # A capitalised word that starts a sentence is not taken for a name unless it is capitalised elsewhere too.
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)[\"'“‘(]*([A-Z][\w'’-]*)")
 _POSSESSIVE = re.compile(r"['’]s?$")
-NOT_NAMES = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV"}
+NOT_NAMES = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV", "AM", "PM", "A.M.", "P.M."}
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,12 @@ _ALIASES = {
     "mile": "mile miles mi",
     "metre": "m metre metres meter meters",
     "kilogram": "kg kgs kilo kilos kilogram kilograms",
+    "gram": "g gr gram grams gramme grammes",
+    "centimetre": "cm centimetre centimetres centimeter centimeters",
+    "millimetre": "mm millimetre millimetres millimeter millimeters",
+    "litre": "l litre litres liter liters",
+    "millilitre": "ml millilitre millilitres milliliter milliliters",
+    "ounce": "oz ounce ounces",
 }
 UNIT_OF = {lemma(spelling): unit for unit, spellings in _ALIASES.items() for spelling in spellings.split()}
 # Words that say how the quantity is meant, not what it counts: skipped when looking for the unit.

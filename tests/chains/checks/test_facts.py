@@ -42,6 +42,7 @@ def test_negation_and_names():
         ("We watched it on the BBC.", {"bbc"}),  # a short word alone in capitals is an acronym
         ("Was it TOO MUCH TO ASK to get ONE towel?", set()),  # a run in capitals, or a number word, is emphasis
         ("A sequel to the Disney film by John Carpenter’s crew.", {"disney", "john", "carpenter"}),  # no possessive
+        ("The Kyoto museum opens at 9 AM.", {"kyoto"}),  # a time of day is not a name
     ],
 )
 def test_names_are_capitalised_words_that_are_not_emphasis(text, expected):
@@ -181,3 +182,18 @@ def test_a_negation_that_restates_the_input_is_kept(answer, source, expected):
 )
 def test_a_comparison_keeps_its_direction(answer, source, expected):
     assert changed_fact(answer, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "same", "other"),
+    [
+        ("The recipe needs 250 grams of flour.", "The recipe requires 250g of flour.", "It requires 250 kg of flour."),
+        ("The package weighed 4 kilograms.", "The package weighed 4 kg.", "The package weighed 4 pounds."),
+        ("Pour in 200 millilitres of milk.", "Add 200 ml of milk.", "Add 200 litres of milk."),
+    ],
+)
+def test_a_unit_written_short_is_the_same_unit(source, same, other):
+    from chains.checks.facts import changed_fact
+
+    assert changed_fact(same, source) is None
+    assert changed_fact(other, source) is not None
