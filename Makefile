@@ -1,4 +1,5 @@
-# `make run`: set up .venv and generate from the bundled sample. `make test`: set up, lint and run the tests.
+# `make run`: set up .venv, then make labelled rows and paraphrases from the bundled sample with the default model
+# (fetched, verified and converted on first use). `make test`: set up, lint and run the tests.
 PYTHON ?= python3
 VENV ?= .venv
 # A CPU build of torch, installed before anything can pull the (huge) CUDA build; override freely.
@@ -22,8 +23,8 @@ $(STAMP): pyproject.toml Makefile
 
 run: $(STAMP)
 	mkdir -p $(OUT)
-	$(PY) -m runners generate paraphrase --input templates/samples/hotel_reviews.csv --n 2 --output $(OUT)/paraphrase.jsonl
-	$(PY) -m runners generate labeled --n 8 --output $(OUT)/labeled.jsonl
+	$(PY) -m runners generate labeled --examples templates/samples/hotel_reviews.csv --context "Hotel reviews" --per-label 8 --output $(OUT)/labeled.jsonl
+	$(PY) -m runners generate paraphrase --input templates/samples/hotel_reviews.csv --n 1 --output $(OUT)/paraphrase.jsonl
 	@echo "results: $(OUT)/paraphrase.jsonl $(OUT)/labeled.jsonl (rejects beside them in *.rejected.jsonl)"
 
 test: $(STAMP) browser
