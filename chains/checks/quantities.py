@@ -50,14 +50,16 @@ _ALIASES = {
     "litre": "l litre litres liter liters",
     "millilitre": "ml millilitre millilitres milliliter milliliters",
     "ounce": "oz ounce ounces",
+    "o'clock": "am pm o'clock oclock",
 }
 UNIT_OF = {lemma(spelling): unit for unit, spellings in _ALIASES.items() for spelling in spellings.split()}
 # Words that say how the quantity is meant, not what it counts: skipped when looking for the unit.
 _MODIFIERS = frozenset(
     "more extra additional full whole long short straight consecutive solid entire other separate".split()
 )
-# Times of day ("5pm" and "five o'clock" state the same hour) and ordinals ("3rd floor") count nothing.
-_NO_UNIT = frozenset("am pm p o'clock oclock st nd rd th".split())
+# Ordinals ("3rd floor") count nothing. A time of day ("5pm", "five o'clock") is one unit, `o'clock`: "six
+# hours" is not "6 PM".
+_NO_UNIT = frozenset("p st nd rd th".split())
 # Words before a number that make it a name, not a count: "room 3 opens at 9" counts no `open`.
 _LABELS = frozenset(
     """room rooms gate flight platform floor level chapter page number no season episode part step table seat row

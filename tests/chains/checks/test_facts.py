@@ -190,6 +190,8 @@ def test_a_comparison_keeps_its_direction(answer, source, expected):
         ("The recipe needs 250 grams of flour.", "The recipe requires 250g of flour.", "It requires 250 kg of flour."),
         ("The package weighed 4 kilograms.", "The package weighed 4 kg.", "The package weighed 4 pounds."),
         ("Pour in 200 millilitres of milk.", "Add 200 ml of milk.", "Add 200 litres of milk."),
+        ("It closes after six hours.", "It shuts after 6 hours.", "It closes at 6 PM."),  # a time of day
+        ("The bar opens at 5pm.", "The bar opens at five o'clock.", "The bar opens in 5 hours."),
     ],
 )
 def test_a_unit_written_short_is_the_same_unit(source, same, other):
