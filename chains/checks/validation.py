@@ -181,6 +181,7 @@ def validate(
             before = {c: base[c].predict(held_texts) == gold for c in classifiers}
             for threshold in variants:
                 kept = [j for j, p in zip(joined, other) if threshold is None or p < threshold]
+                kept = kept if len(kept) == len(joined) else _balanced(kept, row_labels, made, rng)
                 if threshold is not None and len(kept) == len(joined):
                     for c in classifiers:  # the filter drops nothing here: the same model as without it
                         changes[c, threshold][repeat, held] = changes[c, None][repeat, held]

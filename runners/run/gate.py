@@ -171,6 +171,11 @@ def decide(
             held_rows.append({**row, "weight": weight, "gate": why})
         else:
             kept.append({**row, "weight": weight})
+    if held:  # the filter may drop more of one class: the classes stay even, as validation measured them
+        even, extra = balance(kept, sorted({r["label"] for r in rows}))
+        held += extra
+        held_rows += [{**r, "gate": e["reason"]} for r, e in zip([r for r in kept if r not in even], extra)]
+        kept = even
     line = None
     if rows and not kept:
         line = (

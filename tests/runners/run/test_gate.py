@@ -1,5 +1,7 @@
 """The gate: a row's sources on the pool, and which rows are saved, held back or weighted by validation."""
 
+from dataclasses import replace
+
 from chains.checks.heldout import HalfScore, HeldOut
 from chains.checks.validation import Estimate, Gain, Validation
 from chains.task import load_task
@@ -63,10 +65,14 @@ def test_rows_without_class_signal_on_the_unseen_halves_and_no_gain_are_held_bac
     assert len(saved.kept) == 2 and saved.validation["held_out"]["details"]["signal"] is True
 
 
-def test_the_off_label_filter_applies_only_where_it_measured_better():
-    better = decide(ROWS, validation(-1.0, -5.0, +3.0, threshold_gain=+2.0))
-    assert [r["output"] for r in better.kept] == ["Lovely view."]
+def test_the_off_label_filter_applies_only_where_it_measured_better_and_keeps_the_classes_even():
+    rows = ROWS + [{**ROWS[0], "output": "Sunny room."}, {**ROWS[1], "output": "Cold tea."}]
+    evidence = validation(-1.0, -5.0, +3.0, other=(0.1, 0.9, 0.2, 0.3), threshold_gain=+2.0)
+    better = decide(rows, Evidence(replace(evidence.validation, weights=[0.9, 0.1, 0.8, 0.7])))
+    # "Nice room." is off-label; "Sunny room." goes too, so that each class adds one row.
+    assert [r["output"] for r in better.kept] == ["Lovely view.", "Cold tea."]
     assert better.held[0]["reason"].startswith("the classifiers trained on the pool put it in another class (0.90)")
+    assert better.held[1]["kind"] == "balance" and better.held_rows[1]["output"] == "Sunny room."
     worse = decide(ROWS, validation(+3.0, -5.0, +7.0, threshold_gain=-2.0))
     assert len(worse.kept) == 2
 
