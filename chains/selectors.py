@@ -253,7 +253,10 @@ def make_selector(
         from langchain_core.vectorstores import InMemoryVectorStore
 
         if embeddings is None:
-            raise ValueError(f"the {name} selector needs embeddings")
+            raise ValueError(
+                f"the {name} selector needs embeddings; pass embeddings=load_embeddings() "
+                "(from chains.checks.embeddings import load_embeddings: all-MiniLM-L6-v2) or any LangChain Embeddings"
+            )
         cls = SemanticSimilarityExampleSelector if name == "semantic" else MaxMarginalRelevanceExampleSelector
         return cls.from_examples(examples, embeddings, InMemoryVectorStore, k=k, input_keys=keys)
     raise ValueError(f"unknown selector {name!r}; use one of {', '.join(SELECTORS)}")

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from langchain_core.prompts import PromptTemplate
@@ -150,6 +150,26 @@ class Task(BaseModel):
         """The task's token budget, or its kind's default."""
         return self.generation.max_new_tokens or DEFAULT_MAX_NEW_TOKENS[self.output]
 
+    def for_pool(
+        self,
+        examples: list[dict[str, str]] | None = None,
+        classes: list[str] | None = None,
+        context: str | None = None,
+    ) -> Task:
+        """The task with the user's examples, classes and context: a labelled pool's labels become the classes
+        unless `classes` are given, and the template's class descriptions stay only for classes in use."""
+        update: dict[str, Any] = {}
+        if examples is not None:
+            update["examples"] = examples
+            if self.classes and not classes:
+                classes = sorted({e["label"] for e in examples if e.get("label")})
+        if classes:
+            update["classes"] = classes
+            update["class_descriptions"] = {c: d for c, d in self.class_descriptions.items() if c in classes}
+        if context is not None:
+            update["context"] = context
+        return Task.model_validate({**self.model_dump(), **update}) if update else self
+
 
 def available_tasks(language: str) -> list[str]:
     """Names of the bundled tasks in one language."""
@@ -161,8 +181,20 @@ def available_languages() -> list[str]:
     return sorted(p.name for p in TEMPLATES_DIR.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
 
 
-def load_task(name: str, language: str = "en") -> Task:
-    """A bundled task by name and language, or a user's task from a YAML path."""
+def load_task(
+    name: str,
+    language: str = "en",
+    *,
+    examples: list[dict[str, str]] | None = None,
+    classes: list[str] | None = None,
+    context: str | None = None,
+) -> Task:
+    """A bundled task by name and language, or a user's task from a YAML path; with `examples` (your labelled
+    pool: `text`, `label`, optional `id`), `classes` or `context` in place of the template's (`Task.for_pool`)."""
+    return _load(name, language).for_pool(examples, classes, context)
+
+
+def _load(name: str, language: str) -> Task:
     path = Path(name)
     if path.suffix not in (".yaml", ".yml"):
         if language not in available_languages():

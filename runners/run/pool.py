@@ -64,26 +64,16 @@ def adapt_task(
 
     `descriptions` (class -> one line) join the template's, which are kept only for classes still in use.
     """
-    update: dict[str, Any] = {}
-    if pool is not None:
-        update["examples"] = pool
-        if task.classes and not classes:
-            classes = sorted({e["label"] for e in pool if e.get("label")})
-    if classes:
-        update["classes"] = classes
-    if context is not None:
-        update["context"] = context
-    if descriptions or classes:
-        final = classes or task.classes
-        unknown = sorted(set(descriptions or {}) - set(final))
-        if unknown:
-            raise InputError(
-                f"--describe names class {unknown[0]!r}, which is not one of the classes ({', '.join(final)}); "
-                "fix the name or add the class"
-            )
-        kept = {c: d for c, d in task.class_descriptions.items() if c in final}
-        update["class_descriptions"] = {**kept, **(descriptions or {})}
-    return Task.model_validate({**task.model_dump(), **update}) if update else task
+    adapted = task.for_pool(pool, classes, context)
+    if not descriptions:
+        return adapted
+    unknown = sorted(set(descriptions) - set(adapted.classes))
+    if unknown:
+        raise InputError(
+            f"--describe names class {unknown[0]!r}, which is not one of the classes ({', '.join(adapted.classes)}); "
+            "fix the name or add the class"
+        )
+    return adapted.model_copy(update={"class_descriptions": {**adapted.class_descriptions, **descriptions}})
 
 
 def default_selector(task: Task) -> str:

@@ -76,3 +76,21 @@ def test_mustache_template_keeps_user_text_unescaped():
     task = parse_task(MINIMAL.replace("{text}", "{{text}}") + "template_format: mustache\n")
     messages = build_prompt(task).invoke({"text": "<b> & {x} {{y}}"}).to_messages()
     assert messages[-1].content == "Name a <b> & {x} {{y}}."
+
+
+def test_load_task_takes_a_pool_classes_and_context_directly():
+    pool = [
+        {"id": "a", "text": "The tea was cold.", "label": "complaint"},
+        {"id": "b", "text": "Lovely staff.", "label": "praise"},
+    ]
+    task = load_task("labeled", examples=pool, context="Cafe reviews")
+    assert task.classes == ["complaint", "praise"] and task.context == "Cafe reviews" and task.examples == pool
+    assert task.system_variables == {"classes": "complaint, praise", "context": "Cafe reviews"}
+    assert load_task("labeled", classes=["x", "y"]).classes == ["x", "y"]
+
+
+def test_a_selector_that_needs_embeddings_says_what_to_pass():
+    from chains.selectors import make_selector
+
+    with pytest.raises(ValueError, match=r"pass embeddings=load_embeddings\(\)"):
+        make_selector("semantic", load_task("classify"), load_task("classify").examples, 2)
