@@ -21,7 +21,7 @@ from chains.checks.words import lemma
         ("20% off, or 20 per cent, or 20 pct", [(20, "percent")] * 3),
         ("Only 5 of the 12 rooms had hot water.", [(5, None), (12, "room")]),
         ("Room 3 opens at 9:30 on the 3rd floor.", [(3, None), (9, None), (30, None), (3, None)]),
-        ("We arrived at 5 pm, two stayed.", [(5, None), (2, None)]),  # a time of day, a verb: no unit
+        ("We arrived at 5 pm, two stayed.", [(5, "o'clock"), (2, None)]),  # a time of day is its own unit; a verb: none
         ("One of the staff was rude.", [(1, None)]),
     ],
 )
