@@ -179,8 +179,9 @@ def decide(
     line = None
     if rows and not kept:
         line = (
-            "validation on the pool: classifiers trained on your examples put every row in another class than its "
-            f"own, so none were saved as training data. Try a stronger model ({next_step(model)})"
+            "validation on the pool: classifiers trained on your examples put every row of some class in another "
+            "class than its own, and the classes stay even, so none were saved as training data. "
+            f"Try a stronger model ({next_step(model)})"
         )
     return Verdict(kept, held, line, summary, held_rows)
 
