@@ -107,9 +107,11 @@ def test_rows_that_would_hurt_are_all_held_back(tmp_path):
     out = tmp_path / "out.jsonl"
     outcome = labelled_run(Writer(responses=["-"], asked=OTHER, flip_rewrites=True)).run(out)
     line = outcome.verdict.line
-    assert read_jsonl(out) == [] and line.startswith("a classifier trained on these rows alone labels the pool")
+    # Held back whole (no class signal), or every row of a class filtered out as off-label and the rest
+    # left out so that the classes stay even: either way nothing is saved, and one line says why.
+    assert read_jsonl(out) == [] and line.startswith(("a classifier trained on these rows alone", "validation on"))
     assert line.endswith("Try a stronger model (--model qwen2.5-coder-1.5b)")
-    held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "pool_validation"]
+    held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] in ("pool_validation", "balance")]
     assert len(held) == len(outcome.candidates) > 0
 
 
