@@ -135,8 +135,10 @@ class ClassAwareSelector(BalancedLabelSelector):
     Each class's examples are split in two halves (`halves`); a class's prompts alternate between them and
     deal from each half's deck, so over a class's prompts every example is shown, no shot set repeats
     while unseen examples remain, and a row's shots come from one half (the gate scores a half's rows on the
-    other): a half smaller than `k` gives fewer shots, unless a retry asks for extra ones. `contrast` examples of other classes come first, so the requested class's examples
-    stand last, next to the request. Without a requested class (or with no examples of it) it balances the
+    other): a half smaller than `k` gives fewer shots, unless a retry asks for extra ones.
+
+    `contrast` examples of other classes come first, so the requested class's examples stand last, next to
+    the request. Without a requested class (or with no examples of it) it balances the
     classes. A small model imitates the examples it is shown: examples of another class pull the new row there.
     """
 

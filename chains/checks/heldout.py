@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chains.checks.classifiers import CLASSIFIERS, Embedder, fit
-from chains.checks.validation import LEVEL, Gain
+from chains.checks.validation import Gain, bootstrap_gain
 
 SIGNAL_Z = 1.0
 """How many standard errors of a guess at chance the rows alone must beat to show a class signal."""
@@ -115,13 +115,6 @@ def held_out(
     scores = {}
     for c in classifiers:
         alone, real, added = (np.concatenate(right[c][name]).astype(float) for name in ("alone", "real", "added"))
-        means = (added - real)[picks].mean(axis=1) * 100
-        tail = (1 - LEVEL) / 2 * 100
-        gain = Gain(
-            float((added - real).mean() * 100),
-            float(np.percentile(means, tail)),
-            float(np.percentile(means, 100 - tail)),
-        )
-        scores[c] = HalfScore(float(alone.mean()), float(real.mean()), gain)
+        scores[c] = HalfScore(float(alone.mean()), float(real.mean()), bootstrap_gain(added - real, picks))
     chance = max(labels.count(c) for c in classes) / len(labels)
     return HeldOut(scores, scored, sum(len(m) for m in made.values()), chance)

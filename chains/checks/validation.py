@@ -256,18 +256,18 @@ def _other(models: dict[str, Any], texts: list[str], labels: list[str]) -> list[
     ]
 
 
+def bootstrap_gain(values: np.ndarray, resampled: np.ndarray) -> Gain:
+    """The mean of per-example changes (0/1 differences) in points, with a `LEVEL` bootstrap interval over
+    the index rows of `resampled`."""
+    means = values[resampled].mean(axis=1) * 100
+    tail = (1 - LEVEL) / 2 * 100
+    return Gain(float(values.mean() * 100), float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail)))
+
+
 def _estimate(change: np.ndarray, labels: np.ndarray, classes: np.ndarray, picks: np.ndarray) -> Estimate:
     """The mean change in points and its bootstrap interval, overall and within each class."""
-
-    def gain(values: np.ndarray, resampled: np.ndarray) -> Gain:
-        means = values[resampled].mean(axis=1) * 100
-        tail = (1 - LEVEL) / 2 * 100
-        return Gain(
-            float(values.mean() * 100), float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
-        )
-
     per_class = {}
     for label in classes:
         members = np.flatnonzero(labels == label)
-        per_class[str(label)] = gain(change[members], picks[:, : len(members)] % len(members))
-    return Estimate(gain(change, picks), per_class)
+        per_class[str(label)] = bootstrap_gain(change[members], picks[:, : len(members)] % len(members))
+    return Estimate(bootstrap_gain(change, picks), per_class)
