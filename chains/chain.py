@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.example_selectors import BaseExampleSelector
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseLanguageModel, BaseLLM
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
+from chains.checks.fidelity import SourceCheck
 from chains.checks.parsers import parser_for
 from chains.local.stopping import LINE_KINDS
 from chains.prompts import build_prompt, renderer_for
 from chains.task import Task
+
+# Calls a chain makes for one input whose answers fail the parser or the source checks.
+CHAIN_ATTEMPTS = 4
 
 Answer = tuple[str, float | None]
 """A raw answer and the model's mean token log-probability for it (None where the model gives none)."""
@@ -47,20 +52,51 @@ def bind_task(task: Task, llm: BaseLanguageModel) -> Runnable:
 
 
 def build_chain(
-    task: Task, llm: BaseLanguageModel, example_selector: BaseExampleSelector | None = None
+    task: Task,
+    llm: BaseLanguageModel,
+    example_selector: BaseExampleSelector | None = None,
+    checks: SourceCheck | bool = True,
+    attempts: int = CHAIN_ATTEMPTS,
 ) -> Runnable[dict[str, Any], Any]:
     """A Runnable from the task's input variables to a checked answer: prompt | llm | parser.
 
-    For a task with a source text (paraphrase) on a model that takes task settings, the model is bound to
-    each input's source, so decoding cannot copy it (`chains.local.nocopy`), in `invoke`, `batch` and `stream` alike.
+    For a task with a source text (paraphrase, rewrite):
+    - on a model that takes task settings, decoding is bound to each input's source, so it cannot copy it
+      (`chains.local.nocopy`), in `invoke`, `batch` and `stream` alike;
+    - the answer must pass the source checks `generate` makes by default (`checks`: True for copy, near-copy,
+      form, facts and meaning, the last with MiniLM, loaded at the first check; a `SourceCheck` of your own;
+      False for none). An answer
+      that fails the parser or a check is asked for again, up to `attempts` calls in all; then the chain
+      raises `OutputParserException`, so `batch(..., return_exceptions=True)` returns it in that input's place.
     """
     prompt = build_prompt(task, example_selector=example_selector)
     model = bind_task(task, llm)
     if task.source is None or not takes_task_settings(llm):
-        return prompt | renderer_for(llm) | model | parser_for(task)
-    render = prompt | renderer_for(llm)
-    no_copy = RunnableLambda(lambda values: render | model.bind(source=values[task.source]), name="no_copy_model")
-    return no_copy | parser_for(task)
+        answer = prompt | renderer_for(llm) | model | parser_for(task)
+    else:
+        render = prompt | renderer_for(llm)
+        no_copy = RunnableLambda(lambda values: render | model.bind(source=values[task.source]), name="no_copy_model")
+        answer = no_copy | parser_for(task)
+    if task.source is None or checks is False:
+        return answer
+    check = SourceCheck(_embed) if checks is True else checks
+
+    def checked(values: dict[str, Any]) -> Any:
+        rejection = check.check([(values["answer"], values[task.source])])[0]
+        if rejection is not None:
+            raise OutputParserException(f"{rejection.reason}: {values['answer']!r}")
+        return values["answer"]
+
+    checked_answer = RunnablePassthrough.assign(answer=answer) | RunnableLambda(checked, name="source_checks")
+    return checked_answer.with_retry(
+        retry_if_exception_type=(OutputParserException,), stop_after_attempt=attempts, wait_exponential_jitter=False
+    )
+
+
+def _embed(texts: list[str]) -> list[list[float]]:
+    from chains.checks.embeddings import load_embeddings
+
+    return load_embeddings().embed_documents(texts)
 
 
 def sample(

@@ -103,10 +103,25 @@ class Prompter:
         self.tokens: list[int] = []
         """Each prompt's length in tokens, when `count_tokens` is given."""
 
-    def __call__(self, values: dict[str, str], extra: int = 0) -> tuple[Any, list[str]]:
-        """The rendered prompt and the ids of the examples it shows."""
-        examples = self.task.examples if self.selector is None else choose_examples(self.selector, values, extra)
-        prompt = self.render.invoke(build_prompt(self.task, examples=examples).invoke(values))
+    def __call__(self, values: dict[str, str], extra: int = 0, variant: int = 0) -> tuple[Any, list[str]]:
+        """The rendered prompt and the ids of the examples it shows; a `variant` other than 0 words the
+        instruction its own way (`Task.variant`) and shows the task's own examples in its own order."""
+        if self.selector is not None:
+            examples = choose_examples(self.selector, values, extra)
+        else:
+            examples = _reordered(self.task.examples, variant)
+        task = self.task.variant(variant)
+        prompt = self.render.invoke(build_prompt(task, examples=examples).invoke(values))
         if self.count_tokens is not None and isinstance(prompt, str):
             self.tokens.append(self.count_tokens(prompt))
         return prompt, [str(e.get("id", i)) for i, e in enumerate(examples)]
+
+
+def _reordered(examples: list[dict[str, str]], variant: int) -> list[dict[str, str]]:
+    """Variant `variant` of the fixed examples: rotated, then reversed every other round, so each of the
+    first 2n variants ends on another example or in another order (the last shot weighs most)."""
+    if variant == 0 or len(examples) < 2:
+        return examples
+    turn = variant % len(examples)
+    rotated = examples[turn:] + examples[:turn]
+    return rotated[::-1] if (variant // len(examples)) % 2 else rotated

@@ -8,6 +8,7 @@ Missing samples are asked for again; missing log-probabilities leave the confide
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, ClassVar
@@ -22,6 +23,9 @@ from chains.answering import Answering, Answers, Request, Scored, Serving
 from chains.errors import SynthaugError
 from chains.local.stopping import LINE_KINDS, cut_answer
 
+# The probe's open question, asked hot a few times: a server that samples answers it differently.
+SAMPLING_PROBE = "Name one animal, any animal, in one word."
+SAMPLING_TRIES = 3
 # Our settings, which the server must not see as request fields.
 OWN_KEYS = ("boundary", "max_words", "no_copy", "source", "sources", "do_sample", "max_new_tokens")
 
@@ -44,6 +48,12 @@ class ServerChat(Serving, ChatOpenAI):
     """Whether the server returns `n` choices for one request (learnt from its answers)."""
     logprobs_returned: bool | None = None
     """Whether the server returns token log-probabilities (learnt from its answers)."""
+    sampling_honoured: bool | None = None
+    """Whether the server samples at the temperature asked (learnt by the probe). Where it does not, asking a
+    prompt again gives the same answer, so the run gives each sample a prompt of its own."""
+    sampling_field: bool = False
+    """The server ignores `temperature` but samples through a `generation_config` request field (as
+    `transformers serve` does for a model whose own config decodes greedily); learnt by the probe."""
     _requests: Any = PrivateAttr(default_factory=itertools.count)
 
     def describe(self) -> dict[str, Any]:
@@ -52,6 +62,11 @@ class ServerChat(Serving, ChatOpenAI):
             "server": self.openai_api_base,
             "n": "honoured" if self.n_honoured else "ignored: one request per sample",
             "logprobs": "returned" if self.logprobs_returned else "not returned: the confidence floor is off",
+            "sampling": "honoured through the request's generation_config field"
+            if self.sampling_field
+            else "honoured"
+            if self.sampling_honoured is not False
+            else "ignored: answers are greedy, so each sample has a prompt of its own (another wording and shots)",
             "no_copy": "not applied: a server cannot ban its source's tokens; copies are rejected after parsing",
         }
 
@@ -73,6 +88,8 @@ class ServerChat(Serving, ChatOpenAI):
             request.setdefault("seed", self.base_seed + next(self._requests))
         if self.logprobs_returned is not False:
             request.setdefault("logprobs", True)
+        if self.sampling_field and how.temperature is not None:
+            request["extra_body"] = {"generation_config": sampling_config(how.temperature, how.top_p)}
         ends = [*how.stop, *(["\n"] if how.boundary in LINE_KINDS else [])]
         result = super()._generate(messages, stop=ends or None, run_manager=run_manager, **request)
         for generation in result.generations:
@@ -101,7 +118,7 @@ class ServerChat(Serving, ChatOpenAI):
         """Answers for requests pulled from a live queue, `concurrency` server requests in flight; a prompt
         whose reply lacked samples is asked again for the rest. `kwargs` are the call's settings."""
         own = {k: v for k, v in kwargs.items() if k not in ("sources", "source", "slots")}
-        greedy = not {**self.generation, **own}.get("do_sample", False)
+        greedy = not {**self.generation, **own}.get("do_sample", False) or self.sampling_honoured is False
         wanted: dict[Any, int] = {}
         got: dict[Any, Scored] = {}
         running: dict[Future, tuple[Any, Any, dict[str, Any]]] = {}
@@ -187,7 +204,7 @@ def server_error(exc: Exception, llm: ServerChat) -> Exception:
 
 def probe(llm: ServerChat) -> ServerChat:
     """`llm` once a first small request has shown that the server answers for its model; learns whether the
-    server honours `n` and returns log-probabilities. With no model named, the one the server lists is used."""
+    server honours `n`, returns log-probabilities and samples. With no model named, the one the server lists is used."""
     import openai
 
     client = openai.OpenAI(
@@ -211,8 +228,37 @@ def probe(llm: ServerChat) -> ServerChat:
             reply = client.chat.completions.create(**ask, n=2, logprobs=True, temperature=1.0)
         except openai.BadRequestError:  # a server that refuses n > 1 or log-probabilities outright
             reply = client.chat.completions.create(**ask)
+        llm.n_honoured = len(reply.choices) >= 2
+        llm.logprobs_returned = bool(reply.choices and reply.choices[0].logprobs and reply.choices[0].logprobs.content)
+        llm.sampling_honoured = _samples(client, llm.model_name)
+        if not llm.sampling_honoured:
+            llm.sampling_field = llm.sampling_honoured = _samples(client, llm.model_name, field=True)
     except openai.APIError as exc:
         raise server_error(exc, llm) from None
-    llm.n_honoured = len(reply.choices) >= 2
-    llm.logprobs_returned = bool(reply.choices and reply.choices[0].logprobs and reply.choices[0].logprobs.content)
     return llm
+
+
+def _samples(client: Any, model: str, field: bool = False) -> bool:
+    """Whether the server samples: hot answers to an open question differ within a few requests, where a
+    greedy server (or one that ignores temperature) repeats itself. `field`: asked through the
+    `generation_config` request field; a server that refuses the field does not sample through it."""
+    import openai
+
+    ask = {"model": model, "messages": [{"role": "user", "content": SAMPLING_PROBE}], "max_tokens": 8}
+    if field:
+        ask["extra_body"] = {"generation_config": sampling_config(1.5, 1.0)}
+    answers = set()
+    for seed in range(SAMPLING_TRIES):
+        try:
+            reply = client.chat.completions.create(**ask, temperature=1.5, seed=seed)
+        except openai.BadRequestError:
+            return False
+        answers.add(reply.choices[0].message.content if reply.choices else None)
+        if len(answers) > 1:
+            return True
+    return False
+
+
+def sampling_config(temperature: float, top_p: float) -> str:
+    """transformers' generation settings for sampling, as the `generation_config` request field carries them."""
+    return json.dumps({"do_sample": True, "temperature": temperature, "top_p": top_p})

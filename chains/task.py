@@ -44,6 +44,9 @@ class Task(BaseModel):
     """The role: the system message. May use `{classes}` and `{context}`."""
     instruction: str
     """The content: the user message, with the task's input variables."""
+    variants: list[str] = []
+    """Other wordings of the instruction, with the same variables: where the model cannot sample (greedy
+    decoding, a server that ignores temperature), each answer gets its own wording and shots instead."""
     answer: str = "{output}"
     """How an example's answer is written as the assistant message."""
     output: OutputKind
@@ -103,6 +106,7 @@ class Task(BaseModel):
         if self.template_format == "mustache":
             for field in ("system", "instruction", "answer"):
                 setattr(self, field, _MUSTACHE_VAR.sub(r"{{& \1}}", getattr(self, field)))
+            self.variants = [_MUSTACHE_VAR.sub(r"{{& \1}}", v) for v in self.variants]
         if self.output == "label" and not self.classes:
             raise ValueError("a task whose output is label needs `classes`")
         if self.max_words is None:
@@ -112,6 +116,9 @@ class Task(BaseModel):
             raise ValueError(f"class_descriptions name {unknown[0]!r}, which is not one of the classes")
         if self.source is not None and self.source not in self.input_variables:
             raise ValueError(f"source {self.source!r} is not one of the instruction's variables")
+        for i, variant in enumerate(self.variants):
+            if sorted(self._variables(variant)) != sorted(self.input_variables):
+                raise ValueError(f"variant {i} must use the instruction's variables {sorted(self.input_variables)}")
         wanted = set(self.input_variables) | set(self.answer_variables)
         for i, example in enumerate(self.examples):
             missing = wanted - set(example)
@@ -145,6 +152,14 @@ class Task(BaseModel):
         """Content hash: two runs with the same hash used the same template."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def variant(self, number: int) -> Task:
+        """The task as prompt variant `number`: 0 is the task itself; others take the instruction wordings in
+        turn (the instruction among them), so consecutive variants differ even with one wording."""
+        if number == 0 or not self.variants:
+            return self
+        wordings = [self.instruction, *self.variants]
+        return self.model_copy(update={"instruction": wordings[number % len(wordings)]})
 
     def max_new_tokens(self) -> int:
         """The task's token budget, or its kind's default."""

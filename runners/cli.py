@@ -59,7 +59,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from runners.run.strategy import LabelledRun
 
         build = lambda s, i: build_generator(s, llm, i, backend, progress)  # noqa: E731
-        run = LabelledRun(spec, llm, inputs, _embedder(), build, keep_held=args.keep_held)
+        run = LabelledRun(spec, llm, inputs, _embedder(), build, keep_held=args.keep_held, progress=progress)
         try:
             outcome = run.run(args.output, start_over=args.force_new)
         finally:

@@ -54,7 +54,7 @@ class LocalBackend:
         while queue:
             # Ordered by sample count, the order in which sample_each makes its calls (and a selector is asked).
             work = sorted((queue.popleft() for _ in range(min(self.batch_size, len(queue)))), key=lambda w: w.samples)
-            prompts, shown = zip(*(prompter(inputs.rows[w.input_id], w.attempt.extra_shots) for w in work))
+            prompts, shown = zip(*(prompter(inputs.rows[w.input_id], w.attempt.extra_shots, w.variant) for w in work))
             sources = [source_of(self.task, inputs.rows[w.input_id]) for w in work]
             answers = sample_each(
                 self.task,
@@ -90,5 +90,5 @@ def render(prompter: Prompter, inputs: Inputs, item: WorkItem, key: int) -> tupl
     """A work item as a model request under `key` (prompt, samples, source, its attempt's settings), and
     the ids of the examples its prompt shows."""
     values = inputs.rows[item.input_id]
-    prompt, shown = prompter(values, item.attempt.extra_shots)
+    prompt, shown = prompter(values, item.attempt.extra_shots, item.variant)
     return (key, prompt, item.samples, source_of(prompter.task, values), item.attempt.settings()), shown

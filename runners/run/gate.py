@@ -37,8 +37,15 @@ def too_small(pool: list[dict[str, str]]) -> str | None:
     for example in pool:
         counts[example["label"]] = counts.get(example["label"], 0) + 1
     short = sorted(label for label, count in counts.items() if count < MIN_PER_CLASS)
-    if len(counts) < 2 or short:
-        which = f"class {short[0]!r} has {counts.get(short[0], 0)}" if short else "it has one class"
+    if not counts:
+        return "the labelled pool is empty; give labelled examples (--examples) to have rows validated"
+    if len(counts) == 1:
+        return (
+            f"the labelled pool has one class ({next(iter(counts))!r}), so no classifier can be trained on it to "
+            "validate rows; add examples of another class to have them validated"
+        )
+    if short:
+        which = f"class {short[0]!r} has {counts[short[0]]}"
         return f"the labelled pool is too small to validate rows on ({which}; {MIN_PER_CLASS} per class are needed)"
     return None
 

@@ -52,14 +52,16 @@ class Generator:
         self.prompter = Prompter(task, self.llm, self.selector, counter)
         self.backend = self.backend or LocalBackend(task, self.llm, self.spec.batch_size)
 
-    def run(self, inputs: Inputs, output: Any) -> Summary:
-        """Fill `output` until every quota is met, resuming what an earlier run with the same spec saved."""
+    def run(self, inputs: Inputs, output: Any, stage: str | None = None) -> Summary:
+        """Fill `output` until every quota is met, resuming what an earlier run with the same spec saved;
+        the progress bar is labelled `stage` (default: the task's name)."""
         spec = self.spec
         store = RunStore(output)
         saved = store.open(spec.manifest())
-        ledger = Ledger(inputs, spec.n, spec.per_label, spec.first_attempt(), saved)
+        ledger = Ledger(inputs, spec.n, spec.per_label, spec.first_attempt(), saved, vary=self.vary_prompts())
         self.filter.remember([str(r["output"]) for r in saved])
-        bar = tqdm(total=sum(q.need for q in ledger.quotas), unit="row", disable=not self.progress, file=sys.stderr)
+        need = sum(q.need for q in ledger.quotas)
+        bar = tqdm(total=need, desc=stage or spec.task.name, unit="row", disable=not self.progress, file=sys.stderr)
         start = time.perf_counter()
         # A queue, not rounds: retries join the next batch beside fresh inputs instead of running in small batches.
         queue: deque[WorkItem] = deque(ledger.first_work())
@@ -76,6 +78,15 @@ class Generator:
         describe = getattr(self.llm, "describe", None)  # a served model says what its server honoured
         store.close(ledger.counts(), server=describe() if callable(describe) else None)
         return ledger.finish(time.perf_counter() - start)
+
+    def vary_prompts(self) -> bool:
+        """Whether each sample gets a prompt of its own (`Prompter`'s variants): where asking a prompt again gives
+        the same answer (greedy decoding, a server that ignores temperature), and where each sample is its own
+        request anyway (a server that ignores `n`), whose answers then differ more."""
+        sampling = (
+            bool(self.spec.generation.get("do_sample")) and getattr(self.llm, "sampling_honoured", None) is not False
+        )
+        return not sampling or getattr(self.llm, "n_honoured", None) is False
 
     def _retries(self, batch: list[Sampled], ledger: Ledger) -> list[WorkItem]:
         """The next attempt of each quota in `batch` whose attempt is over, short of rows, with attempts left."""
@@ -146,7 +157,7 @@ class Generator:
             attempts=attempts,
             examples=shown,
             model=self.spec.model,
-            generation={**self.spec.generation, **item.attempt.settings()},
+            generation={**self.spec.generation, **item.attempt.settings(), **item.variant_setting()},
             template=task.hash,
             seed=self.spec.seed,
             judge=judged,

@@ -66,6 +66,10 @@ class Quota:
     last_kinds: Counter = field(default_factory=Counter)
     """Rejection kinds of the current attempt, which decide how the next one differs."""
     step: Attempt = field(default_factory=Attempt)
+    vary: bool = False
+    """The model cannot sample: each sample is its own prompt, a variant no earlier prompt of this quota took."""
+    variants: int = 0
+    """Prompt variants handed out so far (with `vary`)."""
 
     @property
     def need(self) -> int:
@@ -85,9 +89,15 @@ class Quota:
         self.attempts += 1
         per_input = math.ceil(self.need / count)
         samples = max(per_input, round(per_input / max(valid_rate, 0.2))) if self.attempts == 1 else 2 * per_input
-        prompts = math.ceil(samples / SAMPLES_PER_PROMPT)
-        sizes = [samples // prompts + (i < samples % prompts) for i in range(prompts)]
-        work = [WorkItem(self.key, input_id, size, self.step) for input_id in chosen for size in sizes]
+        if self.vary:  # one answer per prompt: the same prompt would give the same answer again
+            work = []
+            for input_id in chosen:
+                work += [WorkItem(self.key, input_id, 1, self.step, self.variants + i + 1) for i in range(samples)]
+                self.variants += samples
+        else:
+            prompts = math.ceil(samples / SAMPLES_PER_PROMPT)
+            sizes = [samples // prompts + (i < samples % prompts) for i in range(prompts)]
+            work = [WorkItem(self.key, input_id, size, self.step) for input_id in chosen for size in sizes]
         self.pending = len(work)
         return work
 
@@ -132,23 +142,27 @@ class Summary:
 class Ledger:
     """A run's quotas and row numbering, started from the rows an earlier run saved."""
 
-    def __init__(self, inputs: Inputs, n: int, per_label: int | None, first: Attempt, saved: list[dict]) -> None:
+    def __init__(
+        self, inputs: Inputs, n: int, per_label: int | None, first: Attempt, saved: list[dict], vary: bool = False
+    ) -> None:
         if per_label is None:
-            self.quotas = [Quota(key=i, input_ids=[i], target=n, step=first) for i in inputs.rows]
+            self.quotas = [Quota(key=i, input_ids=[i], target=n, step=first, vary=vary) for i in inputs.rows]
         else:
             groups: dict[str, list[str]] = {}
             for input_id, values in inputs.rows.items():
                 groups.setdefault(values["label"], []).append(input_id)
             self.quotas = [
-                Quota(key=label, input_ids=ids, target=per_label, step=first) for label, ids in groups.items()
+                Quota(key=label, input_ids=ids, target=per_label, step=first, vary=vary)
+                for label, ids in groups.items()
             ]
         self.by_key = {q.key: q for q in self.quotas}
         self.index: Counter = Counter()
         by_input = {i: q for q in self.quotas for i in q.input_ids}
         for row in saved:
             self.index[row["input_id"]] += 1
-            if row["input_id"] in by_input:
-                by_input[row["input_id"]].have += 1
+            if (quota := by_input.get(row["input_id"])) is not None:
+                quota.have += 1
+                quota.variants = max(quota.variants, (row.get("generation") or {}).get("variant", 0))
         self.summary = Summary(resumed=len(saved))
 
     def first_work(self) -> list[WorkItem]:

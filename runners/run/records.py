@@ -54,6 +54,12 @@ class WorkItem:
     input_id: str
     samples: int
     attempt: Attempt
+    variant: int = 0
+    """Which wording and shot order its prompt takes (`Prompter`); 0 unless the model cannot sample."""
+
+    def variant_setting(self) -> dict[str, int]:
+        """The variant as a row records it, beside its decoding settings."""
+        return {"variant": self.variant} if self.variant else {}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,8 +65,11 @@ class LabelledRun:
         embedder: Embedder,
         build: Any,
         keep_held: bool = False,
+        progress: bool = False,
     ) -> None:
         self.spec, self.llm, self.inputs, self.embedder, self.build = spec, llm, inputs, embedder, build
+        self.progress = progress
+        """Name each stage on standard error (the generators draw their own bars)."""
         self.keep_held = keep_held
         """Save the rows the gate held back too, each with its reason in `gate`."""
         self.strategy = spec.strategy or "generate"
@@ -89,7 +93,10 @@ class LabelledRun:
             strategy = "generate"  # too few real examples to restate, or to validate on
         elif strategy == "auto":
             trial = min(self.quota, max(TRIAL_MIN, math.ceil(self.quota * TRIAL_SHARE)))
-            rows = {name: balance(self._part(name, trial, parts), self.classes)[0] for name in ("generate", "rewrite")}
+            rows = {
+                name: balance(self._part(name, trial, parts, f"trial: {name}"), self.classes)[0]
+                for name in ("generate", "rewrite")
+            }
             rows["mix"] = _half(rows["generate"], trial) + _half(rows["rewrite"], trial)
             checked = {name: self._estimate(r) for name, r in rows.items()}
             trials = {name: v.to_dict() if v else {"skipped": why} for name, (v, why) in checked.items()}
@@ -112,17 +119,19 @@ class LabelledRun:
         return self._publish(output, strategy, verdict, trials, final)
 
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
+        if self.progress and rows:
+            print(f"validating: {len(rows)} rows on the pool of {len(self.pool)} examples", file=sys.stderr)
         start = time.perf_counter()
         try:
             return estimate_or_why(self.pool, rows, self.embedder, self.spec.seed, self.spec.task.language)
         finally:
             self.validating += time.perf_counter() - start
 
-    def _part(self, name: str, quota: int, parts: Path) -> list[dict[str, Any]]:
+    def _part(self, name: str, quota: int, parts: Path, stage: str | None = None) -> list[dict[str, Any]]:
         """Rows of one strategy, generated up to `quota` per class into its run file (resumed from it)."""
         spec, inputs = self._plan(name, quota)
         path = parts / f"{name}.jsonl"
-        summary = self.build(spec, inputs).run(inputs, path)
+        summary = self.build(spec, inputs).run(inputs, path, stage or name)
         self.summary.accepted += summary.accepted
         self.summary.rejected += summary.rejected
         self.summary.seconds += summary.seconds

@@ -63,7 +63,7 @@ class LastExample(BaseExampleSelector):
 def test_custom_example_selector_decides_the_shots():
     task = load_task("paraphrase")
     llm = RecordingLLM(responses=["A new sentence."], seen=[])
-    build_chain(task, llm, example_selector=LastExample(list(task.examples))).invoke({"text": "Hi there."})
+    build_chain(task, llm, example_selector=LastExample(list(task.examples)), checks=False).invoke({"text": "Hi there."})
     prompt = llm.seen[0][0]
     assert task.examples[-1]["output"] in prompt
     assert task.examples[0]["output"] not in prompt
@@ -74,3 +74,24 @@ def test_sample_groups_n_answers_per_prompt_for_any_llm():
     llm = FakeListLLM(responses=["a", "b", "c", "d", "e", "f"])
     prompts = (build_prompt(task) | renderer_for(llm)).batch([{"text": "x"}, {"text": "y"}])
     assert texts(sample(task, llm, prompts, n=3)) == [["a", "b", "c"], ["d", "e", "f"]]
+
+
+def test_a_chain_with_a_source_asks_again_until_an_answer_passes_the_generate_checks():
+    question = {"text": "Can you recommend a good restaurant near the station?"}
+    answers = [
+        "I recommend a good restaurant near the station.",  # form: a statement for a question
+        "Can you recommend a good restaurant near the station?",  # copy
+        "Is there a nice place to eat close to the station?",
+    ]
+    assert build_chain(load_task("paraphrase"), FakeListLLM(responses=answers)).invoke(question) == answers[2]
+    number = {"text": "Check-in took forty minutes."}
+    changed = ["Check-in took forty-five minutes.", "Checking in took four minutes.", "It took 40 minutes to check in."]
+    assert build_chain(load_task("paraphrase"), FakeListLLM(responses=changed)).invoke(number) == changed[2]
+
+
+def test_a_chain_raises_once_its_attempts_fail_and_checks_can_be_turned_off():
+    copies = FakeListLLM(responses=["The pool was closed."])
+    with pytest.raises(OutputParserException, match="copy of the input"):
+        build_chain(load_task("paraphrase"), copies, attempts=2).invoke({"text": "The pool was closed."})
+    unchecked = build_chain(load_task("paraphrase"), copies, checks=False)
+    assert unchecked.invoke({"text": "The pool was closed."}) == "The pool was closed."

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from chains import build_prompt, load_task, render_messages
+from chains.prompts import Prompter
 from chains.task import available_tasks
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -45,3 +46,14 @@ def test_rendered_prompt_is_exact(language, name):
 def test_user_braces_reach_the_model_unchanged(language):
     prompt = render(language, "paraphrase")
     assert INPUTS[language]["text"] in prompt
+
+
+def test_prompt_variants_differ_in_wording_and_in_their_last_shot():
+    from langchain_core.language_models import FakeListLLM
+
+    task = load_task("paraphrase")
+    prompter = Prompter(task, FakeListLLM(responses=["x"]))
+    prompts = [prompter({"text": "The pool was closed."}, variant=v) for v in range(7)]
+    assert len({prompt for prompt, _ in prompts}) == 7
+    assert len({tuple(ids) for _, ids in prompts}) == 6  # 3 rotations, each forwards and reversed
+    assert prompts[0] == prompter({"text": "The pool was closed."})

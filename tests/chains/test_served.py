@@ -1,5 +1,6 @@
 """The served model's request loop, with scripted replies: what comes back is counted, never what was asked for."""
 
+import json
 from collections import deque
 
 import httpx
@@ -7,7 +8,7 @@ import openai
 import pytest
 
 from chains.errors import SynthaugError
-from chains.served import ServerChat, ServerError, _mean, server_error
+from chains.served import ServerChat, ServerError, _mean, _samples, server_error
 
 
 class Scripted(ServerChat):
@@ -87,3 +88,40 @@ def test_a_server_address_must_be_http(url):
 
     with pytest.raises(SynthaugError, match="is not an http\\(s\\) address"):
         ModelSpec(server=url)
+
+
+def test_a_server_that_does_not_sample_is_asked_once_per_prompt_even_when_the_run_samples():
+    llm = make(per_call=1, sampling_honoured=False)
+    got = served(llm, [("a", "p1", 2, None, {})], do_sample=True)
+    assert len(llm.asked) == 1 and len(got["a"]) == 2
+    assert "ignored" in llm.describe()["sampling"]
+
+
+class Replies:
+    """An OpenAI client whose chat completions answer `answer(request)`; a field it does not know is a 400."""
+
+    def __init__(self, answer, known=("model", "messages", "max_tokens", "temperature", "seed")):
+        self.answer, self.known, self.requests = answer, known, []
+        self.chat = self.completions = self
+
+    def create(self, **request):
+        self.requests.append(request)
+        if set(request) - set(self.known):
+            raise openai.BadRequestError("unknown field", response=httpx.Response(400, request=REQUEST), body=None)
+        message = type("Message", (), {"content": self.answer(request)})
+        return type("Reply", (), {"choices": [type("Choice", (), {"message": message})]})
+
+
+REQUEST = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+
+
+def test_the_probe_tells_a_sampling_server_from_a_greedy_one_and_finds_a_sampling_field():
+    assert _samples(Replies(lambda r: f"animal {r['seed']}"), "m") is True
+    assert _samples(Replies(lambda r: "Cat"), "m") is False
+    assert _samples(Replies(lambda r: "Cat"), "m", field=True) is False  # the field is refused: no sampling
+    honours_field = Replies(
+        lambda r: f"animal {r['seed']}" if "extra_body" in r else "Cat",
+        (*Replies.__init__.__defaults__[0], "extra_body"),
+    )
+    assert _samples(honours_field, "m") is False and _samples(honours_field, "m", field=True) is True
+    assert json.loads(honours_field.requests[-1]["extra_body"]["generation_config"])["do_sample"] is True

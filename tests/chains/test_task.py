@@ -55,6 +55,7 @@ def test_hash_changes_with_content():
         (MINIMAL.replace("output: word", "output: label"), "a task whose output is label needs `classes`"),
         (MINIMAL + "examples:\n  - output: x\n", "example 0 lacks ['text']"),
         (MINIMAL + "colour: blue\n", "colour: Extra inputs are not permitted"),
+        (MINIMAL + 'variants: ["Name one {thing}."]\n', "variant 0 must use the instruction's variables ['text']"),
     ],
 )
 def test_broken_templates_are_named_and_explained(text, message):
@@ -94,3 +95,10 @@ def test_a_selector_that_needs_embeddings_says_what_to_pass():
 
     with pytest.raises(ValueError, match=r"pass embeddings=load_embeddings\(\)"):
         make_selector("semantic", load_task("classify"), load_task("classify").examples, 2)
+
+
+def test_a_variant_takes_the_other_wordings_in_turn():
+    task = load_task("paraphrase")
+    wordings = [task.variant(i).instruction for i in range(1, len(task.variants) + 2)]
+    assert wordings == [*task.variants, task.instruction]
+    assert task.variant(0) is task

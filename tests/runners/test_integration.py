@@ -70,6 +70,27 @@ def test_chain_invoke_batch_and_stream_on_the_real_model(embedded_llm):
     assert len(streamed) == 1 and streamed[0] in ("positive", "negative")
 
 
+def test_a_paraphrase_chain_returns_only_answers_the_command_line_would_keep(embedded_llm):
+    from chains.checks.embeddings import load_embeddings
+    from chains.checks.fidelity import SourceCheck
+
+    task = load_task("paraphrase")
+    sources = [
+        "Can you recommend a good restaurant near the station?",
+        "Is the museum open on Mondays?",
+        "Check-in took forty minutes.",
+        "Our flight was delayed by three hours.",
+        "The hotel charged us 20 euros for parking.",
+    ]
+    results = build_chain(task, embedded_llm).batch([{"text": s} for s in sources], return_exceptions=True)
+    answers = [(r, s) for r, s in zip(results, sources) if not isinstance(r, Exception)]
+    assert all(isinstance(r, OutputParserException) for r in results if isinstance(r, Exception))
+    assert answers  # not vacuous: some inputs got an answer
+    cli = SourceCheck(load_embeddings().embed_documents)  # what `generate` checks with its defaults
+    assert cli.check(answers) == [None] * len(answers), answers
+    assert all(parser_for(task).parse(answer) == answer for answer, _ in answers)
+
+
 def test_n_samples_per_prompt_come_back_from_one_call(embedded_llm):
     prompt = render_messages(build_prompt(load_task("word")).invoke({"text": "Name a fruit."}).to_messages())
     result = embedded_llm.generate(

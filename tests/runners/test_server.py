@@ -97,6 +97,10 @@ def test_rows_come_from_the_server_and_the_manifest_says_what_it_did(tmp_path, m
     assert rows and all(parser.parse(r["raw"]) == r["output"] and r["model"] == model for r in rows)
     server = json.loads((tmp_path / "out.manifest.json").read_text())["server"]
     assert server["n"].startswith("ignored") and server["logprobs"].startswith("not returned")
+    # It ignores the temperature for a model whose own settings decode greedily, and samples through its
+    # generation_config field; each sample, one request, has a prompt of its own.
+    assert server["sampling"] == "honoured through the request's generation_config field"
+    assert all(r["generation"]["variant"] >= 1 for r in rows)
 
 
 def test_a_server_killed_mid_run_ends_in_one_line_and_the_rerun_finishes(tmp_path, model):

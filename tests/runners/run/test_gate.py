@@ -107,3 +107,11 @@ def test_rows_in_another_language_than_english_are_judged_by_tfidf_alone():
     assert {"tfidf", "minilm"} & set(korean.to_dict()) == {"tfidf"}
     assert set(korean.to_dict()["held_out"]) == {"tfidf", "details"}
     assert {"tfidf", "minilm"} <= set(english.to_dict())
+
+
+def test_a_one_class_pool_is_named_as_such_and_says_what_to_add():
+    from runners.run.gate import too_small
+
+    why = too_small([{"id": str(i), "text": f"t{i}", "label": "praise"} for i in range(6)])
+    assert "one class ('praise')" in why and "add examples of another class" in why
+    assert "is empty" in too_small([])

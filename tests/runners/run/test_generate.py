@@ -4,7 +4,7 @@ import json
 
 from langchain_core.language_models import FakeListLLM
 
-from chains import load_task
+from chains import GenerationSettings, load_task
 from chains.checks.dedup import dedup_key
 from chains.checks.judge import Verdict
 from runners.run.inputs import Inputs
@@ -249,3 +249,14 @@ def test_answers_the_model_was_unsure_of_are_rejected_and_rows_keep_their_logpro
     (reject,) = lines(tmp_path / "out.rejected.jsonl")
     assert reject["kind"] == "confidence" and reject["logprob"] == -4.2
     assert reject["reason"] == "the model was unsure of it (mean token log-probability -4.20 < -3.0)"
+
+
+def test_a_greedy_run_gives_each_sample_a_prompt_of_its_own(tmp_path):
+    greedy = load_task("paraphrase").model_copy(update={"generation": GenerationSettings(do_sample=False)})
+    llm = RecordingLLM(responses=["The pool had shut its doors.", "Swimmers found the pool shut."], seen=[])
+    gen = make_generator(greedy, llm, n=2, max_attempts=1)
+    summary = gen.run(Inputs(rows={"a": {"text": "The pool was closed."}}), tmp_path / "out.jsonl")
+    assert summary.accepted == 2
+    prompts = [prompt for prompt, _ in llm.seen]
+    assert len(prompts) == 2 and prompts[0] != prompts[1]  # asked again, the same prompt would answer the same
+    assert [r["generation"]["variant"] for r in lines(tmp_path / "out.jsonl")] == [1, 2]

@@ -47,3 +47,12 @@ def test_plan_rotates_inputs_and_a_retry_asks_for_twice_the_need():
     quota.have = 1
     assert [(w.input_id, w.samples) for w in quota.plan()] == [("c", 2)]
     assert quota.attempts == 2
+
+
+def test_a_model_that_cannot_sample_gets_a_prompt_of_its_own_for_each_sample():
+    quota = Quota(key="a", input_ids=["a"], target=3, vary=True)
+    first = quota.plan()
+    assert [(w.samples, w.variant) for w in first] == [(1, 1), (1, 2), (1, 3)]
+    quota.have = 2
+    retry = quota.plan()  # twice the need, on variants no earlier prompt took
+    assert [(w.samples, w.variant) for w in retry] == [(1, 4), (1, 5)]
