@@ -63,7 +63,9 @@ class LastExample(BaseExampleSelector):
 def test_custom_example_selector_decides_the_shots():
     task = load_task("paraphrase")
     llm = RecordingLLM(responses=["A new sentence."], seen=[])
-    build_chain(task, llm, example_selector=LastExample(list(task.examples)), checks=False).invoke({"text": "Hi there."})
+    build_chain(task, llm, example_selector=LastExample(list(task.examples)), checks=False).invoke(
+        {"text": "Hi there."}
+    )
     prompt = llm.seen[0][0]
     assert task.examples[-1]["output"] in prompt
     assert task.examples[0]["output"] not in prompt
