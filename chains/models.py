@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chains.errors import SynthaugError
 from chains.knobs import check_knobs
 
-Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+Dtype = Literal["auto", "float32", "bfloat16", "float16", "int8"]
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 

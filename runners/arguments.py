@@ -159,9 +159,10 @@ def add_model(p: argparse.ArgumentParser, seed: bool = True, groups: Groups | No
     )
     model.add_argument(
         "--dtype",
-        choices=["auto", "float32", "bfloat16", "float16"],
+        choices=["auto", "float32", "bfloat16", "float16", "int8"],
         default="auto",
-        help="model weight type; auto: bfloat16 where the GPU or CPU computes it, else float16 on a GPU, float32 on a CPU",
+        help="model weight type; auto: bfloat16 where the GPU or CPU computes it, else float16 on a GPU, float32 on a "
+        "CPU; int8: int8 linear weights on a CPU (dynamic quantization), about twice as fast as bfloat16 there",
     )
     model.add_argument("--trust-remote-code", action="store_true", help="allow a model's own Python code to run")
     model.add_argument(

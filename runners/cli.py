@@ -186,10 +186,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_model(args: argparse.Namespace) -> int:
-    from chains.local.loading import resolve_device, resolve_dtype
+    from chains.local.loading import resolve_device, resolve_dtype, stored_dtype
     from chains.local.sources import model_folder
 
-    folder = model_folder(args.model, resolve_dtype(args.dtype, resolve_device(args.device)))
+    folder = model_folder(args.model, stored_dtype(resolve_dtype(args.dtype, resolve_device(args.device))))
     print(f"{args.model}: ready in {folder}")
     return 0
 

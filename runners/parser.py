@@ -113,6 +113,16 @@ def _compare_selectors(commands: argparse._SubParsersAction) -> None:
     groups.io.add_argument("--limit", type=positive, help="use only the first N inputs")
 
 
+BENCH_ROWS = ("a", "a2", "b", "c", "d", "c0")
+
+
+def bench_rows(text: str) -> set[str]:
+    rows = {row.strip() for row in text.split(",")}
+    if unknown := sorted(rows - set(BENCH_ROWS)):
+        raise argparse.ArgumentTypeError(f"unknown row {unknown[0]!r}; use some of {','.join(BENCH_ROWS)}")
+    return rows
+
+
 def _bench(commands: argparse._SubParsersAction) -> None:
     bench = commands.add_parser("bench", help="compare throughput of four generation approaches on the same inputs")
     bench.add_argument("--inputs", type=positive, default=64, help="paraphrase inputs (default: 64)")
@@ -122,6 +132,17 @@ def _bench(commands: argparse._SubParsersAction) -> None:
     add_model(bench)
     bench.add_argument(
         "--scale", type=positive, metavar="INPUTS", help="add a row for generate on this many inputs (e.g. 1024)"
+    )
+    bench.add_argument(
+        "--only",
+        type=bench_rows,
+        metavar="ROWS",
+        help="run only these approaches, comma-separated from a,a2,b,c,d,c0 (default: all), and no whole commands",
+    )
+    bench.add_argument(
+        "--also-dtype",
+        choices=["float32", "bfloat16", "float16", "int8"],
+        help="add a row for generate with the model loaded in this dtype too (e.g. int8 against bfloat16)",
     )
     bench.add_argument(
         "--ray",
@@ -216,7 +237,10 @@ def _fetch_model(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("model", help="a built-in model name, a .gguf file or a Hugging Face id")
     fetch.add_argument("--device", default="auto", help="the device it will run on; decides the dtype (default: auto)")
     fetch.add_argument(
-        "--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto", help="as generate --dtype"
+        "--dtype",
+        choices=["auto", "float32", "bfloat16", "float16", "int8"],
+        default="auto",
+        help="as generate --dtype",
     )
 
 

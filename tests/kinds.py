@@ -10,12 +10,19 @@ def is_word(value: str, max_words: int = 1) -> bool:
     return 1 <= len(words) <= max_words and all(re.fullmatch(r"[^\W_][\w'’&-]*", w) and LETTER.search(w) for w in words)
 
 
+# A sentence end followed by more text; a period after a title, an initial, "e.g." or "i.e." ends nothing.
+SENTENCE_INSIDE = (
+    r"(?:[!?。？！]|(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bSt)(?<!\bProf)(?<!\bJr)(?<!\bSr)(?<!\bvs)"
+    r"(?<!\be\.g)(?<!\bi\.e)(?<!\b[A-Z])\.)\s+\S"
+)
+
+
 def is_sentence(value: str, max_words: int = 40) -> bool:
     return (
         value == value.strip()
         and "\n" not in value
         and LETTER.search(value) is not None
-        and re.search(r"[.!?。？！]\s+\S", value) is None
+        and re.search(SENTENCE_INSIDE, value) is None
         and len(value.split()) <= max_words
     )
 

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import re
 
+# A period after these ends no sentence: "Dr. Kim", "Mr. Lee", "J. K. Rowling", "e.g. this".
+_ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "St", "Prof", "Jr", "Sr", "vs", "e\\.g", "i\\.e", "[A-Z]")
+
+
+def not_an_abbreviation(period: str = "") -> str:
+    """Lookbehinds that fail where the text before this point (then `period`, a pattern) is an abbreviation."""
+    return "".join(rf"(?<!\b{a}{period})" for a in _ABBREVIATIONS)
+
+
 _SPECIAL_TOKEN = re.compile(r"<\|[^|>]*\|>|</?s>")
 _BOLD = re.compile(r"\*\*|__")
 # A whole line that only introduces the answer: "Sure!", "Here is a new sentence:", "네, 알겠습니다."

@@ -41,6 +41,13 @@ def _both_ways(pairs: dict[str, set[str]]) -> dict[str, set[str]]:
     return both
 
 
+# Words that carry a negation in their meaning: "prohibits photos" restates "does not allow photos", "avoids
+# coffee" restates "never drinks coffee", "up to 2 eggs" restates "no more than 2 eggs".
+_NEGATIVE_MEANING = re.compile(
+    r"\b(?:prohibit|forbid|forbade|bann?(?:s|ed|ing)?\b|avoid|refus|lack|fail|declin|reject|den(?:y|ies|ied)\b|exclud"
+    r"|prevent|unaware|unable|absent|missing|against\b|up to\b|at most\b|a maximum of\b|or (?:less|fewer)\b|free of\b)",
+    re.IGNORECASE,
+)
 # Opposites: "not correct" restates "wrong". Un-, in-, im-, ir- and dis- words are found without a list.
 _OPPOSITES = _both_ways(
     {
@@ -227,9 +234,19 @@ def changed_fact(answer: str, source: str) -> str | None:
         return f"its numbers are {_show(got.numbers)}, the input's {_show(want.numbers)}"
     if unit := changed_unit(answer, source):
         return f"it counts {unit}"
-    if want.negated and not got.negated and unrestated_negation(source, answer):
+    if (
+        want.negated
+        and not got.negated
+        and unrestated_negation(source, answer)
+        and not _NEGATIVE_MEANING.search(answer)
+    ):
         return "it drops the input's negation"
-    if got.negated and not want.negated and unrestated_negation(answer, source):
+    if (
+        got.negated
+        and not want.negated
+        and unrestated_negation(answer, source)
+        and not _NEGATIVE_MEANING.search(source)
+    ):
         return "it negates what the input states"
     if comparison := reversed_comparison(answer, source):
         return f"it turns the input's comparison around ({comparison!r})"

@@ -10,14 +10,21 @@ from langchain_core.exceptions import OutputParserException
 from langchain_core.output_parsers import BaseOutputParser
 from pydantic import Field, model_validator
 
-from chains.checks.cleaning import answer_lines, clean_line, drop_trailing_note, is_chatter, quoted_span
+from chains.checks.cleaning import (
+    answer_lines,
+    clean_line,
+    drop_trailing_note,
+    is_chatter,
+    not_an_abbreviation,
+    quoted_span,
+)
 from chains.checks.script import broken_character, language_problem, lone_jamo
 from chains.task import Task
 
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"^[^\W_][\w'’\-&]*$")
 _TRAILING_PUNCT = ".!?,;:。？！、"
-_SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+(?=\S)")
+_SENTENCE_END = re.compile(r"(?<=[.!?。？！])" + not_an_abbreviation(r"\.") + r"\s+(?=\S)")
 _QUOTES = "\"'“”‘’「」『』«» "
 _KO_COPULA = re.compile(r"^(?:입니다|이에요|예요|이다|임)?[.!。]?$")
 

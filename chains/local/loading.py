@@ -12,7 +12,7 @@ from chains.knobs import check_knobs
 from chains.local.pipeline import LocalPipeline
 from chains.local.sources import model_folder, resolve_model
 
-Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+Dtype = Literal["auto", "float32", "bfloat16", "float16", "int8"]
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 log = logging.getLogger("synthaug")
 _DEVICE = re.compile(r"(auto|cpu|mps|cuda)(:\d+)?")
@@ -69,6 +69,27 @@ def resolve_dtype(dtype: Dtype = "auto", device: str = "cpu") -> str:
     return "bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
 
 
+def stored_dtype(dtype: str) -> str:
+    """The dtype of the copy a run loads: int8 loads the bfloat16 copy (it needs no converted copy of its own)."""
+    return "bfloat16" if dtype == "int8" else dtype
+
+
+def is_quantized(model: Any) -> bool:
+    return any("quantized" in type(m).__module__ for m in model.modules())
+
+
+def quantized(model: Any) -> Any:
+    """`model` with int8 weights in every linear layer, activations quantized per batch (torch's dynamic
+    quantization): half the bytes of bfloat16 to read per token, and int8 kernels (VNNI, AMX) on CPUs."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch announces the move of this API to torchao; it still works here
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
 def _from_pretrained(cls: Any, folder: str, **kwargs: Any) -> Any:
     """A model, tokenizer or config from a local folder, or one line that says what is wrong and what to do."""
     try:
@@ -107,7 +128,8 @@ def load_tokenizer(
     """The model's tokenizer and context length in tokens, without loading its weights."""
     from transformers import AutoConfig, AutoTokenizer
 
-    folder = str(model_folder(model, resolve_dtype(dtype, resolve_device(device)), trust_remote_code))
+    resolved = resolve_dtype(dtype, resolve_device(device))
+    folder = str(model_folder(model, stored_dtype(resolved), trust_remote_code))
     tokenizer = _from_pretrained(AutoTokenizer, folder, trust_remote_code=trust_remote_code)
     config = _from_pretrained(AutoConfig, folder, trust_remote_code=trust_remote_code)
     text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
@@ -150,19 +172,27 @@ def load_llm(
     hf_logging.disable_progress_bar()  # a progress bar per load drowns the run's own
     place = resolve_device(device)
     resolved = resolve_dtype(dtype, "cuda" if device_map and torch.cuda.is_available() else place)
-    folder = str(model_folder(model, resolved, trust_remote_code, allow_pickle))
+    if resolved == "int8" and (place != "cpu" or device_map):
+        raise DeviceError(
+            "dtype int8 (dynamic quantization of the linear layers) runs on a CPU only; on a GPU use bfloat16 or "
+            "float16, or pass --device cpu",
+            "dtype",
+        )
+    folder = str(model_folder(model, stored_dtype(resolved), trust_remote_code, allow_pickle))
     options = {"trust_remote_code": trust_remote_code}
     tokenizer = _from_pretrained(AutoTokenizer, folder, **options)
     placement = {"device_map": device_map or place} if device_map or place != "cpu" else {}
     hf_model = _from_pretrained(
         AutoModelForCausalLM,
         folder,
-        dtype=getattr(torch, resolved),
+        dtype=torch.float32 if resolved == "int8" else getattr(torch, resolved),
         use_safetensors=None if allow_pickle else True,
         **placement,
         **options,
     )
     hf_model.eval()
+    if resolved == "int8":
+        hf_model = quantized(hf_model)
     if (why := unsupported(hf_model)) is not None:
         log.warning("notice: %s; it is decoded by transformers' generate instead, which is slower", why)
     tokenizer.padding_side = "left"  # decoder-only models continue from the right edge

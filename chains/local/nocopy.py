@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chains.checks.quantities import NUMBER_WORDS, SCALES
+
+NUMBER_MARKS = frozenset(".,:")
 # Runs of 5 source tokens may come back ("the room was clean and"); the 6th token that would continue one is banned.
 # Chosen by measurement on development sentences (see the README's "No copies" section).
 DEFAULT_NO_COPY = 6
@@ -33,11 +36,29 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
     BPE vocabularies spell a word differently with a leading space.
     """
     banned: dict[tuple[int, ...], list[int]] = {}
-    for text in (source.strip(), " " + source.strip()):
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    spelt: dict[int, str] = {}
+
+    def text(token: int) -> str:
+        return spelt.setdefault(token, tokenizer.decode([token]).strip().lower())
+
+    for spelling in (source.strip(), " " + source.strip()):
+        ids = tokenizer(spelling, add_special_tokens=False)["input_ids"]
         for prefix, following in _ngrams(ids, n).items():
-            banned[prefix] = sorted(set(banned.get(prefix, [])) | set(following))
+            if _is_number(text(prefix[-1])):  # the unit after a number is part of the fact
+                continue
+            # A number's digits and its point, colon or comma are never banned: a changed number is a changed fact.
+            kept = [
+                t
+                for t in following
+                if not (_is_number(text(t)) or (text(t) in NUMBER_MARKS and text(prefix[-1])[-1:].isdigit()))
+            ]
+            if kept:
+                banned[prefix] = sorted(set(banned.get(prefix, [])) | set(kept))
     return banned
+
+
+def _is_number(text: str) -> bool:
+    return text[:1].isdigit() or text in NUMBER_WORDS or text in SCALES
 
 
 def no_copy_processor(tokenizer: Any, sources: Sequence[str], n: int) -> Any:

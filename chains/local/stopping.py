@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chains.checks.cleaning import is_chatter, is_preamble
+from chains.checks.cleaning import is_chatter, is_preamble, not_an_abbreviation
 
 LINE_KINDS = ("word", "label", "sentence")
-_SENTENCE_END = re.compile(r"[.!?。？！][\"'”’」』)]*(?=\s)")
+_SENTENCE_END = re.compile(rf"(?:[!?。？！]|{not_an_abbreviation()}\.)[\"'”’」』)]*(?=\s)")
 _LABEL_END = re.compile(r"(?<=\S)[.,;!](?=\s|$)")
 _TOKEN = re.compile(r"\S+")
 # Tokens that come before a word answer without being it: "Answer:", "1.", "-", "Sure!"

@@ -10,6 +10,7 @@ from typing import Any
 from chains import build_prompt, load_task
 from chains.chain import resolve_settings, sample, texts
 from chains.checks.dedup import dedup_key
+from chains.local.loading import is_quantized
 from chains.models import ModelSpec, load_model
 from chains.prompts import renderer_for
 from runners.experiments.datasets import rotten_tomatoes
@@ -41,12 +42,17 @@ def run_bench(
     ray_workers: int | None = None,
     scale: int | None = None,
     print_fn: Callable[[str], None] = print,
+    also_dtype: str | None = None,
+    only: set[str] | None = None,
+    whole: bool = True,
 ) -> list[Result]:
     """Run every approach on the same paraphrase inputs (Rotten Tomatoes rows from `offset`) and print the table.
 
     A local model is measured against the article's one-prompt loop, batched `model.generate`, a plain
     LangChain chain and synthaug's own decoding without the loop around it; `ray_workers` adds rows for
-    `generate --ray` with 1 and that many workers, `scale` one for `generate` on that many inputs. A served
+    `generate --ray` with 1 and that many workers, `scale` one for `generate` on that many inputs, `also_dtype`
+    one for `generate` with the model loaded in that dtype too (int8 against bfloat16, say); `only` keeps the
+    rows named (a, a2, b, c, d, c0), and `whole=False` leaves out the whole-command notes. A served
     model (`model.server`) is measured at 1 and at 8 requests in flight.
     """
     task = load_task("paraphrase")
@@ -78,7 +84,7 @@ def run_bench(
             )
         print_fn("\n".join([format_table(results, f"{title} at {model.server}"), "", ratios(results, "(s8)")]))
         return results
-    results, notes, llm = _local_rows(model, task, rows, by_id, generate_run)
+    results, notes, llm = _local_rows(model, task, rows, by_id, generate_run, only)
     for workers in sorted({1, ray_workers}) if ray_workers else []:
         from runners.run.distributed import RayBackend
 
@@ -90,17 +96,23 @@ def run_bench(
             )
         finally:
             backend.close()
+    if also_dtype:
+        other = load_model(model.model_copy(update={"dtype": also_dtype}))
+        results.append(measure(f"(c-{also_dtype}) synthaug generate, dtype {also_dtype}", generate_run(other, by_id)))
+        del other
     if scale:
         big = Inputs(rows={str(i): {"text": r["text"]} for i, r in enumerate(data[:scale])})
         results.append(measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_run(llm, big)))
-    notes += _whole_commands(model, rows, ray_workers)
-    dtype = str(llm.pipeline.model.dtype).removeprefix("torch.")
+    notes += _whole_commands(model, rows, ray_workers) if whole else []
+    dtype = "int8 linear weights" if is_quantized(llm.pipeline.model) else str(llm.pipeline.model.dtype)[6:]
     title += f", {llm.pipeline.model.device}, dtype {dtype}, batch {model.batch_size}"
     print_fn("\n".join([format_table(results, title), "", ratios(results, "(c)"), "", *notes]))
     return results
 
 
-def _local_rows(model: ModelSpec, task: Any, rows: list[dict], by_id: Inputs, generate_run: Callable) -> tuple:
+def _local_rows(
+    model: ModelSpec, task: Any, rows: list[dict], by_id: Inputs, generate_run: Callable, only: set[str] | None
+) -> tuple:
     """The rows of a local model: the baselines, synthaug's decoding alone, and `generate` with and without
     continuous batching, all on the same loaded model."""
     import time
@@ -146,20 +158,21 @@ def _local_rows(model: ModelSpec, task: Any, rows: list[dict], by_id: Inputs, ge
     chat = ChatHuggingFace(llm=HuggingFacePipeline(pipeline=newcomer_pipe), tokenizer=tokenizer, model_id=model.name)
     newcomer = build_prompt(task) | chat | StrOutputParser()
     torch.manual_seed(model.seed or 0)
-    results = [
-        measure("(a) article loop: model.generate per prompt", model_generate(1)),
-        measure(f"(a2) batched model.generate, {model.batch_size} prompts at a time", model_generate(model.batch_size)),
-        measure("(b) prompt | ChatHuggingFace | StrOutputParser, .batch", lambda: counted(newcomer.batch(rows))),
-        measure("(c) synthaug generate (continuous batching)", generate_run(llm, by_id)),
-        measure(
+    approaches = {
+        "a": ("(a) article loop: model.generate per prompt", model_generate(1)),
+        "a2": (f"(a2) batched model.generate, {model.batch_size} prompts at a time", model_generate(model.batch_size)),
+        "b": ("(b) prompt | ChatHuggingFace | StrOutputParser, .batch", lambda: counted(newcomer.batch(rows))),
+        "c": ("(c) synthaug generate (continuous batching)", generate_run(llm, by_id)),
+        "d": (
             "(d) ceiling: same batched decoding, one pass, no parsing",
             lambda: counted([group[0] for group in texts(sample(task, llm, prompts))]),
         ),
-        measure(
+        "c0": (
             "(c0) synthaug generate, continuous batching off",
             generate_run(llm, by_id, LocalBackend(task, llm, model.batch_size, continuous=False)),
         ),
-    ]
+    }
+    results = [measure(name, run) for key, (name, run) in approaches.items() if only is None or key in only]
     return results, notes, llm
 
 

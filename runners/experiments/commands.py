@@ -39,7 +39,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from runners.experiments.bench import run_bench
 
-    run_bench(model_spec(args), inputs=args.inputs, offset=args.offset, ray_workers=args.ray, scale=args.scale)
+    run_bench(
+        model_spec(args),
+        inputs=args.inputs,
+        offset=args.offset,
+        ray_workers=args.ray,
+        scale=args.scale,
+        also_dtype=args.also_dtype,
+        only=args.only,
+        whole=args.only is None,
+    )
     return 0
 
 

@@ -62,3 +62,17 @@ def test_the_processor_bans_the_next_source_token_per_row(embedded_llm):
     banned = processor(history, scores)
     assert banned[0, ids[0][2]] == float("-inf") and banned[1, ids[1][2]] == float("-inf")
     assert (banned[0] == float("-inf")).sum() == len(source_ngrams(tokenizer, SOURCES[0], 3)[tuple(ids[0][:2])])
+
+
+def test_a_number_and_the_word_after_it_are_never_banned(embedded_llm):
+    tokenizer = embedded_llm.pipeline.tokenizer
+    source = "The ferry to Jeju leaves at 7:30 AM and takes about four hours."
+    banned = source_ngrams(tokenizer, source, 3)
+    spelt = {
+        tuple(tokenizer.decode([t]).strip() for t in prefix): {tokenizer.decode([t]).strip() for t in after}
+        for prefix, after in banned.items()
+    }
+    for prefix, after in spelt.items():
+        assert not any(a[:1].isdigit() for a in after), (prefix, after)  # "7:3" may go on to "0"
+        assert prefix[-1] not in ("four",) and not prefix[-1][:1].isdigit(), prefix  # nor "four" to "hours"
+    assert any(after for after in spelt.values())  # the words around the numbers are still blocked

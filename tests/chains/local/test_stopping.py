@@ -63,3 +63,8 @@ def test_shared_prefix_leaves_each_prompt_a_token_of_its_own():
     assert shared_prefix([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 9]]) == [1, 2]
     assert shared_prefix([[1, 2, 3], [1, 2, 3]]) == [1, 2]
     assert shared_prefix([[7], [7, 8]]) == []
+
+
+def test_a_sentence_does_not_end_after_a_title_or_an_initial():
+    assert cut_answer("Dr. Kim saw 14 patients. Then more.", "sentence") == "Dr. Kim saw 14 patients."
+    assert cut_answer("J. K. Rowling met Mr. Lee. Yes.", "sentence") == "J. K. Rowling met Mr. Lee."
