@@ -80,7 +80,8 @@ _FALSE_PREFIXED = frozenset({"incredible", "infamous", "inflammable", "invaluabl
 # Verbs that, negated, say two things differ: "did not match the photos" restates "smaller than the photos";
 # so do "live up to", "look like", "measure up" and "do it justice".
 _MISMATCH = re.compile(
-    r"^(?:match|reflect|resembl|correspond|compar)\w*$|^(?:meets?|met|lives?|lived|looks?|looked|measured?|justice)$"
+    r"^(?:match|reflect|resembl|correspond|compar|represent|depict|portray|convey)\w*$"
+    r"|^(?:meets?|met|lives?|lived|looks?|looked|measured?|justice|show|shows|showed|shown)$"
 )
 # Words ending in -er that are no comparatives.
 _NOT_COMPARATIVE = r"(?!(?:rather|other|never|ever|over|after|under|whether|however|either|neither|together)\b)"

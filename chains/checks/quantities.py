@@ -18,6 +18,14 @@ NUMBER_WORDS = {word: value for value, word in enumerate(_UNITS)}
 NUMBER_WORDS.update(
     {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 )
+# Ordinals are counts too: "by the second day" is not "by the first day". "First" is left out: "at first" and
+# "first of all" count nothing.
+NUMBER_WORDS.update(
+    {
+        w: i + 2
+        for i, w in enumerate("second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split())
+    }
+)
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _DIGITS = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")  # "1,200" is one number; "5, 6" are two
 _WORD = re.compile(rf"[A-Za-z][A-Za-z'’-]*|{_DIGITS.pattern}|[^\sA-Za-z\d]+")
