@@ -65,9 +65,9 @@ def build_chain(
       (`chains.local.nocopy`), in `invoke`, `batch` and `stream` alike;
     - the answer must pass the source checks `generate` makes by default (`checks`: True for copy, near-copy,
       form, facts and meaning, the last with MiniLM, loaded at the first check; a `SourceCheck` of your own;
-      False for none). An answer
-      that fails the parser or a check is asked for again, up to `attempts` calls in all; then the chain
-      raises `OutputParserException`, so `batch(..., return_exceptions=True)` returns it in that input's place.
+      False for none). An answer that fails the parser or a check is asked for again, up to `attempts` calls
+      in all; then the chain raises `OutputParserException`, which `batch(..., return_exceptions=True)`
+      returns in that input's place.
     """
     prompt = build_prompt(task, example_selector=example_selector)
     model = bind_task(task, llm)

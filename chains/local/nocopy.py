@@ -12,7 +12,6 @@ from typing import Any
 
 from chains.checks.quantities import NUMBER_WORDS, SCALES
 
-NUMBER_MARKS = frozenset(".,:")
 # Runs of 5 source tokens may come back ("the room was clean and"); the 6th token that would continue one is banned.
 # Chosen by measurement on development sentences (see the README's "No copies" section).
 DEFAULT_NO_COPY = 6
@@ -44,14 +43,11 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
     for spelling in (source.strip(), " " + source.strip()):
         ids = tokenizer(spelling, add_special_tokens=False)["input_ids"]
         for prefix, following in _ngrams(ids, n).items():
-            if _is_number(text(prefix[-1])):  # the unit after a number is part of the fact
+            # Nothing after a number is banned (its point, its next digits, its unit), nor any digit or number
+            # word: a changed number is a changed fact.
+            if _is_number(text(prefix[-1])):
                 continue
-            # A number's digits and its point, colon or comma are never banned: a changed number is a changed fact.
-            kept = [
-                t
-                for t in following
-                if not (_is_number(text(t)) or (text(t) in NUMBER_MARKS and text(prefix[-1])[-1:].isdigit()))
-            ]
+            kept = [t for t in following if not _is_number(text(t))]
             if kept:
                 banned[prefix] = sorted(set(banned.get(prefix, [])) | set(kept))
     return banned
