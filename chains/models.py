@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from langchain_core.language_models import BaseLanguageModel
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +13,7 @@ from chains.errors import SynthaugError
 from chains.knobs import check_knobs
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16", "int8"]
+DTYPES: tuple[str, ...] = get_args(Dtype)
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 

@@ -13,6 +13,7 @@ from chains.checks.fidelity import MIN_SIMILARITY, NEAR_COPY
 from chains.checks.judge import JUDGES
 from chains.local.nocopy import DEFAULT_NO_COPY, MIN_NO_COPY
 from chains.local.sources import SMALL_MODEL
+from chains.models import DTYPES
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -159,10 +160,10 @@ def add_model(p: argparse.ArgumentParser, seed: bool = True, groups: Groups | No
     )
     model.add_argument(
         "--dtype",
-        choices=["auto", "float32", "bfloat16", "float16", "int8"],
+        choices=DTYPES,
         default="auto",
         help="model weight type; auto: bfloat16 where the GPU or CPU computes it, else float16 on a GPU, float32 on a "
-        "CPU; int8: int8 linear weights on a CPU (dynamic quantization), about twice as fast as bfloat16 there",
+        "CPU; int8: int8 linear weights on a CPU (dynamic quantization); no faster than bfloat16 on a CPU with AMX",
     )
     model.add_argument("--trust-remote-code", action="store_true", help="allow a model's own Python code to run")
     model.add_argument(

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from chains.checks.judge import JUDGES
+from chains.models import DTYPES
 from chains.selectors import SELECTORS
 from runners.arguments import (
     Parser,
@@ -141,7 +142,7 @@ def _bench(commands: argparse._SubParsersAction) -> None:
     )
     bench.add_argument(
         "--also-dtype",
-        choices=["float32", "bfloat16", "float16", "int8"],
+        choices=[d for d in DTYPES if d != "auto"],
         help="add a row for generate with the model loaded in this dtype too (e.g. int8 against bfloat16)",
     )
     bench.add_argument(
@@ -238,7 +239,7 @@ def _fetch_model(commands: argparse._SubParsersAction) -> None:
     fetch.add_argument("--device", default="auto", help="the device it will run on; decides the dtype (default: auto)")
     fetch.add_argument(
         "--dtype",
-        choices=["auto", "float32", "bfloat16", "float16", "int8"],
+        choices=DTYPES,
         default="auto",
         help="as generate --dtype",
     )

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Literal
+from typing import Any
 
 from chains.answering import GENERATION_KEYS
 from chains.errors import ModelUnavailableError, SynthaugError
 from chains.knobs import check_knobs
 from chains.local.pipeline import LocalPipeline
 from chains.local.sources import model_folder, resolve_model
+from chains.models import Dtype
 
-Dtype = Literal["auto", "float32", "bfloat16", "float16", "int8"]
-DTYPES = ("auto", "float32", "bfloat16", "float16")
 log = logging.getLogger("synthaug")
 _DEVICE = re.compile(r"(auto|cpu|mps|cuda)(:\d+)?")
 

@@ -38,7 +38,9 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
     spelt: dict[int, str] = {}
 
     def text(token: int) -> str:
-        return spelt.setdefault(token, tokenizer.decode([token]).strip().lower())
+        if token not in spelt:
+            spelt[token] = tokenizer.decode([token]).strip().lower()
+        return spelt[token]
 
     for spelling in (source.strip(), " " + source.strip()):
         ids = tokenizer(spelling, add_special_tokens=False)["input_ids"]

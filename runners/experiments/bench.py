@@ -104,7 +104,11 @@ def run_bench(
         big = Inputs(rows={str(i): {"text": r["text"]} for i, r in enumerate(data[:scale])})
         results.append(measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_run(llm, big)))
     notes += _whole_commands(model, rows, ray_workers) if whole else []
-    dtype = "int8 linear weights" if is_quantized(llm.pipeline.model) else str(llm.pipeline.model.dtype)[6:]
+    dtype = (
+        "int8 linear weights"
+        if is_quantized(llm.pipeline.model)
+        else str(llm.pipeline.model.dtype).removeprefix("torch.")
+    )
     title += f", {llm.pipeline.model.device}, dtype {dtype}, batch {model.batch_size}"
     print_fn("\n".join([format_table(results, title), "", ratios(results, "(c)"), "", *notes]))
     return results

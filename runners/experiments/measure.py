@@ -75,9 +75,8 @@ def measure(name: str, run: Callable[[], tuple[int, int]]) -> Result:
         start = time.perf_counter()
         outputs, accepted = run()
         seconds = time.perf_counter() - start
-    print(
-        f"measured {name}: {accepted} accepted in {seconds:.1f} s", file=sys.stderr, flush=True
-    )  # a slow bench shows its way
+    # A slow bench shows its way, a row at a time.
+    print(f"measured {name}: {accepted} accepted in {seconds:.1f} s", file=sys.stderr, flush=True)
     return Result(name, outputs, accepted, seconds, memory.peak, memory.peak_gpu)
 
 
