@@ -60,12 +60,13 @@ class SlotColumns:
         if self.window:
             self.positions = torch.zeros((self.slots, size), dtype=torch.long, device=self.device)
 
-    def write(self, first: int, layers: Any, valid: Any, positions: Any) -> None:
-        """A prefill's keys and values for slots `first`... , ending at the write column."""
+    def write(self, first: int, layers: Any, valid: Any, positions: Any, pick: Any) -> None:
+        """A prefill's keys and values for slots `first`... , ending at the write column: slot `first + i`
+        takes the prefill's row `pick[i]`."""
         end, columns = first + valid.shape[0], slice(self.column - valid.shape[1], self.column)
         for layer, source in enumerate(layers):
-            self.keys[layer][first:end, :, columns] = source.keys
-            self.values[layer][first:end, :, columns] = source.values
+            self.keys[layer][first:end, :, columns] = source.keys[pick.to(source.keys.device)]
+            self.values[layer][first:end, :, columns] = source.values[pick.to(source.values.device)]
         self.valid[first:end] = False
         self.valid[first:end, columns] = valid
         if self.positions is not None:

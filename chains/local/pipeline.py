@@ -12,6 +12,7 @@ from langchain_huggingface import HuggingFacePipeline
 from pydantic import Field, PrivateAttr
 
 from chains.answering import Answering, Answers, Request, Serving
+from chains.local.clock import DecodeClock
 from chains.local.decoding import input_device
 from chains.local.generic import encode, generate_kwargs
 from chains.local.serving import serve
@@ -36,6 +37,12 @@ class LocalPipeline(Serving, HuggingFacePipeline):
     """Base seed: call k of this object is seeded with `seed + k`."""
     _calls: int = PrivateAttr(default=0)
     _prefix_cache: dict = PrivateAttr(default_factory=dict)
+    _clock: DecodeClock = PrivateAttr(default_factory=DecodeClock)
+
+    @property
+    def clock(self) -> DecodeClock:
+        """Prefill and decode seconds and tokens of every `serve` call so far (`reset()` to start again)."""
+        return self._clock
 
     @property
     def _llm_type(self) -> str:
@@ -62,7 +69,7 @@ class LocalPipeline(Serving, HuggingFacePipeline):
         self._seed_call()
         how = Answering.of(self.generation, kwargs)
         model, tokenizer = self.pipeline.model, self.pipeline.tokenizer
-        return serve(model, tokenizer, pull, how, slots or self.batch_size, group, self._prefix_cache)
+        return serve(model, tokenizer, pull, how, slots or self.batch_size, group, self._prefix_cache, self._clock)
 
     def _generate(
         self,

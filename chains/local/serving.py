@@ -8,6 +8,7 @@ from typing import Any
 
 from chains.answering import Answering, Answers, Request
 from chains.local.attention import unsupported
+from chains.local.clock import DecodeClock
 from chains.local.decoding import eos_ids, shared_prefix
 from chains.local.generic import serve_generic
 from chains.local.nocopy import source_ngrams
@@ -26,13 +27,15 @@ def serve(
     slots: int,
     group: int = 8,
     prefix_cache: dict[tuple[int, ...], Any] | None = None,
+    clock: DecodeClock | None = None,
 ) -> Iterator[Answers]:
     """Continuous batching: answers for requests pulled one at a time, as they finish.
 
     `pull()` returns a `Request` or None when the queue is empty for now; it is called again whenever a
     slot frees, so work queued while results are out (retries) joins the running batch. A request's own
     settings may set `temperature` and `no_copy`; `how` sets the rest. Yields `group` requests at a time.
-    `prefix_cache` keeps the keys and values of the prompts' shared prefix from one call to the next.
+    `prefix_cache` keeps the keys and values of the prompts' shared prefix from one call to the next;
+    `clock` adds up prefill and decode time.
     """
     if unsupported(model) is not None:
         yield from serve_generic(model, tokenizer, pull, how, slots)
@@ -61,6 +64,7 @@ def serve(
         how.top_p,
         prefix,
         prefix_kv=cache.get(tuple(prefix)),
+        clock=clock,
     )
 
     def next_job() -> Job | None:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains.local.attention import layout
+from chains.local.clock import DecodeClock
 from chains.local.columns import SlotColumns, move_rows
 from chains.local.decoding import cache_of, cache_param, choose_tokens, input_device, on_device
 from chains.local.nocopy import banned_after
 
 # Columns beyond the longest row: how many steps pass between two moves of the span in use.
 SLACK = 32
-# Prompts prefilled in one pass: each carries its own copy of the prefix while it is computed.
+# Distinct prompts prefilled in one pass: each carries its own copy of the prefix while it is computed.
 PREFILL = 8
 # A finished job waits at most this many seconds for others to make up its group: rows reach the file soon.
 MAX_WAIT = 5.0
@@ -67,6 +68,7 @@ class SlotDecoder:
         refill: int | None = None,
         slack: int = SLACK,
         prefix_kv: list[tuple[Any, Any]] | None = None,
+        clock: DecodeClock | None = None,
     ) -> None:
         import torch
 
@@ -80,6 +82,7 @@ class SlotDecoder:
         self.waiting: list[tuple[Job, int]] = []  # samples pulled but not yet in a slot
         self.columns = SlotColumns(slots, self.device, self.layout.window is not None, max_new_tokens + slack)
         self.prefix_kv = prefix_kv
+        self.clock = clock or DecodeClock()
         """The prefix's keys and values per layer, computed on first use; hand it to the next decoder."""
         # Per slot: the token to feed next, its position, and the sampling temperature (0: greedy).
         self.last = torch.zeros(slots, dtype=torch.long, device=self.device)
@@ -100,8 +103,8 @@ class SlotDecoder:
                 if self.waiting and (free >= self.refill or not self.rows or drained):
                     entering = self.waiting[:free]
                     del self.waiting[:free]
-                    for start in range(0, len(entering), PREFILL):
-                        done += self._join(entering[start : start + PREFILL])
+                    for chunk in _by_prompts(entering, PREFILL):
+                        done += self._join(chunk)
                 if not self.rows and not self.waiting:
                     if done:
                         yield done
@@ -135,6 +138,7 @@ class SlotDecoder:
         if self.prefix_kv is None:
             from transformers import DynamicCache
 
+            self.clock.prefill_tokens += len(self.prefix)  # its time falls in the pass that needed it
             ids = torch.tensor([self.prefix], dtype=torch.long, device=self.device)
             # A cache of our own: the model's default one keeps only a sliding window's last tokens.
             cache = {cache_param(self.model): DynamicCache()}
@@ -148,8 +152,13 @@ class SlotDecoder:
         import torch
         from transformers import DynamicCache
 
-        prefix = self.prefix if all(j.prompt[: len(self.prefix)] == self.prefix for j, _ in entering) else []
-        suffixes = [job.prompt[len(prefix) :] for job, _ in entering]
+        start = time.perf_counter()
+        # The samples of one job share its prompt: each distinct prompt is computed once, then copied per sample.
+        distinct = list({id(job): job for job, _ in entering}.values())
+        which = {id(job): i for i, job in enumerate(distinct)}
+        pick = on_device([which[id(job)] for job, _ in entering], self.device, torch.long)
+        prefix = self.prefix if all(j.prompt[: len(self.prefix)] == self.prefix for j in distinct) else []
+        suffixes = [job.prompt[len(prefix) :] for job in distinct]
         width, span = max(len(s) for s in suffixes), len(prefix) + max(len(s) for s in suffixes)
         ids = torch.tensor([[self.pad] * (width - len(s)) + s for s in suffixes], device=self.device)
         seen = [[True] * len(prefix) + [False] * (width - len(s)) + [True] * len(s) for s in suffixes]
@@ -163,7 +172,7 @@ class SlotDecoder:
         )
         cache = DynamicCache()
         for layer, (k, v) in enumerate(self._run_prefix() if prefix else []):
-            cache.update(k.expand(len(entering), -1, -1, -1), v.expand(len(entering), -1, -1, -1), layer)
+            cache.update(k.expand(len(distinct), -1, -1, -1), v.expand(len(distinct), -1, -1, -1), layer)
         output = self.model(
             input_ids=ids,
             attention_mask=self.layout.masks(visible | own, positions, queries),
@@ -174,12 +183,14 @@ class SlotDecoder:
         )
         self._make_room(span, cache_of(output).layers)
         first, end = len(self.rows), len(self.rows) + len(entering)
-        self.columns.write(first, cache_of(output).layers, valid, positions)
-        self.position[first:end] = queries[:, -1] + 1
+        self.columns.write(first, cache_of(output).layers, valid[pick], positions[pick], pick)
+        self.position[first:end] = queries[pick, -1] + 1
         temperatures = [job.temperature or 0.0 for job, _ in entering]
         self.temperature[first:end] = on_device(temperatures, self.device, torch.float32)
         self.rows += [Decoding(job, sample, self.columns.column - span) for job, sample in entering]
-        return self._advance(output.logits[:, -1, :], range(first, end))
+        done = self._advance(output.logits[pick, -1, :], range(first, end))  # waits for the device
+        self.clock.prefill(time.perf_counter() - start, ids.numel())
+        return done
 
     def _make_room(self, span: int, layers: Any = None) -> None:
         low = min((row.start for row in self.rows), default=self.columns.column)
@@ -191,6 +202,7 @@ class SlotDecoder:
         """One token for every live row."""
         from transformers.cache_utils import Cache
 
+        start = time.perf_counter()
         if self.columns.column >= self.columns.size:
             self._make_room(0)
         live = len(self.rows)
@@ -204,7 +216,9 @@ class SlotDecoder:
         )
         self.columns.column += 1
         self.position[:live] += 1
-        return self._advance(output.logits[:, -1, :], range(live))
+        done = self._advance(output.logits[:, -1, :], range(live))  # waits for the device
+        self.clock.decode(time.perf_counter() - start, live)
+        return done
 
     def _advance(self, logits: Any, indices: range) -> list[Job]:
         """Choose the next token of the rows at `indices` from `logits`; free the slots of rows that ended."""
@@ -249,3 +263,17 @@ class SlotDecoder:
         move_rows([*self.columns.tensors(), self.last, self.position, self.temperature], moves)
         self.rows = [self.rows[source] for source in order]
         return done
+
+
+def _by_prompts(entering: list[tuple[Job, int]], size: int) -> Iterator[list[tuple[Job, int]]]:
+    """`entering` in runs that hold at most `size` distinct jobs (a job's samples arrive together)."""
+    chunk: list[tuple[Job, int]] = []
+    jobs: set[int] = set()
+    for job, sample in entering:
+        if id(job) not in jobs and len(jobs) == size:
+            yield chunk
+            chunk, jobs = [], set()
+        chunk.append((job, sample))
+        jobs.add(id(job))
+    if chunk:
+        yield chunk

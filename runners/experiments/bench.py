@@ -14,6 +14,7 @@ from chains.local.loading import is_quantized
 from chains.models import ModelSpec, load_model
 from chains.prompts import renderer_for
 from runners.experiments.datasets import rotten_tomatoes
+from runners.experiments.limits import time_split
 from runners.experiments.measure import Result, format_table, measure, ratios, whole_command
 from runners.run.filtering import AnswerFilter
 from runners.run.generate import build_generator
@@ -98,11 +99,16 @@ def run_bench(
             backend.close()
     if also_dtype:
         other = load_model(model.model_copy(update={"dtype": also_dtype}))
-        results.append(measure(f"(c-{also_dtype}) synthaug generate, dtype {also_dtype}", generate_run(other, by_id)))
+        name = f"(c-{also_dtype}) synthaug generate, dtype {also_dtype}"
+        results.append(measure(name, generate_run(other, by_id), other))
+        notes += _split(results[-1], other.pipeline.model)
         del other
     if scale:
         big = Inputs(rows={str(i): {"text": r["text"]} for i, r in enumerate(data[:scale])})
-        results.append(measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_run(llm, big)))
+        results.append(measure(f"(f) synthaug generate, {len(big.rows)} inputs", generate_run(llm, big), llm))
+    notes = [
+        line for r in results if r.clock and r.name.startswith(("(c)", "(f)")) for line in _split(r, llm.pipeline.model)
+    ] + notes
     notes += _whole_commands(model, rows, ray_workers) if whole else []
     dtype = (
         "int8 linear weights"
@@ -176,7 +182,7 @@ def _local_rows(
             generate_run(llm, by_id, LocalBackend(task, llm, model.batch_size, continuous=False)),
         ),
     }
-    results = [measure(name, run) for key, (name, run) in approaches.items() if only is None or key in only]
+    results = [measure(name, run, llm) for key, (name, run) in approaches.items() if only is None or key in only]
     return results, notes, llm
 
 
@@ -201,3 +207,14 @@ def _whole_commands(model: ModelSpec, rows: list[dict], ray_workers: int | None)
                 f"{accepted / seconds:.2f} rows/s; peak RSS {peak:.0f} MB"
             )
     return notes
+
+
+def _split(result: Result, model: Any) -> list[str]:
+    """Where a row's decoding time went, against the model's own linear layers run alone."""
+    return [
+        f"where {result.name.split()[0]}'s decoding time went (limit: the model's linear layers alone, on as many "
+        "rows as a pass had, measured now):",
+        "",
+        *time_split(model, result.clock),
+        "",
+    ]

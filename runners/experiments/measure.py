@@ -8,7 +8,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 
 def _rss_mb() -> float:
@@ -59,6 +60,8 @@ class Result:
     seconds: float
     peak_mb: float
     peak_gpu_mb: float | None = None
+    clock: Any = None
+    """Where a local model's decoding time went (`chains.local.clock.DecodeClock`), where it was measured."""
 
     @property
     def accepted_per_s(self) -> float:
@@ -69,15 +72,20 @@ class Result:
         return self.accepted / self.outputs if self.outputs else 0.0
 
 
-def measure(name: str, run: Callable[[], tuple[int, int]]) -> Result:
-    """Time `run`, which returns (outputs, accepted), and record the peak memory while it runs."""
+def measure(name: str, run: Callable[[], tuple[int, int]], llm: Any = None) -> Result:
+    """Time `run`, which returns (outputs, accepted), and record the peak memory while it runs; with a local
+    `llm`, also its prefill and decode time during the run."""
+    clock = getattr(llm, "clock", None)
+    if clock is not None:
+        clock.reset()
     with PeakMemory() as memory:
         start = time.perf_counter()
         outputs, accepted = run()
         seconds = time.perf_counter() - start
     # A slow bench shows its way, a row at a time.
     print(f"measured {name}: {accepted} accepted in {seconds:.1f} s", file=sys.stderr, flush=True)
-    return Result(name, outputs, accepted, seconds, memory.peak, memory.peak_gpu)
+    split = replace(clock) if clock is not None and clock.prefill_passes else None
+    return Result(name, outputs, accepted, seconds, memory.peak, memory.peak_gpu, split)
 
 
 def whole_command(argv: list[str]) -> tuple[int, float, float]:

@@ -86,3 +86,21 @@ def test_a_finished_job_does_not_wait_long_for_its_group(tiny, monkeypatch):
 
     assert max(groups(0.0)) <= 2  # handed over as they end (two slots)
     assert groups(3600.0)[0] > 2  # otherwise they wait for the group, or for the queue to run dry
+
+
+def test_samples_of_one_job_share_one_prefill_and_the_clock_counts_it(tiny):
+    """A job of n samples computes its prompt once and copies it to n slots; a near-zero temperature
+    makes every sample the greedy answer, so the copies are exact."""
+    from chains.local.clock import DecodeClock
+
+    clock = DecodeClock()
+    queue = [Job(key=0, prompt=PROMPTS[2], n=5, temperature=1e-6), Job(key=1, prompt=PROMPTS[3], n=3, temperature=1e-6)]
+    decoder = SlotDecoder(tiny, 8, 6, lambda tokens: False, set(), pad=0, clock=clock)
+    jobs = {job.key: job for group in decoder.run(lambda: queue.pop(0) if queue else None, group=8) for job in group}
+    for key in (0, 1):
+        expected = reference(tiny, PROMPTS[2 + key], 6, lambda tokens: False)
+        assert [tokens for tokens, _ in jobs[key].answers] == [expected] * len(jobs[key].answers)
+    width = max(len(PROMPTS[2]), len(PROMPTS[3]))
+    assert (clock.prefill_passes, clock.prefill_tokens) == (1, 2 * width)  # two prompts, not eight
+    assert clock.decode_tokens == 8 * 5 and clock.decode_steps == 5  # the first token comes from the prefill
+    assert clock.prefill_s > 0 and clock.decode_s > 0

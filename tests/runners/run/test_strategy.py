@@ -126,3 +126,17 @@ def test_generate_is_the_default_and_rows_that_help_are_saved(tmp_path):
     assert len(saved) == 16 and outcome.verdict.line is None
     held_out = outcome.verdict.validation["held_out"]
     assert held_out["details"]["signal"] and held_out["details"]["rows"] == 16  # each row's shots from one half
+
+
+def test_each_stage_is_named_on_its_bar_and_validation_is_announced(tmp_path, capsys):
+    """The progress bars say which stage they count (trials first), and each validation says what it checks."""
+    run = labelled_run(Writer(responses=["-"]))
+    run.progress = True
+    run.build = lambda s, i: build_generator(s, run.llm, i, progress=True)
+    outcome = run.run(tmp_path / "out.jsonl")
+    err = capsys.readouterr().err
+    bars = re.findall(r"(?:^|\r)([a-z: ]+): +\d+%", err, re.MULTILINE)
+    final = ["generate", "rewrite"] if outcome.strategy == "mix" else [outcome.strategy]
+    assert list(dict.fromkeys(bars)) == ["trial: generate", "trial: rewrite", *final]
+    announced = re.findall(r"validating: (\d+) rows on the pool of 12 examples", err)
+    assert len(announced) == 4  # the three trials' row sets, then the final one
