@@ -31,8 +31,8 @@ class ModelSpec(BaseModel):
     device_map: Literal["auto"] | None = None
     """`auto`: spread the model over every GPU (and the CPU) with accelerate; for models larger than one GPU."""
     dtype: Dtype = "auto"
-    batch_size: int = 32
-    """Decode slots of a local model."""
+    batch_size: int | None = None
+    """Decode slots of a local model; None sizes them by the model and its device."""
     trust_remote_code: bool = False
     allow_pickle: bool = False
     server: str | None = None

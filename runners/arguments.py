@@ -170,7 +170,11 @@ def add_model(p: argparse.ArgumentParser, seed: bool = True, groups: Groups | No
         "--allow-pickle", action="store_true", help="allow pickle weight files (only for trusted models)"
     )
     (groups.scaling if groups else model).add_argument(
-        "--batch-size", type=positive, default=32, help="decode slots of a local model (default: 32)"
+        "--batch-size",
+        type=positive,
+        default=None,
+        help="decode slots of a local model (default: as many as fit a quarter of free memory, up to 64 on a "
+        "CPU and 256 on a GPU)",
     )
     if seed:
         (groups.decoding if groups else model).add_argument(

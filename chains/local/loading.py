@@ -142,7 +142,7 @@ def load_llm(
     device: str = "auto",
     device_map: str | None = None,
     dtype: Dtype = "auto",
-    batch_size: int = 32,
+    batch_size: int | None = None,
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
     seed: int | None = None,
@@ -154,7 +154,8 @@ def load_llm(
     `model` is a built-in name (`chains.local.builtin.BUILTIN`), a local folder, a `.gguf` file (or a
     folder holding one) or a Hugging Face id. `device_map="auto"` spreads a model too large for one GPU
     over all of them (and the CPU) with accelerate. `generation` takes `max_new_tokens`, `temperature`,
-    `top_p` and `do_sample`; what is given here wins over a task's defaults.
+    `top_p` and `do_sample`; what is given here wins over a task's defaults. `batch_size` is the decode
+    slots; None sizes them by the model and its device (`chains.local.sizing`).
     """
     unknown = set(generation) - set(GENERATION_KEYS)
     if unknown:
@@ -167,6 +168,7 @@ def load_llm(
     from transformers.utils import logging as hf_logging
 
     from chains.local.attention import unsupported
+    from chains.local.sizing import decode_slots
 
     hf_logging.disable_progress_bar()  # a progress bar per load drowns the run's own
     place = resolve_device(device)
@@ -201,7 +203,7 @@ def load_llm(
     return LocalPipeline(
         pipeline=pipe,
         model_id=resolve_model(model),
-        batch_size=batch_size,
+        batch_size=batch_size or decode_slots(hf_model),
         seed=seed,
         generation={k: v for k, v in generation.items() if v is not None},
     )

@@ -115,7 +115,7 @@ def run_bench(
         if is_quantized(llm.pipeline.model)
         else str(llm.pipeline.model.dtype).removeprefix("torch.")
     )
-    title += f", {llm.pipeline.model.device}, dtype {dtype}, batch {model.batch_size}"
+    title += f", {llm.pipeline.model.device}, dtype {dtype}, batch {llm.batch_size}"
     print_fn("\n".join([format_table(results, title), "", ratios(results, "(c)"), "", *notes]))
     return results
 
@@ -170,7 +170,7 @@ def _local_rows(
     torch.manual_seed(model.seed or 0)
     approaches = {
         "a": ("(a) article loop: model.generate per prompt", model_generate(1)),
-        "a2": (f"(a2) batched model.generate, {model.batch_size} prompts at a time", model_generate(model.batch_size)),
+        "a2": (f"(a2) batched model.generate, {llm.batch_size} prompts at a time", model_generate(llm.batch_size)),
         "b": ("(b) prompt | ChatHuggingFace | StrOutputParser, .batch", lambda: counted(newcomer.batch(rows))),
         "c": ("(c) synthaug generate (continuous batching)", generate_run(llm, by_id)),
         "d": (
@@ -179,7 +179,7 @@ def _local_rows(
         ),
         "c0": (
             "(c0) synthaug generate, continuous batching off",
-            generate_run(llm, by_id, LocalBackend(task, llm, model.batch_size, continuous=False)),
+            generate_run(llm, by_id, LocalBackend(task, llm, llm.batch_size, continuous=False)),
         ),
     }
     results = [measure(name, run, llm) for key, (name, run) in approaches.items() if only is None or key in only]
@@ -188,7 +188,8 @@ def _local_rows(
 
 def _whole_commands(model: ModelSpec, rows: list[dict], ray_workers: int | None) -> list[str]:
     """`generate` (and `generate --ray`) as a user runs it: its own process, model load included."""
-    flags = ["--device", model.device, "--dtype", model.dtype, "--batch-size", str(model.batch_size)]
+    flags = ["--device", model.device, "--dtype", model.dtype]
+    flags += ["--batch-size", str(model.batch_size)] if model.batch_size else []
     flags += ["--model", model.model] if model.model else []
     notes = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -30,7 +30,7 @@ class Setup:
     language: str = "en"
     n: int = 4
     """Rows per real example: paraphrases of each, or n × k new rows per class."""
-    batch_size: int = 32
+    batch_size: int | None = None
     verify_label: str | None = None
     min_confidence: float | None = None
     strategy: str | None = None

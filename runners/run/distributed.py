@@ -151,7 +151,7 @@ class RayBackend:
         self.seed = seed
         self._sent = 0  # requests sent so far
         # A batch per chunk: every actor stays busy while the driver checks answers and queues retries.
-        self.chunk = model.batch_size
+        self.chunk = model.batch_size or 32
         options = {"num_cpus": self.actors.cpus, "num_gpus": self.actors.gpus}
         self._worker = ray.remote(**options)(SampleWorker)
         self._actors: list[Any] | None = None

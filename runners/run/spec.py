@@ -33,7 +33,8 @@ class RunSpec(BaseModel):
     n: int = 1
     per_label: int | None = None
     max_attempts: int = 5
-    batch_size: int = 32
+    batch_size: int | None = None
+    """Decode slots; None: the model's own (`chains.local.sizing`)."""
     inputs_name: str | None = None
     selector: str | None = None
     """The example selector's name; None shows the task's own examples."""

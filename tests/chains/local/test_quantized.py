@@ -6,6 +6,7 @@ import torch
 from chains import build_prompt, load_task, parser_for, render_messages
 from chains.errors import SynthaugError
 from chains.local.loading import is_quantized, load_llm
+from chains.local.sizing import decode_slots, kv_bytes_per_token
 
 pytestmark = pytest.mark.integration
 
@@ -14,6 +15,8 @@ def test_int8_quantizes_every_linear_layer_and_the_model_still_paraphrases():
     llm = load_llm("smollm2-135m", dtype="int8", seed=0)
     model = llm.pipeline.model
     assert is_quantized(model) and not any(type(m) is torch.nn.Linear for m in model.modules())
+    # no batch size named: the slots are sized by the model, whose keys and values stay float32
+    assert llm.batch_size == decode_slots(model) and kv_bytes_per_token(model) == 2 * 30 * 3 * 64 * 4
     task = load_task("paraphrase")
     sources = ["The room was clean and quiet.", "We waited an hour to check in."]
     prompts = [render_messages(build_prompt(task).invoke({"text": s}).to_messages()) for s in sources]
