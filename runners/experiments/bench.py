@@ -213,8 +213,8 @@ def _whole_commands(model: ModelSpec, rows: list[dict], ray_workers: int | None)
 def _split(result: Result, model: Any) -> list[str]:
     """Where a row's decoding time went, against the model's own linear layers run alone."""
     return [
-        f"where {result.name.split()[0]}'s decoding time went (limit: the model's linear layers alone, on as many "
-        "rows as a pass had, measured now):",
+        f"where {result.name.split()[0]}'s decoding time went, against the model's linear layers run alone now "
+        "(GFLOP/s: theirs, 2 per weight per token):",
         "",
         *time_split(model, result.clock),
         "",
