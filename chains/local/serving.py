@@ -11,8 +11,9 @@ from chains.local.attention import unsupported
 from chains.local.clock import DecodeClock
 from chains.local.decoding import eos_ids, shared_prefix
 from chains.local.generic import serve_generic
+from chains.local.jobs import Job
 from chains.local.nocopy import source_ngrams
-from chains.local.slots import Job, SlotDecoder
+from chains.local.slots import SlotDecoder
 from chains.local.stopping import answer_ended, scored_answers
 
 # A shared prompt prefix shorter than this is not worth a cached forward pass.

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from chains.local.attention import layout
 from chains.local.clock import DecodeClock
 from chains.local.columns import SlotColumns, move_rows
 from chains.local.decoding import cache_of, cache_param, choose_tokens, input_device, on_device
+from chains.local.jobs import Decoding, Job, by_prompts
 from chains.local.nocopy import banned_after
 
 # Columns beyond the longest row: how many steps pass between two moves of the span in use.
@@ -24,32 +24,6 @@ SLACK = 32
 PREFILL = 8
 # A finished job waits at most this many seconds for others to make up its group: rows reach the file soon.
 MAX_WAIT = 5.0
-
-
-@dataclass
-class Job:
-    """One prompt to answer `n` times (greedy: once, repeated); `key` comes back with its answers."""
-
-    key: Any
-    prompt: list[int]
-    n: int = 1
-    temperature: float | None = None
-    """Sampling temperature; None decodes greedily."""
-    banned: dict[tuple[int, ...], list[int]] | None = None
-    """No-copy table: the tokens banned after each run of `no_copy - 1` answer tokens."""
-    no_copy: int = 0
-    answers: list[tuple[list[int], float] | None] = field(default_factory=list)
-
-
-@dataclass
-class Decoding:
-    """A sample of a job in a slot: where its columns start, its tokens so far and their log-probability."""
-
-    job: Job
-    sample: int
-    start: int
-    tokens: list[int] = field(default_factory=list)
-    logprob: float = 0.0
 
 
 class SlotDecoder:
@@ -103,7 +77,7 @@ class SlotDecoder:
                 if self.waiting and (free >= self.refill or not self.rows or drained):
                     entering = self.waiting[:free]
                     del self.waiting[:free]
-                    for chunk in _by_prompts(entering, PREFILL):
+                    for chunk in by_prompts(entering, PREFILL):
                         done += self._join(chunk)
                 if not self.rows and not self.waiting:
                     if done:
@@ -263,17 +237,3 @@ class SlotDecoder:
         move_rows([*self.columns.tensors(), self.last, self.position, self.temperature], moves)
         self.rows = [self.rows[source] for source in order]
         return done
-
-
-def _by_prompts(entering: list[tuple[Job, int]], size: int) -> Iterator[list[tuple[Job, int]]]:
-    """`entering` in runs that hold at most `size` distinct jobs (a job's samples arrive together)."""
-    chunk: list[tuple[Job, int]] = []
-    jobs: set[int] = set()
-    for job, sample in entering:
-        if id(job) not in jobs and len(jobs) == size:
-            yield chunk
-            chunk, jobs = [], set()
-        chunk.append((job, sample))
-        jobs.add(id(job))
-    if chunk:
-        yield chunk

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from chains.local.slots import Job, SlotDecoder
+from chains.local.jobs import Job
+from chains.local.slots import SlotDecoder
 
 
 def reference(model, prompt, budget, stop):
@@ -104,3 +105,11 @@ def test_samples_of_one_job_share_one_prefill_and_the_clock_counts_it(tiny):
     assert (clock.prefill_passes, clock.prefill_tokens) == (1, 2 * width)  # two prompts, not eight
     assert clock.decode_tokens == 8 * 5 and clock.decode_steps == 5  # the first token comes from the prefill
     assert clock.prefill_s > 0 and clock.decode_s > 0
+
+
+def test_a_prefill_pass_takes_distinct_prompts_up_to_its_size_with_all_their_samples():
+    from chains.local.jobs import by_prompts
+
+    a, b, c = (Job(key=k, prompt=[5]) for k in "abc")
+    entering = [(a, 0), (a, 1), (a, 2), (b, 0), (c, 0), (c, 1)]
+    assert list(by_prompts(entering, 2)) == [[(a, 0), (a, 1), (a, 2), (b, 0)], [(c, 0), (c, 1)]]
