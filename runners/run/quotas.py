@@ -23,8 +23,6 @@ COPY_KINDS = ("copy", "near_copy", "duplicate", "near_duplicate")
 # Samples asked of one prompt: an input's samples are spread over prompts of this many, each with its own shots,
 # so a class's rows are made from every example rather than imitating one shot set, and reach the file sooner.
 SAMPLES_PER_PROMPT = 4
-# The most samples a later retry asks of one input (unless twice its need is more).
-RETRY_SAMPLES = 8
 
 
 def next_attempt(last: Attempt, kinds: Counter, temperature: float | None, sampling: bool, has_source: bool) -> Attempt:
@@ -83,21 +81,14 @@ class Quota:
 
         The first attempt asks for enough samples to cover the expected rejects; a retry asks for twice
         the need, because an input that failed once tends to fail again, and a second small batch costs
-        more than a few extra samples in this one. Each later retry doubles that, up to `RETRY_SAMPLES`
-        per input: the inputs still failing are few by then, and each wave of them is a full answer's
-        length of decode steps with the slots mostly idle, which extra samples fill almost for free.
+        more than a few extra samples in this one.
         """
         count = min(self.need, len(self.input_ids))
         chosen = [self.input_ids[(self.cursor + i) % len(self.input_ids)] for i in range(count)]
         self.cursor += count
         self.attempts += 1
         per_input = math.ceil(self.need / count)
-        if self.attempts == 1:
-            samples = max(per_input, round(per_input / max(valid_rate, 0.2)))
-        elif self.vary:  # each sample is a request of its own here, and costs a whole one
-            samples = 2 * per_input
-        else:
-            samples = max(2 * per_input, min(RETRY_SAMPLES, per_input * 2 ** (self.attempts - 1)))
+        samples = max(per_input, round(per_input / max(valid_rate, 0.2))) if self.attempts == 1 else 2 * per_input
         if self.vary:  # one answer per prompt: the same prompt would give the same answer again
             work = []
             for input_id in chosen:

@@ -84,9 +84,9 @@ def test_duplicates_and_copies_are_rejected(tmp_path):
 
 def test_attempts_run_out_and_the_shortfall_is_reported(tmp_path):
     summary, llm = run("word", ["two words"], {"a": {"text": "x"}}, tmp_path / "o.jsonl", n=1, max_attempts=3)
-    assert summary.accepted == 0 and llm.calls == 1 + 2 + 4  # a retry asks for twice the need, the next twice that
+    assert summary.accepted == 0 and llm.calls == 1 + 2 + 2  # a retry asks for twice the need
     assert [q.shortfall() for q in summary.unmet] == [
-        "a: 1 of 1 rows short after 3 attempts; most rejected as: parse (7x, e.g. expected one word, got 2 words)"
+        "a: 1 of 1 rows short after 3 attempts; most rejected as: parse (5x, e.g. expected one word, got 2 words)"
     ]
 
 

@@ -47,16 +47,6 @@ def test_plan_rotates_inputs_and_a_retry_asks_for_twice_the_need():
     quota.have = 1
     assert [(w.input_id, w.samples) for w in quota.plan()] == [("c", 2)]
     assert quota.attempts == 2
-    # later retries double, up to 8 samples an input, spread over prompts of at most 4
-    assert [[w.samples for w in quota.plan()] for _ in range(3)] == [[4], [4, 4], [4, 4]]
-
-
-def test_a_large_need_keeps_twice_the_need_on_every_retry():
-    quota = Quota(key="pos", input_ids=["a"], target=30)
-    quota.plan()
-    quota.have = 20
-    quota.plan()
-    assert sum(w.samples for w in quota.plan()) == 20
 
 
 def test_a_model_that_cannot_sample_gets_a_prompt_of_its_own_for_each_sample():
