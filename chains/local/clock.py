@@ -18,18 +18,14 @@ class DecodeClock:
     decode_steps: int = 0
 
     def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        vars(self).update(vars(DecodeClock()))
 
     def prefill(self, seconds: float, tokens: int) -> None:
-        self.prefill_s, self.prefill_tokens, self.prefill_passes = (
-            self.prefill_s + seconds,
-            self.prefill_tokens + tokens,
-            self.prefill_passes + 1,
-        )
+        self.prefill_s += seconds
+        self.prefill_tokens += tokens
+        self.prefill_passes += 1
 
     def decode(self, seconds: float, rows: int) -> None:
-        self.decode_s, self.decode_tokens, self.decode_steps = (
-            self.decode_s + seconds,
-            self.decode_tokens + rows,
-            self.decode_steps + 1,
-        )
+        self.decode_s += seconds
+        self.decode_tokens += rows
+        self.decode_steps += 1

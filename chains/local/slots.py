@@ -56,8 +56,8 @@ class SlotDecoder:
         self.waiting: list[tuple[Job, int]] = []  # samples pulled but not yet in a slot
         self.columns = SlotColumns(slots, self.device, self.layout.window is not None, max_new_tokens + slack)
         self.prefix_kv = prefix_kv
-        self.clock = clock or DecodeClock()
         """The prefix's keys and values per layer, computed on first use; hand it to the next decoder."""
+        self.clock = clock or DecodeClock()
         # Per slot: the token to feed next, its position, and the sampling temperature (0: greedy).
         self.last = torch.zeros(slots, dtype=torch.long, device=self.device)
         self.position = torch.zeros(slots, dtype=torch.long, device=self.device)
