@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from threading import Thread
+from threading import RLock, Thread
 from typing import Any, ClassVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -38,6 +38,10 @@ class LocalPipeline(Serving, HuggingFacePipeline):
     _calls: int = PrivateAttr(default=0)
     _prefix_cache: dict = PrivateAttr(default_factory=dict)
     _clock: DecodeClock = PrivateAttr(default_factory=DecodeClock)
+    # One call decodes at a time: LangChain's `batch` calls from a thread pool, and concurrent forward
+    # passes of one model on a CPU were seen to corrupt later answers (reentrant: a judge on the same model
+    # may be called between a run's answers, on the same thread).
+    _lock: RLock = PrivateAttr(default_factory=RLock)
 
     @property
     def clock(self) -> DecodeClock:
@@ -66,10 +70,12 @@ class LocalPipeline(Serving, HuggingFacePipeline):
 
         `kwargs` are a call's settings: decoding knobs, `boundary`, `max_words`, `stop` and `no_copy`.
         """
-        self._seed_call()
-        how = Answering.of(self.generation, kwargs)
-        model, tokenizer = self.pipeline.model, self.pipeline.tokenizer
-        return serve(model, tokenizer, pull, how, slots or self.batch_size, group, self._prefix_cache, self._clock)
+        with self._lock:
+            self._seed_call()
+            how = Answering.of(self.generation, kwargs)
+            model, tokenizer = self.pipeline.model, self.pipeline.tokenizer
+            slots = slots or self.batch_size
+            yield from serve(model, tokenizer, pull, how, slots, group, self._prefix_cache, self._clock)
 
     def _generate(
         self,
@@ -93,6 +99,16 @@ class LocalPipeline(Serving, HuggingFacePipeline):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         """Streams on transformers' `generate` (`chains.local.generic`), with the same settings and answer end."""
+        with self._lock:
+            yield from self._streamed(prompt, stop, run_manager, **kwargs)
+
+    def _streamed(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
         from transformers import TextIteratorStreamer
 
         tokenizer, model = self.pipeline.tokenizer, self.pipeline.model

@@ -98,7 +98,37 @@ def test_n_samples_per_prompt_come_back_from_one_call(embedded_llm):
     )
     texts = [[g.text for g in gens] for gens in result.generations]
     assert [len(t) for t in texts] == [3, 3]
-    assert all("\n" not in t and len(t.split()) <= 1 for group in texts for t in group)
+    assert all("\n" not in t and len(t.split()) <= 1 for group in texts for t in group), texts
+
+
+def test_one_call_decodes_at_a_time_on_a_shared_model(embedded_llm):
+    """LangChain's `batch` calls a model from a thread pool; concurrent decoding on one model corrupted later
+    answers, so a second call waits until the first is done."""
+    import threading
+
+    prompt = render_messages(build_prompt(load_task("word")).invoke({"text": "Name a fruit."}).to_messages())
+    release, order = threading.Event(), []
+
+    def first_pull(queue=[(0, prompt, 1, None, {})]):  # noqa: B006 - one request, then nothing
+        release.wait(10)
+        return queue.pop() if queue else None
+
+    def first():
+        list(embedded_llm.serve(first_pull, max_new_tokens=4))
+        order.append("first")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    second = threading.Thread(
+        target=lambda: (embedded_llm.generate([prompt], max_new_tokens=4), order.append("second"))
+    )
+    second.start()
+    second.join(2)
+    assert order == [] and second.is_alive()  # the second call waits while the first holds the model
+    release.set()
+    thread.join(30)
+    second.join(30)
+    assert order == ["first", "second"]
 
 
 def test_batched_decoding_with_a_cached_prefix_matches_plain_generate():
