@@ -122,8 +122,9 @@ def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
     verdict = outcome.verdict
     refused = [r for r in read_jsonl(rejects) if r.get("kind") not in ("pool_validation", "balance")]
     counts = {
-        "made": Counter(r["label"] for r in outcome.candidates)
-        + Counter(r["label"] for r in verdict.held if r["kind"] == "balance"),
+        # what the gate judged, and what was left out before it to keep the classes even; rows the gate itself
+        # left out for balance are among those it judged
+        "made": Counter(r["label"] for r in outcome.candidates) + Counter(r["label"] for r in outcome.left_out),
         "saved": Counter(r["label"] for r in verdict.kept),
         "held back": Counter(r["label"] for r in verdict.held),
         "rejected": Counter(r["label"] for r in refused),

@@ -52,6 +52,8 @@ class Outcome:
     """Seconds spent validating on the pool."""
     requested: int = 0
     """Rows asked for per class."""
+    left_out: list[dict[str, Any]] = field(default_factory=list)
+    """Rows made but left out before the gate so that every class adds as many (rejects of kind `balance`)."""
 
 
 class LabelledRun:
@@ -116,7 +118,9 @@ class LabelledRun:
         validation, why = self._estimate(final)
         verdict = decide(final, validation, why, self.spec.model)
         verdict.held += extra
-        return self._publish(output, strategy, verdict, trials, final)
+        outcome = self._publish(output, strategy, verdict, trials, final)
+        outcome.left_out = extra
+        return outcome
 
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
         if self.progress and rows:
