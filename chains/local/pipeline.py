@@ -99,50 +99,43 @@ class LocalPipeline(Serving, HuggingFacePipeline):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         """Streams on transformers' `generate` (`chains.local.generic`), with the same settings and answer end."""
-        with self._lock:
-            yield from self._streamed(prompt, stop, run_manager, **kwargs)
-
-    def _streamed(
-        self,
-        prompt: str,
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[GenerationChunk]:
         from transformers import TextIteratorStreamer
 
-        tokenizer, model = self.pipeline.tokenizer, self.pipeline.model
-        how = Answering.of(self.generation, {**kwargs, "stop": stop})
-        self._seed_call()
-        batch = encode(tokenizer, [prompt], input_device(model))
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        source = kwargs.get("source")
-        settings = generate_kwargs(tokenizer, batch["input_ids"].shape[1], how, None if source is None else [source])
-        failure: list[BaseException] = []
+        with self._lock:
+            tokenizer, model = self.pipeline.tokenizer, self.pipeline.model
+            how = Answering.of(self.generation, {**kwargs, "stop": stop})
+            self._seed_call()
+            batch = encode(tokenizer, [prompt], input_device(model))
+            streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+            source = kwargs.get("source")
+            settings = generate_kwargs(
+                tokenizer, batch["input_ids"].shape[1], how, None if source is None else [source]
+            )
+            failure: list[BaseException] = []
 
-        def run() -> None:
-            try:
-                model.generate(**batch, streamer=streamer, **settings)
-            except BaseException as exc:  # handed to the caller below; end the stream so it is not left waiting
-                failure.append(exc)
-                streamer.end()
+            def run() -> None:
+                try:
+                    model.generate(**batch, streamer=streamer, **settings)
+                except BaseException as exc:  # handed to the caller below; end the stream so it is not left waiting
+                    failure.append(exc)
+                    streamer.end()
 
-        thread = Thread(target=run)
-        thread.start()
-        text = ""
-        for piece in streamer:
-            full = text + piece
-            kept = cut_answer(full, how.boundary, how.stop, how.max_words)
-            new, text = kept[len(text) :], kept
-            if new:
-                chunk = GenerationChunk(text=new)
-                if run_manager:
-                    run_manager.on_llm_new_token(new, chunk=chunk)
-                yield chunk
-            if len(kept) < len(full):
-                for _ in streamer:  # drain so the generating thread can finish
-                    pass
-                break
-        thread.join()
-        if failure:
-            raise failure[0]
+            thread = Thread(target=run)
+            thread.start()
+            text = ""
+            for piece in streamer:
+                full = text + piece
+                kept = cut_answer(full, how.boundary, how.stop, how.max_words)
+                new, text = kept[len(text) :], kept
+                if new:
+                    chunk = GenerationChunk(text=new)
+                    if run_manager:
+                        run_manager.on_llm_new_token(new, chunk=chunk)
+                    yield chunk
+                if len(kept) < len(full):
+                    for _ in streamer:  # drain so the generating thread can finish
+                        pass
+                    break
+            thread.join()
+            if failure:
+                raise failure[0]

@@ -42,8 +42,12 @@ class LocalBackend:
     model (or `continuous=False`) takes batches of `batch_size` off the queue, one `sample_each` each.
     """
 
-    def __init__(self, task: Task, llm: BaseLanguageModel, batch_size: int = 32, continuous: bool = True) -> None:
-        self.task, self.llm, self.batch_size = task, llm, batch_size
+    def __init__(
+        self, task: Task, llm: BaseLanguageModel, batch_size: int | None = None, continuous: bool = True
+    ) -> None:
+        # None: the model's own slots (a local model sizes them when loaded), else 32
+        self.task, self.llm = task, llm
+        self.batch_size = batch_size or getattr(llm, "batch_size", None) or 32
         self.continuous = continuous and hasattr(llm, "serve")
         self._sent = 0
 

@@ -50,8 +50,7 @@ class Generator:
         self.filter = self.filter or AnswerFilter(task, min_logprob=self.spec.floor)
         counter = token_counter(self.llm) if self.count_prompt_tokens else None
         self.prompter = Prompter(task, self.llm, self.selector, counter)
-        slots = self.spec.batch_size or getattr(self.llm, "batch_size", None) or 32  # a local model sized its own
-        self.backend = self.backend or LocalBackend(task, self.llm, slots)
+        self.backend = self.backend or LocalBackend(task, self.llm, self.spec.batch_size)
 
     def run(self, inputs: Inputs, output: Any, stage: str | None = None) -> Summary:
         """Fill `output` until every quota is met, resuming what an earlier run with the same spec saved;

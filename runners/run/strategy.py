@@ -118,9 +118,7 @@ class LabelledRun:
         validation, why = self._estimate(final)
         verdict = decide(final, validation, why, self.spec.model)
         verdict.held += extra
-        outcome = self._publish(output, strategy, verdict, trials, final)
-        outcome.left_out = extra
-        return outcome
+        return self._publish(output, strategy, verdict, trials, final, extra)
 
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
         if self.progress and rows:
@@ -154,7 +152,13 @@ class LabelledRun:
         return self.spec.model_copy(update=update), Inputs(rows=rows)
 
     def _publish(
-        self, output: Path, strategy: str, verdict: Verdict, trials: dict[str, Any], candidates: list[dict[str, Any]]
+        self,
+        output: Path,
+        strategy: str,
+        verdict: Verdict,
+        trials: dict[str, Any],
+        candidates: list[dict[str, Any]],
+        left_out: list[dict[str, Any]],
     ) -> Outcome:
         """Write the kept rows as the run's output (with those the gate held back, under `keep_held`), and every
         part's rejects with those the gate held back."""
@@ -167,7 +171,7 @@ class LabelledRun:
         seconds = {"generating": round(self.summary.seconds, 1), "validating": round(self.validating, 1)}
         validation = {"chosen": strategy, "estimate": verdict.validation, "trials": trials, "seconds": seconds}
         store.close({"accepted": len(verdict.kept), "held_back": len(verdict.held)}, validation=validation)
-        return Outcome(strategy, verdict, self.summary, candidates, trials, self.validating, self.quota)
+        return Outcome(strategy, verdict, self.summary, candidates, trials, self.validating, self.quota, left_out)
 
 
 def _per_class(rows: list[dict[str, Any]], quota: int) -> list[dict[str, Any]]:
