@@ -16,6 +16,7 @@ from runners.experiments import commands as experiments
 from runners.parser import build_parser
 from runners.reports import commands as reports
 from runners.run.inputs import InputError, Inputs
+from runners.run.records import HELD_KINDS
 from runners.run.store import check_writable, start_over
 from runners.setup import model_spec, refuse_long_inputs, run_spec, task_and_inputs
 
@@ -59,7 +60,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from runners.run.strategy import LabelledRun
 
         build = lambda s, i: build_generator(s, llm, i, backend, progress)  # noqa: E731
-        run = LabelledRun(spec, llm, inputs, _embedder(), build, keep_held=args.keep_held, progress=progress)
+        run = LabelledRun(
+            spec,
+            llm,
+            inputs,
+            _embedder(),
+            build,
+            keep_held=args.keep_held,
+            progress=progress,
+            label_check=not args.no_label_check,
+        )
         try:
             outcome = run.run(args.output, start_over=args.force_new)
         finally:
@@ -120,7 +130,7 @@ def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
     from runners.run.store import read_jsonl
 
     verdict = outcome.verdict
-    refused = [r for r in read_jsonl(rejects) if r.get("kind") not in ("pool_validation", "balance")]
+    refused = [r for r in read_jsonl(rejects) if r.get("kind") not in HELD_KINDS]
     counts = {
         # what the gate judged, and what was left out before it to keep the classes even; rows the gate itself
         # left out for balance are among those it judged
@@ -145,9 +155,17 @@ def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
     )
     checked = f"estimated gain on the pool, in accuracy points: {gains}; " if gains else ""
     print(f"saved {len(verdict.kept)} rows; held back {len(verdict.held)}; {checked}".rstrip("; "))
+    if outcome.label_check and outcome.label_check["used"]:
+        check = outcome.label_check
+        print(
+            f"label check: the model's classify prompt labels {check['skill']}; "
+            f"it put {check['relabelled']} of {check['rows']} rows in another class"
+        )
     print(f"{outcome.summary.seconds:.1f} s generating, {outcome.validating:.1f} s validating on the pool")
     print(f"rows: {output}\nrejects: {rejects}")
     _print_unmet(outcome.summary.unmet)
+    for notice in outcome.notices:
+        print(notice, file=sys.stderr)
     if verdict.line:
         print(verdict.line, file=sys.stderr)
 

@@ -101,6 +101,13 @@ def _generate(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="labeled on a pool: save the rows the gate held back too, each with the gate's verdict in `gate`",
     )
+    groups.labelled.add_argument(
+        "--no-label-check",
+        action="store_true",
+        help="labeled on a pool: skip the gate's label check (the model's own classify prompt labels each row "
+        "again, where it labels your examples clearly better than chance, and rows it puts in another class "
+        "are held back)",
+    )
     add_checks(groups.checks)
     add_ray(groups.scaling)
 

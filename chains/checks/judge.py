@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -114,6 +115,40 @@ class ChainJudge:
             shares = {c: votes[c] / len(answers) for c in self.task.classes}
             verdicts.append(Verdict(label, count / len(answers), shares))
         return verdicts
+
+
+# How many standard errors of a guess at chance a judge must beat on real examples it was not shown to be trusted.
+COMPETENCE_Z = 2.0
+
+
+@dataclass(frozen=True)
+class Competence:
+    """How often a judge gives real examples it was not shown their own label, against chance."""
+
+    accuracy: float
+    scored: int
+    chance: float
+
+    @property
+    def competent(self) -> bool:
+        """Clearly better than chance: `COMPETENCE_Z` standard errors of a guess at chance on this many examples."""
+        margin = COMPETENCE_Z * math.sqrt(self.chance * (1 - self.chance) / max(1, self.scored))
+        return self.scored > 0 and self.accuracy - self.chance >= margin
+
+    def __str__(self) -> str:
+        return f"{self.accuracy:.0%} of {self.scored} pool examples it was not shown (chance {self.chance:.0%})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accuracy": round(self.accuracy, 3), "scored": self.scored, "chance": round(self.chance, 3)}
+
+
+def competence(judge: ChainJudge, examples: Sequence[dict[str, str]]) -> Competence:
+    """How `judge` labels the labelled `examples` that its prompt does not show."""
+    shown = {e["text"] for e in judge.task.examples}
+    texts, labels = _labelled([e for e in examples if e.get("text") not in shown])
+    verdicts = judge.judge(texts)
+    right = sum((v.label or "").casefold() == label.casefold() for v, label in zip(verdicts, labels))
+    return Competence(right / len(texts) if texts else 0.0, len(texts), 1 / max(1, len(judge.task.classes)))
 
 
 def judge_task(classify: Task, task: Task, examples: Sequence[dict[str, str]], per_class: int = 2) -> Task:

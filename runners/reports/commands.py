@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from runners.run.inputs import InputError
+from runners.run.records import HELD_KINDS
 from runners.run.store import check_writable
 from runners.setup import names
 
@@ -17,7 +18,7 @@ def nothing_saved(path: Path) -> str:
     from runners.reports.page import load_run
 
     _, rejects, manifest = load_run(path)
-    held = [r for r in rejects if r.get("kind") in ("pool_validation", "balance")]
+    held = [r for r in rejects if r.get("kind") in HELD_KINDS]
     refused = Counter(r.get("kind") for r in rejects if r not in held)
     lines = [
         f"{path} saved no rows; {len(held)} were made and held back by the gate, {len(rejects) - len(held)} answers rejected"

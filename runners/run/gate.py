@@ -81,6 +81,24 @@ def balance(rows: list[dict[str, Any]], classes: list[str]) -> tuple[list[dict[s
     return kept, [_held(r, f"left out so that every class adds {cap} rows", "balance") for r in extra]
 
 
+def label_check(
+    rows: list[dict[str, Any]], verdicts: list[Any], classes: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows whose verdict (the model's own classify prompt) gives their own label, with the classes kept even;
+    the rest as rejects of kind `label_check` (or `balance`), and as made, each with its reason in `gate`."""
+    agreed, held, held_rows = [], [], []
+    for row, verdict in zip(rows, verdicts):
+        if (verdict.label or "").casefold() == str(row["label"]).casefold():
+            agreed.append(row)
+            continue
+        why = f"the model's own classify prompt labels it {verdict.label or 'with no class'} ({verdict.confidence:.2f})"
+        held.append(_held(row, why, "label_check"))
+        held_rows.append({**row, "gate": why})
+    even, extra = balance(agreed, classes)
+    held_rows += [{**r, "gate": e["reason"]} for r, e in zip([r for r in agreed if r not in even], extra)]
+    return even, held + extra, held_rows
+
+
 def _candidates(rows: list[dict[str, Any]], pool: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Saved rows (`output`, or `text`, with `label`) as validation takes them, each with its sources."""
     return [

@@ -26,7 +26,11 @@ REJECT_KINDS = {
     "near_duplicate": "its embedding is too close to an earlier row's",
     "pool_validation": "validation on the labelled pool found the run's rows would hurt a classifier",
     "balance": "left out so that every class adds as many rows as the class with the fewest",
+    "label_check": "the model's own classify prompt, shown pool examples, put it in another class",
 }
+
+HELD_KINDS = ("pool_validation", "balance", "label_check")
+"""Reject kinds of rows that were made and passed their checks, then held back by the gate."""
 
 
 @dataclass(frozen=True)

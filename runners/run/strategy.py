@@ -25,8 +25,9 @@ from typing import Any
 from langchain_core.language_models import BaseLanguageModel
 
 from chains.checks.classifiers import Embedder
+from chains.checks.judge import ChainJudge, competence, judge_task
 from chains.task import load_task
-from runners.run.gate import Verdict, balance, decide, estimate_or_why, labelled_pool, too_small
+from runners.run.gate import Verdict, balance, decide, estimate_or_why, label_check, labelled_pool, too_small
 from runners.run.inputs import Inputs, default_inputs
 from runners.run.quotas import Summary
 from runners.run.spec import RunSpec
@@ -54,6 +55,9 @@ class Outcome:
     """Rows asked for per class."""
     left_out: list[dict[str, Any]] = field(default_factory=list)
     """Rows made but left out before the gate so that every class adds as many (rejects of kind `balance`)."""
+    label_check: dict[str, Any] | None = None
+    """What the label check measured (the model's skill on the pool) and held back; None where it did not run."""
+    notices: list[str] = field(default_factory=list)
 
 
 class LabelledRun:
@@ -68,12 +72,16 @@ class LabelledRun:
         build: Any,
         keep_held: bool = False,
         progress: bool = False,
+        label_check: bool = True,
     ) -> None:
         self.spec, self.llm, self.inputs, self.embedder, self.build = spec, llm, inputs, embedder, build
         self.progress = progress
         """Name each stage on standard error (the generators draw their own bars)."""
         self.keep_held = keep_held
         """Save the rows the gate held back too, each with its reason in `gate`."""
+        self.checking_labels = label_check and not spec.verify_label  # a --verify-label judge has checked each row
+        self.checked: dict[str, Any] | None = None
+        self.notices: list[str] = []
         self.strategy = spec.strategy or "generate"
         self.pool = labelled_pool(spec.task, inputs)
         self.classes = spec.task.classes or sorted({e["label"] for e in self.pool})
@@ -115,10 +123,51 @@ class LabelledRun:
         else:
             final = self._part(strategy, self.quota, parts)
         final, extra = balance(final, self.classes)
-        validation, why = self._estimate(final)
-        verdict = decide(final, validation, why, self.spec.model)
-        verdict.held += extra
+        agreed, relabelled, relabelled_rows = self._check_labels(final)
+        validation, why = self._estimate(agreed)
+        verdict = decide(agreed, validation, why, self.spec.model)
+        verdict.held += relabelled + extra
+        verdict.held_rows += relabelled_rows
         return self._publish(output, strategy, verdict, trials, final, extra)
+
+    def _check_labels(
+        self, rows: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """The rows the model's own few-shot classify prompt (shown two pool examples per class) puts in their own
+        class, with the classes even; the others as rejects and as made (see `gate.label_check`).
+
+        It runs only where that prompt labels the pool examples it does not show clearly better than chance:
+        on development seeds the 1.5B model's prompt labelled 73-78% of movie reviews right where classifiers
+        trained on the pool scored 52-62%, and dropping the rows it relabelled raised the real test-set gain
+        from +1.1 to +2.3 points there, and from +3.3 to +5.3 on chatbot topics.
+        """
+        if not self.checking_labels or not rows or too_small(self.pool) is not None:
+            return rows, [], []
+        if self.progress:
+            print(f"checking labels: {len(rows)} rows, after {len(self.pool)} pool examples", file=sys.stderr)
+        start = time.perf_counter()
+        try:
+            classify = load_task("classify", self.spec.task.language)
+            judge = ChainJudge(judge_task(classify, self.spec.task, self.pool), self.llm)
+            skill = competence(judge, self.pool)
+            self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "rows": len(rows)}
+            if not skill.competent:
+                self.notices.append(
+                    f"notice: labels were not checked: the model's classify prompt labels {skill}, "
+                    "not clearly better than chance"
+                )
+                return rows, [], []
+            agreed, held, held_rows = label_check(rows, judge.judge([str(r["output"]) for r in rows]), self.classes)
+            self.checked["relabelled"] = sum(h["kind"] == "label_check" for h in held)
+            if not agreed:  # a check that holds back every row would block the run, not guard it
+                self.checked["used"] = False
+                self.notices.append(
+                    "notice: the label check put every row of some class in another class; it was not applied"
+                )
+                return rows, [], []
+            return agreed, held, held_rows
+        finally:
+            self.validating += time.perf_counter() - start
 
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
         if self.progress and rows:
@@ -170,8 +219,21 @@ class LabelledRun:
         store.manifest = self.spec.manifest()
         seconds = {"generating": round(self.summary.seconds, 1), "validating": round(self.validating, 1)}
         validation = {"chosen": strategy, "estimate": verdict.validation, "trials": trials, "seconds": seconds}
+        if self.checked is not None:
+            validation["label_check"] = self.checked
         store.close({"accepted": len(verdict.kept), "held_back": len(verdict.held)}, validation=validation)
-        return Outcome(strategy, verdict, self.summary, candidates, trials, self.validating, self.quota, left_out)
+        return Outcome(
+            strategy,
+            verdict,
+            self.summary,
+            candidates,
+            trials,
+            self.validating,
+            self.quota,
+            left_out,
+            self.checked,
+            self.notices,
+        )
 
 
 def _per_class(rows: list[dict[str, Any]], quota: int) -> list[dict[str, Any]]:

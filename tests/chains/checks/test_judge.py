@@ -6,7 +6,7 @@ import pytest
 from langchain_core.language_models import FakeListLLM
 
 from chains import load_task
-from chains.checks.judge import ChainJudge, EmbeddingJudge, Verdict, judge_task
+from chains.checks.judge import ChainJudge, Competence, EmbeddingJudge, Verdict, competence, judge_task
 from runners.experiments.scoring import DATA, Score, draw, split, table
 from runners.run.inputs import Inputs
 from tests.fakes import make_generator
@@ -116,3 +116,21 @@ def test_judge_quality_gives_precision_and_recall_per_class_and_floor():
         "| y | top label | 100.0% | 50.0% |",
         "| y | 0.7 | 100.0% | 50.0% |",
     ]
+
+
+def test_competence_scores_the_judge_on_the_examples_its_prompt_does_not_show():
+    pool = LABELLED + [{"text": f"great {i}", "label": "fresh"} for i in range(6)]
+    pool += [{"text": f"dull {i}", "label": "rotten"} for i in range(6)]
+    task = judge_task(load_task("classify"), load_task("paraphrase"), pool, per_class=2)
+    right = competence(ChainJudge(task, FakeListLLM(responses=["fresh"] * 6 + ["rotten"] * 6), votes=1), pool)
+    assert (right.accuracy, right.scored, right.chance) == (1.0, 12, 0.5) and right.competent
+    # One class for everything is chance on balanced examples: not trusted.
+    constant = competence(ChainJudge(task, FakeListLLM(responses=["fresh"]), votes=1), pool)
+    assert constant.accuracy == 0.5 and not constant.competent
+
+
+def test_competence_needs_a_clear_margin_over_chance_on_few_examples():
+    assert not Competence(0.7, 10, 0.5).competent  # 2 standard errors of a guess on 10 is 0.32
+    assert Competence(0.85, 10, 0.5).competent
+    assert Competence(0.5, 40, 0.25).competent and not Competence(0.35, 40, 0.25).competent
+    assert not Competence(0.0, 0, 0.5).competent

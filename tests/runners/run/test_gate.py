@@ -115,3 +115,26 @@ def test_a_one_class_pool_is_named_as_such_and_says_what_to_add():
     why = too_small([{"id": str(i), "text": f"t{i}", "label": "praise"} for i in range(6)])
     assert "one class ('praise')" in why and "add examples of another class" in why
     assert "is empty" in too_small([])
+
+
+def test_the_label_check_holds_back_rows_the_model_puts_in_another_class_and_keeps_the_classes_even():
+    from chains.checks.judge import Verdict
+    from runners.run.gate import label_check
+
+    rows = [{"output": f"row {i}", "label": label} for i, label in enumerate(["good", "good", "good", "bad", "bad"])]
+    verdicts = [
+        Verdict("good", 1.0),
+        Verdict("Good", 0.6),
+        Verdict("bad", 0.8),
+        Verdict("bad", 1.0),
+        Verdict(None, 0.0),
+    ]
+    kept, held, held_rows = label_check(rows, verdicts, ["bad", "good"])
+    assert [r["output"] for r in kept] == ["row 0", "row 3"]  # one of each class: "bad" has one left
+    assert [(h["raw"], h["kind"]) for h in held] == [
+        ("row 2", "label_check"),
+        ("row 4", "label_check"),
+        ("row 1", "balance"),
+    ]
+    assert "labels it bad (0.80)" in held[0]["reason"] and "with no class" in held[1]["reason"]
+    assert [r["output"] for r in held_rows] == ["row 2", "row 4", "row 1"] and all(r["gate"] for r in held_rows)

@@ -31,19 +31,33 @@ def word_embed(texts):
 OTHER = {"good": "bad", "bad": "good"}
 
 
+def class_of(text):
+    """The class whose words `text` holds most of (the first on a tie)."""
+    return max(WORDS, key=lambda c: sum(w in text.split() for w in WORDS[c]))
+
+
 class Writer(FakeListLLM):
     """Writes a sentence of a class's words: `generate` prompts get the class `asked` maps the request to;
-    `rewrite` prompts get their source's class, or the other one with `flip_rewrites`."""
+    `rewrite` prompts get their source's class, or the other one with `flip_rewrites`. Asked to classify a text,
+    it answers the class of its words, or always `labels_as` where that is set."""
 
     asked: dict = {"good": "good", "bad": "bad"}
     flip_rewrites: bool = False
+    labels_as: str | None = None
+    stray_every: int = 0
+    """Every this many `generate` answers is written with the other class's words (0: none)."""
     calls: int = 0
+    classified: int = 0
 
     def _call(self, prompt, stop=None, run_manager=None, **kwargs):
-        self.calls += 1
         words = WORDS
+        if "Label each text" in prompt:
+            self.classified += 1
+            return self.labels_as or class_of(re.findall(r"Text: (.+)", prompt)[-1])
+        self.calls += 1
         if request := re.findall(r"new example for the class: (\w+)", prompt):
             label = self.asked[request[-1]]
+            label = OTHER[label] if self.stray_every and self.calls % self.stray_every == 0 else label
         else:
             source = re.findall(r"Sentence: (.+)", prompt)[-1]
             label = next(c for c, ws in words.items() if any(w in source.split() for w in ws))
@@ -140,3 +154,31 @@ def test_each_stage_is_named_on_its_bar_and_validation_is_announced(tmp_path, ca
     assert list(dict.fromkeys(bars)) == ["trial: generate", "trial: rewrite", *final]
     announced = re.findall(r"validating: (\d+) rows on the pool of 12 examples", err)
     assert len(announced) == 4  # the three trials' row sets, then the final one
+
+
+def test_the_label_check_holds_back_rows_the_model_itself_labels_otherwise(tmp_path):
+    out = tmp_path / "out.jsonl"
+    writer = Writer(responses=["-"], stray_every=4)  # a quarter of the rows carry the other class's words
+    outcome = labelled_run(writer, strategy="generate").run(out)
+    check = json.loads((tmp_path / "out.manifest.json").read_text())["validation"]["label_check"]
+    assert check["used"] and check["accuracy"] == 1.0 and check["scored"] == 8  # 12 in the pool, 2 per class shown
+    assert check["relabelled"] == outcome.label_check["relabelled"] > 0 and writer.classified > 8
+    held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
+    assert len(held) == check["relabelled"] and all(class_of(r["raw"]) != r["label"] for r in held)
+    saved = read_jsonl(out)
+    assert saved and all(class_of(r["output"]) == r["label"] for r in saved)
+
+
+def test_a_label_check_no_better_than_chance_is_not_used(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    outcome = labelled_run(Writer(responses=["-"], stray_every=4, labels_as="good"), strategy="generate").run(out)
+    assert not outcome.label_check["used"] and outcome.label_check["accuracy"] == 0.5
+    assert outcome.notices[0].startswith("notice: labels were not checked: the model's classify prompt labels 50% of 8")
+    assert not [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
+
+
+def test_a_label_check_that_would_hold_back_a_whole_class_is_not_applied(tmp_path):
+    # generate writes every row with the other class's words: the check would leave no class even
+    outcome = labelled_run(Writer(responses=["-"], asked=OTHER), strategy="generate").run(tmp_path / "out.jsonl")
+    assert not outcome.label_check["used"] and "was not applied" in outcome.notices[0]
+    assert not [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
