@@ -68,7 +68,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             build,
             keep_held=args.keep_held,
             progress=progress,
-            label_check=not args.no_label_check,
+            label_check=args.label_check,
         )
         try:
             outcome = run.run(args.output, start_over=args.force_new)

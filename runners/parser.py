@@ -102,11 +102,10 @@ def _generate(commands: argparse._SubParsersAction) -> None:
         help="labeled on a pool: save the rows the gate held back too, each with the gate's verdict in `gate`",
     )
     groups.labelled.add_argument(
-        "--no-label-check",
+        "--label-check",
         action="store_true",
-        help="labeled on a pool: skip the gate's label check (the model's own classify prompt labels each row "
-        "again, where it labels your examples clearly better than chance, and rows it puts in another class "
-        "are held back)",
+        help="labeled on a pool: the model's own classify prompt labels each row again, where it labels your "
+        "examples clearly better than chance, and rows it puts in another class are held back",
     )
     add_checks(groups.checks)
     add_ray(groups.scaling)
@@ -217,6 +216,7 @@ def _evaluate(commands: argparse._SubParsersAction) -> None:
         help="label judge for the rows, as generate --verify-label (default: none, as generate)",
     )
     ev.add_argument("--min-confidence", type=probability, metavar="P", help="as generate --min-confidence")
+    ev.add_argument("--label-check", action="store_true", help="labeled: as generate --label-check")
     ev.add_argument(
         "--workdir", type=Path, default=Path("eval"), help="folder for the resumable run files (default: eval)"
     )

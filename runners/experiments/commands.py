@@ -101,6 +101,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         verify_label=None if args.verify_label == "none" else args.verify_label,
         min_confidence=args.min_confidence,
+        label_check=args.label_check,
         strategy=args.strategy,
         progress=not args.quiet,
     )

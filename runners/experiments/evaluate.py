@@ -33,6 +33,8 @@ class Setup:
     batch_size: int | None = None
     verify_label: str | None = None
     min_confidence: float | None = None
+    label_check: bool = False
+    """`labeled`: the gate's label check by the generating model (generate --label-check)."""
     strategy: str | None = None
     """`labeled`'s strategy; None: generate's default (generate)."""
     progress: bool = False
@@ -98,7 +100,7 @@ def generate_for(
 
     RunStore(output).check(spec.manifest())
     if labeled:
-        outcome = LabelledRun(spec, llm, inputs, embedder, build).run(output)
+        outcome = LabelledRun(spec, llm, inputs, embedder, build, label_check=setup.label_check).run(output)
         verdict = outcome.verdict
         return Generated(verdict.kept, outcome.candidates, verdict.validation, outcome.strategy)
     build(spec, inputs).run(inputs, output)

@@ -75,7 +75,7 @@ def pool():
     ]
 
 
-def labelled_run(llm, strategy="auto", per_label=8):
+def labelled_run(llm, strategy="auto", per_label=8, label_check=False):
     task = adapt_task(load_task("labeled"), pool(), None, "Hotel stays", None)
     # Prompts show two examples of their class (so a row's sources are those two), no MiniLM meaning check.
     spec = RunSpec(
@@ -90,7 +90,8 @@ def labelled_run(llm, strategy="auto", per_label=8):
         min_similarity=-1,
     )
     inputs = default_inputs(task)
-    return LabelledRun(spec, llm, inputs, Embedder(word_embed), lambda s, i: build_generator(s, llm, i, progress=False))
+    build = lambda s, i: build_generator(s, llm, i, progress=False)  # noqa: E731
+    return LabelledRun(spec, llm, inputs, Embedder(word_embed), build, label_check=label_check)
 
 
 def test_auto_validates_both_strategies_and_goes_on_with_the_better(tmp_path):
@@ -133,6 +134,7 @@ def test_generate_is_the_default_and_rows_that_help_are_saved(tmp_path):
     writer = Writer(responses=["-"])
     outcome = labelled_run(writer, strategy=None).run(tmp_path / "out.jsonl")
     assert outcome.strategy == "generate" and outcome.trials == {}
+    assert outcome.label_check is None and writer.classified == 0  # the label check is asked for, not default
     assert not (tmp_path / "out.parts" / "rewrite.jsonl").exists()
     parts = read_jsonl(tmp_path / "out.parts" / "generate.jsonl")
     assert len(parts) == 16 and {r["label"] for r in parts} == {"good", "bad"}
@@ -159,7 +161,7 @@ def test_each_stage_is_named_on_its_bar_and_validation_is_announced(tmp_path, ca
 def test_the_label_check_holds_back_rows_the_model_itself_labels_otherwise(tmp_path):
     out = tmp_path / "out.jsonl"
     writer = Writer(responses=["-"], stray_every=4)  # a quarter of the rows carry the other class's words
-    outcome = labelled_run(writer, strategy="generate").run(out)
+    outcome = labelled_run(writer, strategy="generate", label_check=True).run(out)
     check = json.loads((tmp_path / "out.manifest.json").read_text())["validation"]["label_check"]
     assert check["used"] and check["accuracy"] == 1.0 and check["scored"] == 8  # 12 in the pool, 2 per class shown
     assert check["relabelled"] == outcome.label_check["relabelled"] > 0 and writer.classified > 8
@@ -171,7 +173,9 @@ def test_the_label_check_holds_back_rows_the_model_itself_labels_otherwise(tmp_p
 
 def test_a_label_check_no_better_than_chance_is_not_used(tmp_path, capsys):
     out = tmp_path / "out.jsonl"
-    outcome = labelled_run(Writer(responses=["-"], stray_every=4, labels_as="good"), strategy="generate").run(out)
+    outcome = labelled_run(
+        Writer(responses=["-"], stray_every=4, labels_as="good"), strategy="generate", label_check=True
+    ).run(out)
     assert not outcome.label_check["used"] and outcome.label_check["accuracy"] == 0.5
     assert outcome.notices[0].startswith("notice: labels were not checked: the model's classify prompt labels 50% of 8")
     assert not [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
@@ -179,6 +183,8 @@ def test_a_label_check_no_better_than_chance_is_not_used(tmp_path, capsys):
 
 def test_a_label_check_that_would_hold_back_a_whole_class_is_not_applied(tmp_path):
     # generate writes every row with the other class's words: the check would leave no class even
-    outcome = labelled_run(Writer(responses=["-"], asked=OTHER), strategy="generate").run(tmp_path / "out.jsonl")
+    outcome = labelled_run(Writer(responses=["-"], asked=OTHER), strategy="generate", label_check=True).run(
+        tmp_path / "out.jsonl"
+    )
     assert not outcome.label_check["used"] and "was not applied" in outcome.notices[0]
     assert not [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
