@@ -58,6 +58,7 @@ class Outcome:
     label_check: dict[str, Any] | None = None
     """What the label check measured (the model's skill on the pool) and held back; None where it did not run."""
     notices: list[str] = field(default_factory=list)
+    """Lines for standard error about checks that did not run, and why."""
 
 
 class LabelledRun:
