@@ -158,8 +158,8 @@ def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
     if outcome.label_check and outcome.label_check["used"]:
         check = outcome.label_check
         print(
-            f"label check: the model's classify prompt labels {check['skill']}; "
-            f"it put {check['relabelled']} of {check['rows']} rows in another class"
+            f"label check: the model's classify prompt labels {check['skill']}; it puts {check['agreement']:.0%} "
+            f"of the {check['rows']} rows in their own class (chance and its margin: {check['bar']:.0%})"
         )
     print(f"{outcome.summary.seconds:.1f} s generating, {outcome.validating:.1f} s validating on the pool")
     print(f"rows: {output}\nrejects: {rejects}")

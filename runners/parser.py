@@ -104,8 +104,8 @@ def _generate(commands: argparse._SubParsersAction) -> None:
     groups.labelled.add_argument(
         "--label-check",
         action="store_true",
-        help="labeled on a pool: the model's own classify prompt labels each row again, where it labels your "
-        "examples clearly better than chance, and rows it puts in another class are held back",
+        help="labeled on a pool: also hold back each row that the model's own classify prompt puts in another "
+        "class (where that prompt labels your examples clearly better than chance)",
     )
     add_checks(groups.checks)
     add_ray(groups.scaling)

@@ -63,6 +63,11 @@ def test_rows_without_class_signal_on_the_unseen_halves_and_no_gain_are_held_bac
     assert len(decide(ROWS, Evidence(validation(+2.0, -4.0, +8.0).validation, near_chance)).kept) == 2
     saved = decide(ROWS, Evidence(validation(-1.0, -8.0, +6.0).validation, signal))
     assert len(saved.kept) == 2 and saved.validation["held_out"]["details"]["signal"] is True
+    # Where the model's own classify prompt found class signal in the rows, it stands in for the rows-alone test.
+    evidence = Evidence(validation(-1.0, -8.0, +6.0).validation, near_chance)
+    assert len(decide(ROWS, evidence, model_signal=True).kept) == 2
+    # ... but not for clear harm.
+    assert decide(ROWS, Evidence(validation(-9.0, -12.0, -6.0).validation), model_signal=True).kept == []
 
 
 def test_the_off_label_filter_applies_only_where_it_measured_better_and_keeps_the_classes_even():
@@ -138,3 +143,15 @@ def test_the_label_check_holds_back_rows_the_model_puts_in_another_class_and_kee
     ]
     assert "labels it bad (0.80)" in held[0]["reason"] and "with no class" in held[1]["reason"]
     assert [r["output"] for r in held_rows] == ["row 2", "row 4", "row 1"] and all(r["gate"] for r in held_rows)
+
+
+def test_label_agreement_is_the_share_of_rows_in_their_own_class_against_chance_and_its_standard_errors():
+    from chains.checks.judge import Verdict
+    from runners.run.gate import label_agreement
+
+    rows = [{"label": "good"}] * 8 + [{"label": "bad"}] * 8
+    verdicts = [Verdict("good", 1.0)] * 7 + [Verdict("bad", 1.0)] * 9
+    agreement, bar = label_agreement(rows, verdicts, ["bad", "good"])
+    assert agreement == 15 / 16 and bar == 0.75  # chance 0.5 + 2 standard errors of a guess on 16 rows
+    assert label_agreement(rows, [Verdict("good", 1.0)] * 16, ["bad", "good"])[0] == 0.5
+    assert label_agreement(rows[:1], verdicts[:1], ["a", "b", "c", "d"])[1] == 0.25 + 2 * (0.25 * 0.75) ** 0.5

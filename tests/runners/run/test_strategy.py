@@ -13,6 +13,7 @@ from chains.task import load_task
 from runners.run.generate import build_generator
 from runners.run.inputs import default_inputs
 from runners.run.pool import adapt_task
+from runners.run.records import HELD_KINDS
 from runners.run.spec import RunSpec
 from runners.run.store import read_jsonl
 from runners.run.strategy import LabelledRun
@@ -122,11 +123,10 @@ def test_rows_that_would_hurt_are_all_held_back(tmp_path):
     out = tmp_path / "out.jsonl"
     outcome = labelled_run(Writer(responses=["-"], asked=OTHER, flip_rewrites=True)).run(out)
     line = outcome.verdict.line
-    # Held back whole (no class signal), or every row of a class filtered out as off-label and the rest
-    # left out so that the classes stay even: either way nothing is saved, and one line says why.
-    assert read_jsonl(out) == [] and line.startswith(("a classifier trained on these rows alone", "validation on"))
+    # Held back whole, with one line that says why: the model's own classify prompt puts none of them in their own class; the pool's classifiers agree.
+    assert read_jsonl(out) == [] and line.startswith("the model's own classify prompt, which labels 100% of 8")
     assert line.endswith("Try a stronger model (--model qwen2.5-coder-1.5b)")
-    held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] in ("pool_validation", "balance")]
+    held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] in HELD_KINDS]
     assert len(held) == len(outcome.candidates) > 0
 
 
@@ -134,7 +134,9 @@ def test_generate_is_the_default_and_rows_that_help_are_saved(tmp_path):
     writer = Writer(responses=["-"])
     outcome = labelled_run(writer, strategy=None).run(tmp_path / "out.jsonl")
     assert outcome.strategy == "generate" and outcome.trials == {}
-    assert outcome.label_check is None and writer.classified == 0  # the label check is asked for, not default
+    # The model's own labels are asked for by default, for the set; rows are dropped one by one only on request.
+    assert outcome.label_check["used"] and outcome.label_check["agreement"] == 1.0 and writer.classified > 8
+    assert not [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
     assert not (tmp_path / "out.parts" / "rewrite.jsonl").exists()
     parts = read_jsonl(tmp_path / "out.parts" / "generate.jsonl")
     assert len(parts) == 16 and {r["label"] for r in parts} == {"good", "bad"}
@@ -160,11 +162,12 @@ def test_each_stage_is_named_on_its_bar_and_validation_is_announced(tmp_path, ca
 
 def test_the_label_check_holds_back_rows_the_model_itself_labels_otherwise(tmp_path):
     out = tmp_path / "out.jsonl"
-    writer = Writer(responses=["-"], stray_every=4)  # a quarter of the rows carry the other class's words
+    writer = Writer(responses=["-"], stray_every=8)  # an eighth of the rows carry the other class's words
     outcome = labelled_run(writer, strategy="generate", label_check=True).run(out)
     check = json.loads((tmp_path / "out.manifest.json").read_text())["validation"]["label_check"]
     assert check["used"] and check["accuracy"] == 1.0 and check["scored"] == 8  # 12 in the pool, 2 per class shown
-    assert check["relabelled"] == outcome.label_check["relabelled"] > 0 and writer.classified > 8
+    assert check["bar"] < check["agreement"] < 1 and writer.classified > 8
+    assert check["relabelled"] == outcome.label_check["relabelled"] > 0
     held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
     assert len(held) == check["relabelled"] and all(class_of(r["raw"]) != r["label"] for r in held)
     saved = read_jsonl(out)
@@ -174,17 +177,20 @@ def test_the_label_check_holds_back_rows_the_model_itself_labels_otherwise(tmp_p
 def test_a_label_check_no_better_than_chance_is_not_used(tmp_path, capsys):
     out = tmp_path / "out.jsonl"
     outcome = labelled_run(
-        Writer(responses=["-"], stray_every=4, labels_as="good"), strategy="generate", label_check=True
+        Writer(responses=["-"], stray_every=8, labels_as="good"), strategy="generate", label_check=True
     ).run(out)
     assert not outcome.label_check["used"] and outcome.label_check["accuracy"] == 0.5
-    assert outcome.notices[0].startswith("notice: labels were not checked: the model's classify prompt labels 50% of 8")
-    assert not [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
+    assert outcome.notices[0].startswith("notice: the model's classify prompt labels 50% of 8 pool examples")
+    assert read_jsonl(out) and not [
+        r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"
+    ]
 
 
-def test_a_label_check_that_would_hold_back_a_whole_class_is_not_applied(tmp_path):
-    # generate writes every row with the other class's words: the check would leave no class even
-    outcome = labelled_run(Writer(responses=["-"], asked=OTHER), strategy="generate", label_check=True).run(
-        tmp_path / "out.jsonl"
-    )
-    assert not outcome.label_check["used"] and "was not applied" in outcome.notices[0]
-    assert not [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
+def test_rows_the_model_puts_in_their_own_class_no_more_than_chance_are_all_held_back(tmp_path):
+    # generate writes every row with the other class's words: labels swapped, which hurts a classifier
+    out = tmp_path / "out.jsonl"
+    outcome = labelled_run(Writer(responses=["-"], asked=OTHER), strategy="generate", label_check=True).run(out)
+    assert read_jsonl(out) == [] and outcome.label_check["agreement"] <= outcome.label_check["bar"]
+    assert outcome.verdict.line.startswith("the model's own classify prompt, which labels 100% of 8 pool examples")
+    held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
+    assert len(held) == len(outcome.candidates) > 0
