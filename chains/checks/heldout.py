@@ -23,6 +23,11 @@ SIGNAL_Z = 1.0
 """How many standard errors of a guess at chance the rows alone must beat to show a class signal."""
 
 
+def guess_margin(chance: float, count: int, z: float) -> float:
+    """`z` standard errors of the share a guess at `chance` gets right on `count` examples."""
+    return z * float(np.sqrt(chance * (1 - chance) / max(1, count)))
+
+
 @dataclass(frozen=True)
 class HalfScore:
     """One classifier's accuracy on the unseen halves: trained on the rows alone, on the real half, on both."""
@@ -56,7 +61,7 @@ class HeldOut:
     def margin(self) -> float:
         """How far above chance the rows alone must score to show a class signal: `SIGNAL_Z` standard errors
         of a guess at chance on this many examples."""
-        return SIGNAL_Z * float(np.sqrt(self.chance * (1 - self.chance) / max(1, self.scored)))
+        return guess_margin(self.chance, self.scored, SIGNAL_Z)
 
     @property
     def signal(self) -> bool:

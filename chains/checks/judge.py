@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from langchain_core.language_models import BaseLanguageModel
 
 from chains.chain import sample
 from chains.chain import texts as answer_texts
+from chains.checks.heldout import guess_margin
 from chains.checks.parsers import parser_for
 from chains.prompts import build_prompt, renderer_for
 from chains.task import Task
@@ -30,10 +30,14 @@ class Verdict:
     scores: dict[str, float] | None = None
     """The judge's probability (or vote share) for every class, where it has one."""
 
+    def names(self, label: str) -> bool:
+        """Whether the judge's label is `label` (case ignored)."""
+        return (self.label or "").casefold() == label.casefold()
+
     def probability(self, label: str) -> float:
         """How likely the judge finds `label` (case ignored)."""
         if self.scores is None:
-            return self.confidence if (self.label or "").casefold() == label.casefold() else 0.0
+            return self.confidence if self.names(label) else 0.0
         return next((p for name, p in self.scores.items() if name.casefold() == label.casefold()), 0.0)
 
 
@@ -132,8 +136,7 @@ class Competence:
     @property
     def competent(self) -> bool:
         """Clearly better than chance: `COMPETENCE_Z` standard errors of a guess at chance on this many examples."""
-        margin = COMPETENCE_Z * math.sqrt(self.chance * (1 - self.chance) / max(1, self.scored))
-        return self.scored > 0 and self.accuracy - self.chance >= margin
+        return self.scored > 0 and self.accuracy - self.chance >= guess_margin(self.chance, self.scored, COMPETENCE_Z)
 
     def __str__(self) -> str:
         return f"{self.accuracy:.0%} of {self.scored} pool examples it was not shown (chance {self.chance:.0%})"
@@ -147,7 +150,7 @@ def competence(judge: ChainJudge, examples: Sequence[dict[str, str]]) -> Compete
     shown = {e["text"] for e in judge.task.examples}
     texts, labels = _labelled([e for e in examples if e.get("text") not in shown])
     verdicts = judge.judge(texts)
-    right = sum((v.label or "").casefold() == label.casefold() for v, label in zip(verdicts, labels))
+    right = sum(v.names(label) for v, label in zip(verdicts, labels))
     return Competence(right / len(texts) if texts else 0.0, len(texts), 1 / max(1, len(judge.task.classes)))
 
 

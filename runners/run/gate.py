@@ -3,13 +3,12 @@ and with what weight; rows held back go to the rejects with kind `pool_validatio
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from chains import Task
 from chains.checks.classifiers import Embedder, classifiers_for
-from chains.checks.heldout import HeldOut, held_out
+from chains.checks.heldout import HeldOut, guess_margin, held_out
 from chains.checks.judge import COMPETENCE_Z
 from chains.checks.validation import Validation, validate
 from chains.selectors import halves
@@ -68,9 +67,12 @@ def provenance(row: dict[str, Any], pool: list[dict[str, str]]) -> frozenset[str
     return frozenset(sources)
 
 
-def balance(rows: list[dict[str, Any]], classes: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The same number of rows of every class (the fewest any class has), in order, and the rows left over:
-    a class short of rows would otherwise tilt a classifier towards the others."""
+def rebalance(
+    rows: list[dict[str, Any]], classes: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The same number of rows of every class (the fewest any class has), in order; the rows left over as
+    rejects of kind `balance`, and as made with that reason in `gate`. A class short of rows would otherwise
+    tilt a classifier towards the others."""
     counts = {c: 0 for c in classes}
     for row in rows:
         counts[row["label"]] = counts.get(row["label"], 0) + 1
@@ -80,11 +82,14 @@ def balance(rows: list[dict[str, Any]], classes: list[str]) -> tuple[list[dict[s
     for row in rows:
         taken[row["label"]] = taken.get(row["label"], 0) + 1
         (kept if taken[row["label"]] <= cap else extra).append(row)
-    return kept, [_held(r, f"left out so that every class adds {cap} rows", "balance") for r in extra]
+    reason = f"left out so that every class adds {cap} rows"
+    return kept, [_held(r, reason, "balance") for r in extra], [{**r, "gate": reason} for r in extra]
 
 
-def agrees(row: dict[str, Any], verdict: Any) -> bool:
-    return (verdict.label or "").casefold() == str(row["label"]).casefold()
+def balance(rows: list[dict[str, Any]], classes: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`rebalance`'s rows kept and rejects."""
+    kept, held, _ = rebalance(rows, classes)
+    return kept, held
 
 
 def label_agreement(rows: list[dict[str, Any]], verdicts: list[Any], classes: list[str]) -> tuple[float, float]:
@@ -95,8 +100,8 @@ def label_agreement(rows: list[dict[str, Any]], verdicts: list[Any], classes: li
     scored 69-94%, the same rows with their labels swapped 6-31%, and strings of letters 47-53%; the bar is 61%.
     """
     chance = 1 / max(1, len(classes))
-    agreement = sum(agrees(r, v) for r, v in zip(rows, verdicts)) / max(1, len(rows))
-    return agreement, chance + COMPETENCE_Z * math.sqrt(chance * (1 - chance) / max(1, len(rows)))
+    agreement = sum(v.names(str(r["label"])) for r, v in zip(rows, verdicts)) / max(1, len(rows))
+    return agreement, chance + guess_margin(chance, len(rows), COMPETENCE_Z)
 
 
 def label_check(
@@ -106,15 +111,14 @@ def label_check(
     the rest as rejects of kind `label_check` (or `balance`), and as made, each with its reason in `gate`."""
     agreed, held, held_rows = [], [], []
     for row, verdict in zip(rows, verdicts):
-        if agrees(row, verdict):
+        if verdict.names(str(row["label"])):
             agreed.append(row)
             continue
         why = f"the model's own classify prompt labels it {verdict.label or 'with no class'} ({verdict.confidence:.2f})"
         held.append(_held(row, why, "label_check"))
         held_rows.append({**row, "gate": why})
-    even, extra = balance(agreed, classes)
-    held_rows += [{**r, "gate": e["reason"]} for r, e in zip([r for r in agreed if r not in even], extra)]
-    return even, held + extra, held_rows
+    even, extra, extra_rows = rebalance(agreed, classes)
+    return even, held + extra, held_rows + extra_rows
 
 
 def _candidates(rows: list[dict[str, Any]], pool: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -233,10 +237,9 @@ def decide(
         else:
             kept.append({**row, "weight": weight})
     if held:  # the filter may drop more of one class: the classes stay even, as validation measured them
-        even, extra = balance(kept, sorted({r["label"] for r in rows}))
+        kept, extra, extra_rows = rebalance(kept, sorted({r["label"] for r in rows}))
         held += extra
-        held_rows += [{**r, "gate": e["reason"]} for r, e in zip([r for r in kept if r not in even], extra)]
-        kept = even
+        held_rows += extra_rows
     line = None
     if rows and not kept:
         line = (
