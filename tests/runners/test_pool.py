@@ -44,10 +44,18 @@ def test_a_labelled_run_shows_every_example_and_saves_what_the_gate_passes(tmp_p
     assert all(0 <= r["weight"] <= 1 for r in rows)
     assert "| class | requested | made | saved | held back | rejected |" in printed.out
     assert f"| all | 60 | {len(made)} | {len(rows)} |" in printed.out
+    # The model's own classify prompt was scored on the 16 pool examples it does not show (2 per class shown);
+    # trusted, it judged every row and the summary says how many it put in their own class; else a notice says why.
+    check = validation["label_check"]
+    assert check["scored"] == 16 and check["chance"] == 0.5 and check["rows"] == len(made)
+    if check["used"]:
+        assert 0 <= check["agreement"] <= 1 and f"of the {len(made)} rows in their own class" in printed.out
+    else:
+        assert f"labels {check['accuracy']:.0%} of 16 pool examples it was not shown (chance 50%)" in printed.err
     if rows:
         assert status == 0 and f"saved {len(rows)} rows" in printed.out
     else:  # held back: they are rejects, one line says why and what to try, and the exit status says so
-        assert status == 1 and any(r["kind"] == "pool_validation" for r in rejects)
+        assert status == 1 and any(r["kind"] in ("pool_validation", "label_check") for r in rejects)
         assert "Try a stronger model (--model qwen2.5-coder-1.5b)" in printed.err
     assert (
         main(["validate", "--examples", str(pool), "--rows", str(tmp_path / "rt.parts" / "generate.jsonl"), "--json"])
