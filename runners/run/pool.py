@@ -107,4 +107,10 @@ def judge_for(name: str, task: Task, inputs: Inputs, language: str, llm: Any = N
         from chains.checks.embeddings import load_embeddings
 
         return EmbeddingJudge(load_embeddings().embed_documents, examples)
+    return classify_judge(task, examples, llm, language)
+
+
+def classify_judge(task: Task, examples: list[dict[str, str]], llm: Any, language: str) -> ChainJudge:
+    """The model's own few-shot `classify` prompt, set up like `task` and shown real labelled `examples`: the
+    judge of `--verify-label classify` and of the labelled run's label check."""
     return ChainJudge(judge_task(load_task("classify", language), task, examples), llm)

@@ -25,7 +25,7 @@ from typing import Any
 from langchain_core.language_models import BaseLanguageModel
 
 from chains.checks.classifiers import Embedder
-from chains.checks.judge import ChainJudge, competence, judge_task
+from chains.checks.judge import competence
 from chains.task import load_task
 from runners.run.gate import (
     Verdict,
@@ -39,6 +39,7 @@ from runners.run.gate import (
     too_small,
 )
 from runners.run.inputs import Inputs, default_inputs
+from runners.run.pool import classify_judge
 from runners.run.quotas import Summary
 from runners.run.spec import RunSpec
 from runners.run.store import RunStore, read_jsonl, sidecar, write_jsonl_atomic
@@ -180,8 +181,7 @@ class LabelledRun:
             print(f"judging labels: {len(rows)} rows, after {len(self.pool)} pool examples", file=sys.stderr)
         start = time.perf_counter()
         try:
-            classify = load_task("classify", self.spec.task.language)
-            judge = ChainJudge(judge_task(classify, self.spec.task, self.pool), self.llm)
+            judge = classify_judge(self.spec.task, self.pool, self.llm, self.spec.task.language)
             skill = competence(judge, self.pool)
             self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "rows": len(rows)}
             if not skill.competent:
