@@ -155,3 +155,16 @@ def test_label_agreement_is_the_share_of_rows_in_their_own_class_against_chance_
     assert agreement == 15 / 16 and bar == 0.75  # chance 0.5 + 2 standard errors of a guess on 16 rows
     assert label_agreement(rows, [Verdict("good", 1.0)] * 16, ["bad", "good"])[0] == 0.5
     assert label_agreement(rows[:1], verdicts[:1], ["a", "b", "c", "d"])[1] == 0.25 + 2 * (0.25 * 0.75) ** 0.5
+
+
+def test_where_the_models_own_labels_found_signal_the_off_label_filter_does_not_run():
+    rows = ROWS + [{**ROWS[0], "output": "Sunny room."}, {**ROWS[1], "output": "Cold tea."}]
+    evidence = validation(-1.0, -5.0, +3.0, other=(0.1, 0.9, 0.2, 0.3), threshold_gain=+2.0)
+    evidence = Evidence(replace(evidence.validation, weights=[0.9, 0.1, 0.8, 0.7]))
+    assert len(decide(rows, evidence).kept) == 2  # the pool's classifiers alone: "Nice room." is dropped
+    trusted = decide(rows, evidence, model_signal=True)
+    assert [r["output"] for r in trusted.kept] == [r["output"] for r in rows] and trusted.held == []
+    assert [r["weight"] for r in trusted.kept] == [0.9, 0.1, 0.8, 0.7]
+    details = trusted.validation["details"]
+    assert details["filter"] is None and details["dropped"] == 0
+    assert details["notes"][-1].startswith("the off-label filter did not run")
