@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chains.checks.events import changed_direction, changed_event, changed_time
 from chains.checks.quantities import NUMBER_WORDS, changed_unit, numbers
 from chains.checks.words import STOPWORDS, lemma
 
@@ -257,7 +258,9 @@ def changed_fact(answer: str, source: str) -> str | None:
     added = sorted(name for name in got.names if not _mentions(source.lower(), name))
     if added:
         return f"it brings in the name {added[0]!r}"
-    return None
+    return (
+        changed_direction(answer, source, want.names) or changed_event(answer, source) or changed_time(answer, source)
+    )
 
 
 def _show(values: frozenset[float]) -> str:

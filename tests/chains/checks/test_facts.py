@@ -203,13 +203,17 @@ def test_a_unit_written_short_is_the_same_unit(source, same, other):
 
 def test_the_default_models_own_answers_hand_labelled():
     """Real answers of qwen2.5-coder-1.5b to ten unseen sentences, each labelled by hand: the check catches
-    the changed numbers and negations and refuses few faithful answers. A changed event, direction or reason
-    ("postponed" for "cancelled", "from Jeju" for "to Jeju", flip "meaning") is past what it reads."""
+    the changed numbers and negations, and most changed events, directions and times ("postponed" for
+    "cancelled", "from Jeju" for "to Jeju", a dropped "last year"), and refuses few faithful answers. A changed
+    reason ("to stay awake" for "it keeps her awake") is past what it reads."""
     pairs = [json.loads(line) for line in AUDIT.with_name("facts_audit_default_model.jsonl").read_text().splitlines()]
     flips = [p for p in pairs if p["flip"] in ("number", "negation", "name")]
+    meaning = [p for p in pairs if p["flip"] == "meaning"]
     faithful = [p for p in pairs if not p["flip"]]
-    assert len(flips) >= 12 and len(faithful) >= 20
+    assert len(flips) >= 12 and len(meaning) >= 8 and len(faithful) >= 20
     caught = sum(changed_fact(p["answer"], p["source"]) is not None for p in flips)
+    caught_meaning = sum(changed_fact(p["answer"], p["source"]) is not None for p in meaning)
     refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
     assert caught / len(flips) >= 0.9, caught
+    assert caught_meaning / len(meaning) >= 0.6, caught_meaning
     assert refused / len(faithful) <= 0.1, refused

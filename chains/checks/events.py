@@ -1,0 +1,116 @@
+"""Facts a restatement may not change that are no number, negation or name: where a named place is gone to or
+come from ("to Jeju", not "from Jeju"), what happened to an event ("cancelled", not "postponed") and when, as
+the speaker places it ("last year", "next week").
+
+Each rule reads words the source states and the answer replaces; a source without such words is not checked.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Which way a named place is: "to Jeju" and "from Jeju" are different trips. "for" is left out: "left for
+# Paris" goes there, "a ticket for Paris" may not.
+_TOWARDS = {"to", "into", "towards", "toward", "onto"}
+_AWAY = {"from"}
+_BEFORE_NAME = r"\b(to|into|towards|toward|onto|from|out of)\s+(?:the\s+)?{name}\b"
+
+# Events of one kind that rule each other out: an event called off did not happen later, or end, or begin.
+# One family per dict; a source with a word of one group and an answer with a word of another group of the
+# same family, and none of the source's, changed what happened.
+_FAMILIES: list[dict[str, re.Pattern[str]]] = [
+    {
+        "cancelled": re.compile(
+            r"\bcancel|\bcall(?:s|ed|ing)? off\b|\bcalled\b[^.;,]{0,20}\boff\b|\bscrap(?:s|ped)?\b"
+        ),
+        "postponed": re.compile(
+            r"\bpostpon|\breschedul|\bdelay|\bdefer|\bput(?:s|ting)? off\b|\bpush(?:es|ed|ing)? back\b"
+        ),
+        "ended": re.compile(r"\b(?:end|ends|ended)\b(?! of\b)|\bfinish|\bconclud|\bwrapped up\b"),
+        "began": re.compile(r"\b(?:start|starts|started|began|begins?|begun)\b(?! of\b)"),
+    },
+    {
+        "bought": re.compile(r"\bbu(?:y|ys|ying|yer)\b|\bbought\b|\bpurchas"),
+        "sold": re.compile(r"\bsel(?:l|ls|ling|ler)\b|\bsold\b"),
+    },
+    {"lent": re.compile(r"\blen(?:d|ds|ding|t)\b"), "borrowed": re.compile(r"\bborrow")},
+    {"won": re.compile(r"\bw(?:in|ins|inning|on)\b"), "lost": re.compile(r"\blos(?:e|es|ing|t)\b")},
+    {
+        "rose": re.compile(
+            r"\b(?:rise|rises|rose|risen|rising)\b|\bincreas|\bgr(?:ow|ows|ew|own)\b|\bclimb|\bsoar|\bjump"
+            r"|\b(?:go|goes|went|gone) up\b"
+        ),
+        "fell": re.compile(
+            r"\b(?:fall|falls|fell|fallen|falling)\b|\bdecreas|\bdeclin|\bdrop|\bplung|\bsank\b|\bsink"
+            r"|\b(?:go|goes|went|gone) down\b"
+        ),
+    },
+]
+
+# When, as the speaker places it (in the past, now or ahead), and whether something came late, early or on time.
+# A source that says one of these keeps it: "arrived two days late" is not "took two days to arrive".
+_DENIED = re.compile(r"\b(?:not|never|no|n't)\s+(?:\w+\s+)?$")
+_PERIOD = (
+    r"(?:week|weekend|month|year|night|morning|afternoon|evening|spring|summer|autumn|fall|winter|season|semester)"
+)
+_KEPT = [
+    {
+        "past": re.compile(rf"\byesterday\b|\b(?:last|previous|past) {_PERIOD}\b|\bago\b|\bearlier this {_PERIOD}\b"),
+        "present": re.compile(rf"\btoday\b|\btonight\b|\bthis {_PERIOD}\b|\bnowadays\b"),
+        "future": re.compile(rf"\btomorrow\b|\b(?:next|coming|following) {_PERIOD}\b|\bfrom now\b"),
+    },
+    {
+        "late": re.compile(
+            r"\blate\b(?! (?:at|in the|into the) (?:night|day|evening|afternoon))|\blater than\b|\bbehind schedule\b"
+            r"|\bdelay|\boverdue\b|\btardy\b"
+        ),
+        "early": re.compile(r"\bearly\b|\bearlier than\b|\bahead of (?:schedule|time)\b"),
+        "on time": re.compile(r"\bon time\b|\bpunctual|\bon schedule\b"),
+    },
+]
+
+
+def changed_direction(answer: str, source: str, names: frozenset[str]) -> str | None:
+    """A named place the source goes to that the answer comes from, or the other way round."""
+    for name in sorted(names):
+        pattern = re.compile(_BEFORE_NAME.format(name=re.escape(name)), re.IGNORECASE)
+        theirs = {m.group(1).lower() for m in pattern.finditer(source)}
+        ours = {m.group(1).lower() for m in pattern.finditer(answer)}
+        if not theirs or not ours or theirs & ours:
+            continue
+        towards, away = theirs <= _TOWARDS, theirs <= _AWAY | {"out of"}
+        if (towards and ours & (_AWAY | {"out of"})) or (away and ours & _TOWARDS):
+            return f"it says {sorted(ours)[0]} {name.title()} where the input says {sorted(theirs)[0]} {name.title()}"
+    return None
+
+
+def changed_event(answer: str, source: str) -> str | None:
+    """An event the source says was, say, cancelled that the answer says was postponed."""
+    theirs_text, ours_text = source.lower(), answer.lower()
+    for family in _FAMILIES:
+        theirs = {group for group, pattern in family.items() if pattern.search(theirs_text)}
+        ours = {group for group, pattern in family.items() if pattern.search(ours_text)}
+        if theirs and ours and not theirs & ours:
+            return f"it says {sorted(ours)[0]} where the input says {sorted(theirs)[0]}"
+    return None
+
+
+def changed_time(answer: str, source: str) -> str | None:
+    """The source's time ("last year") or timing ("two days late") dropped, or turned to another ("next week",
+    "early")."""
+    for kinds in _KEPT:
+        theirs = {kind: said for kind, pattern in kinds.items() if (said := _stated(pattern, source))}
+        ours = {kind for kind, pattern in kinds.items() if _stated(pattern, answer)}
+        if theirs and not theirs.keys() & ours:
+            said = theirs[min(theirs)]
+            return f"it says {sorted(ours)[0]} where the input says {said!r}" if ours else f"it drops {said!r}"
+    return None
+
+
+def _stated(pattern: re.Pattern[str], text: str) -> str | None:
+    """The first words of `text` that `pattern` finds and no negation just before denies ("not delayed")."""
+    text = text.lower()
+    for match in pattern.finditer(text):
+        if not _DENIED.search(text[: match.start()]):
+            return match.group()
+    return None
