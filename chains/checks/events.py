@@ -29,11 +29,6 @@ _FAMILIES: list[dict[str, re.Pattern[str]]] = [
         "ended": re.compile(r"\b(?:end|ends|ended)\b(?! of\b)|\bfinish|\bconclud|\bwrapped up\b"),
         "began": re.compile(r"\b(?:start|starts|started|began|begins?|begun)\b(?! of\b)"),
     },
-    {
-        "bought": re.compile(r"\bbu(?:y|ys|ying|yer)\b|\bbought\b|\bpurchas"),
-        "sold": re.compile(r"\bsel(?:l|ls|ling|ler)\b|\bsold\b"),
-    },
-    {"lent": re.compile(r"\blen(?:d|ds|ding|t)\b"), "borrowed": re.compile(r"\bborrow")},
     {"won": re.compile(r"\bw(?:in|ins|inning|on)\b"), "lost": re.compile(r"\blos(?:e|es|ing|t)\b")},
     {
         "rose": re.compile(
@@ -47,27 +42,43 @@ _FAMILIES: list[dict[str, re.Pattern[str]]] = [
     },
 ]
 
-# When, as the speaker places it (in the past, now or ahead), and whether something came late, early or on time.
-# A source that says one of these keeps it: "arrived two days late" is not "took two days to arrive".
-_DENIED = re.compile(r"\b(?:not|never|no|n't)\s+(?:\w+\s+)?$")
-_PERIOD = (
-    r"(?:week|weekend|month|year|night|morning|afternoon|evening|spring|summer|autumn|fall|winter|season|semester)"
-)
-_KEPT = [
+# Events that are one trade seen from either side: "Emma lent Jake her bike" is "Jake borrowed Emma's bike", so
+# these are compared only where both sentences start with the same word (the one who acts).
+_CONVERSES: list[dict[str, re.Pattern[str]]] = [
     {
-        "past": re.compile(rf"\byesterday\b|\b(?:last|previous|past) {_PERIOD}\b|\bago\b|\bearlier this {_PERIOD}\b"),
-        "present": re.compile(rf"\btoday\b|\btonight\b|\bthis {_PERIOD}\b|\bnowadays\b"),
-        "future": re.compile(rf"\btomorrow\b|\b(?:next|coming|following) {_PERIOD}\b|\bfrom now\b"),
+        "bought": re.compile(r"\bbu(?:y|ys|ying|yer)\b|\bbought\b|\bpurchas"),
+        "sold": re.compile(r"\bsel(?:l|ls|ling|ler)\b|\bsold\b"),
     },
-    {
-        "late": re.compile(
-            r"\blate\b(?! (?:at|in the|into the) (?:night|day|evening|afternoon))|\blater than\b|\bbehind schedule\b"
-            r"|\bdelay|\boverdue\b|\btardy\b"
-        ),
-        "early": re.compile(r"\bearly\b|\bearlier than\b|\bahead of (?:schedule|time)\b"),
-        "on time": re.compile(r"\bon time\b|\bpunctual|\bon schedule\b"),
-    },
+    {"lent": re.compile(r"\blen(?:d|ds|ding|t)\b"), "borrowed": re.compile(r"\bborrow")},
 ]
+_FIRST_WORD = re.compile(r"^\W*(?:(?:the|a|an|our|my|his|her|their)\s+)?(\w+)", re.IGNORECASE)
+
+# When, as the speaker places it (in the past, now or ahead, and which day, week or year), and whether something
+# came late, early or on time. A source that says one of these keeps it: "last month" is not "last year", and
+# "arrived two days late" is not "took two days to arrive". "ago" is some time past: "a year ago" is "last year".
+_DENIED = re.compile(r"\b(?:not|never|no|n't)\s+(?:\w+\s+)?$")
+_PERIODS = "week weekend month year spring summer autumn fall winter season semester".split()
+_DAY_PARTS = r"(?:morning|afternoon|evening|night)"
+_WHEN = {
+    "past day": re.compile(r"\byesterday\b|\blast night\b"),
+    "present day": re.compile(rf"\btoday\b|\btonight\b|\bthis {_DAY_PARTS}\b"),
+    "future day": re.compile(r"\btomorrow\b"),
+    "past *": re.compile(r"\bago\b"),
+    "present *": re.compile(r"\bnowadays\b"),
+    "future *": re.compile(r"\bfrom now\b"),
+}
+for _period in _PERIODS:
+    _WHEN[f"past {_period}"] = re.compile(rf"\b(?:last|previous|past) {_period}\b")
+    _WHEN[f"present {_period}"] = re.compile(rf"\bthis {_period}\b")
+    _WHEN[f"future {_period}"] = re.compile(rf"\b(?:next|coming|following) {_period}\b")
+_TIMING = {
+    "late": re.compile(
+        r"\blate\b(?! (?:at|in the|into the) (?:night|day|evening|afternoon))|\blater than\b|\bbehind schedule\b"
+        r"|\bdelay|\boverdue\b|\btardy\b"
+    ),
+    "early": re.compile(r"\bearly\b|\bearlier\b(?! (?:this|today|that|in|on)\b)|\bahead of (?:schedule|time)\b"),
+    "on time": re.compile(r"\bon time\b|\bpunctual|\bon schedule\b"),
+}
 
 
 def changed_direction(answer: str, source: str, names: frozenset[str]) -> str | None:
@@ -87,7 +98,8 @@ def changed_direction(answer: str, source: str, names: frozenset[str]) -> str | 
 def changed_event(answer: str, source: str) -> str | None:
     """An event the source says was, say, cancelled that the answer says was postponed."""
     theirs_text, ours_text = source.lower(), answer.lower()
-    for family in _FAMILIES:
+    same_actor = _actor(answer) == _actor(source)
+    for family in _FAMILIES + (_CONVERSES if same_actor else []):
         theirs = {group for group, pattern in family.items() if pattern.search(theirs_text)}
         ours = {group for group, pattern in family.items() if pattern.search(ours_text)}
         if theirs and ours and not theirs & ours:
@@ -95,16 +107,28 @@ def changed_event(answer: str, source: str) -> str | None:
     return None
 
 
+def _actor(text: str) -> str | None:
+    found = _FIRST_WORD.match(text)
+    return found.group(1).lower() if found else None
+
+
 def changed_time(answer: str, source: str) -> str | None:
-    """The source's time ("last year") or timing ("two days late") dropped, or turned to another ("next week",
+    """The source's time ("last year") or timing ("two days late") dropped, or turned to another ("last month",
     "early")."""
-    for kinds in _KEPT:
+    for kinds in (_WHEN, _TIMING):
         theirs = {kind: said for kind, pattern in kinds.items() if (said := _stated(pattern, source))}
         ours = {kind for kind, pattern in kinds.items() if _stated(pattern, answer)}
-        if theirs and not theirs.keys() & ours:
+        if theirs and not any(_same_time(a, b) for a in theirs for b in ours):
             said = theirs[min(theirs)]
             return f"it says {sorted(ours)[0]} where the input says {said!r}" if ours else f"it drops {said!r}"
     return None
+
+
+def _same_time(one: str, other: str) -> bool:
+    """ "past year" and "past *" (some time past) agree; "past year" and "past month" do not."""
+    side, _, period = one.partition(" ")
+    other_side, _, other_period = other.partition(" ")
+    return one == other or (side == other_side and "*" in (period, other_period))
 
 
 def _stated(pattern: re.Pattern[str], text: str) -> str | None:

@@ -46,7 +46,8 @@ def _both_ways(pairs: dict[str, set[str]]) -> dict[str, set[str]]:
 # coffee" restates "never drinks coffee", "up to 2 eggs" restates "no more than 2 eggs".
 _NEGATIVE_MEANING = re.compile(
     r"\b(?:prohibit|forbid|forbade|bann?(?:s|ed|ing)?\b|avoid|refus|lack|fail|declin|reject|den(?:y|ies|ied)\b|exclud"
-    r"|prevent|unaware|unable|absent|missing|against\b|up to\b|at most\b|a maximum of\b|or (?:less|fewer)\b|free of\b)",
+    r"|prevent|unaware|unable|absent|missing|against\b|up to\b|at most\b|a maximum of\b|or (?:less|fewer)\b|free of\b"
+    r"|rather than\b|instead of\b)",
     re.IGNORECASE,
 )
 # Opposites: "not correct" restates "wrong". Un-, in-, im-, ir- and dis- words are found without a list.
@@ -145,7 +146,8 @@ def _restates(negated_words: list[str], theirs: set[str], contrast: bool) -> boo
         if contrast and _MISMATCH.match(word):
             return True
         prefixed = {prefix + word for prefix in _NEGATING_PREFIXES} - _FALSE_PREFIXED
-        if (_OPPOSITES.get(word, set()) | prefixed) & theirs:
+        opposites = _OPPOSITES.get(word, set()) | _OPPOSITES.get(word.removesuffix("s"), set())  # "never opens"
+        if (opposites | prefixed) & theirs:
             return True
     return False
 
@@ -221,8 +223,10 @@ def _name_like(word: str, neighbours: list[re.Match]) -> bool:
 
 
 def _mentions(text: str, name: str) -> bool:
-    """Whether `text` (lower case) names `name`, or each part of a hyphened one ("b-movies": "B movies")."""
-    return all(re.search(rf"\b{re.escape(part)}\b", text) for part in name.split("-") if part)
+    """Whether `text` (lower case) names `name`, or each part of a hyphened one ("b-movies": "B movies"), in the
+    singular or plural ("on Sunday" for "on Sundays")."""
+    parts = [part.removesuffix("s") for part in name.split("-") if part]
+    return all(re.search(rf"\b{re.escape(part)}s?\b", text) for part in parts)
 
 
 def facts(text: str) -> Facts:

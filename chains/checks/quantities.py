@@ -74,6 +74,8 @@ _LABELS = frozenset(
     track terminal route bus line version model exit door building block apartment suite""".split()
 )
 _WINDOW = 2
+# Nouns that can name any count of their kind.
+_GENERIC = frozenset(lemma(w) for w in "people persons individuals items things pieces objects ones".split())
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def changed_unit(answer: str, source: str) -> str | None:
         if not mine or not wanted:
             continue
         units, wanted_units = {q.unit for q in mine}, {q.unit for q in wanted}
+        if (units | wanted_units) & _GENERIC:  # "30 people" for "30 guests" counts the same guests
+            continue
         near, wanted_near = set().union(*(q.nearby for q in mine)), set().union(*(q.nearby for q in wanted))
         if not units & wanted_near and not wanted_units & near:
             return f"{value:g} {mine[0].written} where the input has {value:g} {wanted[0].written}"

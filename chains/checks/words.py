@@ -26,4 +26,6 @@ def lemma(word: str) -> str:
         word = word[:-2] + "y"
     elif len(word) > 3 and word.endswith("e"):
         word = word[:-1]
+    if len(word) > 2 and word.endswith("f") and not word.endswith("ff"):  # "loaf" and "loaves", "knife" and "knives"
+        word = word[:-1] + "v"
     return word

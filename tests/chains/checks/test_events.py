@@ -13,6 +13,8 @@ SOURCES = {
     "stores": "Samsung opened 3 new stores in Busan last year.",
     "order": "Our order arrived two days late.",
     "train": "The train from Boston was not delayed.",
+    "bike": "Emma lent her bike to Jake for three days.",
+    "exhibition": "The exhibition ends next Friday, a week early.",
 }
 
 
@@ -40,13 +42,19 @@ SOURCES = {
         (
             "stores",
             "Samsung opened 3 new stores in Busan this year.",
-            "it says present where the input says 'last year'",
+            "it says present year where the input says 'last year'",
         ),
         ("stores", "A year ago, Samsung opened 3 new stores in Busan.", None),
+        ("stores", "Samsung opened 3 new stores in Busan last month.", "it says past month where the input says"),
+        ("stores", "This past year, Samsung opened 3 new stores in Busan.", None),
         ("order", "Our order took two days to arrive.", "it drops 'late'"),
         ("order", "Our order arrived two days behind schedule.", None),
         ("order", "Our order arrived two days early.", "it says early where the input says 'late'"),
         ("train", "The train from Boston was not late.", None),  # a denied timing is no timing
+        ("bike", "Emma borrowed a bike from Jake for three days.", "it says from Jake where the input says to Jake"),
+        ("bike", "Emma borrowed a bike, Jake's, for three days.", "it says borrowed where the input says lent"),
+        ("bike", "Jake borrowed Emma's bike for three days.", None),  # the same loan, seen from the other side
+        ("exhibition", "The exhibition will end next Friday, a week earlier than planned.", None),
     ],
 )
 def test_a_restatement_keeps_direction_event_and_time(source, answer, expected):
@@ -60,3 +68,18 @@ def test_a_restatement_keeps_direction_event_and_time(source, answer, expected):
 def test_a_name_that_is_not_a_place_and_a_source_without_these_words_are_not_read():
     assert changed_fact("From Sarah: thanks to the team.", "Thanks to the team, from Sarah.") is None
     assert changed_fact("The room was clean and quiet.", "The room was quiet and clean.") is None
+
+
+def test_a_count_named_in_other_words_or_spelled_otherwise_is_the_same_count():
+    assert (
+        changed_fact("Only up to 30 people can attend the June wedding.", "At most 30 guests attend the June wedding.")
+        is None
+    )
+    assert changed_fact("The bakery sells 40 loafs a day.", "The bakery sells 40 loaves a day.") is None
+    assert changed_fact("I ordered six pizzas.", "I ordered six burgers.") is not None  # another thing counted
+
+
+def test_a_day_named_in_the_singular_and_a_closed_shop_restate_the_source():
+    source = "The bakery on Elm Road never opens on Sundays."
+    assert changed_fact("The bakery on Elm Road is closed on Sunday.", source) is None
+    assert changed_fact("The bakery on Elm Road opens on Sundays.", source) is not None
