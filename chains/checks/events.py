@@ -29,7 +29,6 @@ _FAMILIES: list[dict[str, re.Pattern[str]]] = [
         "ended": re.compile(r"\b(?:end|ends|ended)\b(?! of\b)|\bfinish|\bconclud|\bwrapped up\b"),
         "began": re.compile(r"\b(?:start|starts|started|began|begins?|begun)\b(?! of\b)"),
     },
-    {"won": re.compile(r"\bw(?:in|ins|inning|on)\b"), "lost": re.compile(r"\blos(?:e|es|ing|t)\b")},
     {
         "rose": re.compile(
             r"\b(?:rise|rises|rose|risen|rising)\b|\bincreas|\bgr(?:ow|ows|ew|own)\b|\bclimb|\bsoar|\bjump"
@@ -42,14 +41,15 @@ _FAMILIES: list[dict[str, re.Pattern[str]]] = [
     },
 ]
 
-# Events that are one trade seen from either side: "Emma lent Jake her bike" is "Jake borrowed Emma's bike", so
-# these are compared only where both sentences start with the same word (the one who acts).
+# Events seen from either side: "Emma lent Jake her bike" is "Jake borrowed Emma's bike", "Min-jun beat Daniel" is
+# "Daniel lost to Min-jun", so these are compared only where both sentences start with the same word (who acts).
 _CONVERSES: list[dict[str, re.Pattern[str]]] = [
     {
         "bought": re.compile(r"\bbu(?:y|ys|ying|yer)\b|\bbought\b|\bpurchas"),
         "sold": re.compile(r"\bsel(?:l|ls|ling|ler)\b|\bsold\b"),
     },
     {"lent": re.compile(r"\blen(?:d|ds|ding|t)\b"), "borrowed": re.compile(r"\bborrow")},
+    {"won": re.compile(r"\bw(?:in|ins|inning|on)\b"), "lost": re.compile(r"\blos(?:e|es|ing|t)\b")},
 ]
 _FIRST_WORD = re.compile(r"^\W*(?:(?:the|a|an|our|my|his|her|their)\s+)?(\w+)", re.IGNORECASE)
 

@@ -14,6 +14,7 @@ SOURCES = {
     "order": "Our order arrived two days late.",
     "train": "The train from Boston was not delayed.",
     "bike": "Emma lent her bike to Jake for three days.",
+    "match": "Min-jun won the chess match against Daniel.",
     "exhibition": "The exhibition ends next Friday, a week early.",
 }
 
@@ -54,6 +55,8 @@ SOURCES = {
         ("bike", "Emma borrowed a bike from Jake for three days.", "it says from Jake where the input says to Jake"),
         ("bike", "Emma borrowed a bike, Jake's, for three days.", "it says borrowed where the input says lent"),
         ("bike", "Jake borrowed Emma's bike for three days.", None),  # the same loan, seen from the other side
+        ("match", "Daniel lost the chess match to Min-jun.", None),
+        ("match", "Min-jun lost the chess match to Daniel.", "it says lost where the input says won"),
         ("exhibition", "The exhibition will end next Friday, a week earlier than planned.", None),
     ],
 )
