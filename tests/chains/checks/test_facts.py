@@ -219,18 +219,18 @@ def test_the_default_models_own_answers_hand_labelled():
     assert refused / len(faithful) <= 0.1, refused
 
 
-def test_the_default_models_answers_to_twenty_more_sentences_hand_labelled():
-    """Two more sets of ten sentences (a ferry at 7:30 becomes a flight from Tokyo to Toronto, a loan, a
-    cancelled train, a bakery that never opens on Sundays), every answer the default model wrote for them
-    labelled by hand before the check's verdicts were read: changed numbers, negations, names, events,
-    directions and times (`flip`), or none."""
+def test_the_default_models_answers_to_thirty_more_sentences_hand_labelled():
+    """Three more sets of ten sentences (a flight from Tokyo to Toronto, a loan, a cancelled train, a bakery that
+    never opens on Sundays, a hotel in Gangneung), the default model's answers to each labelled by hand before
+    the check's verdicts were read: changed numbers, negations, names, events, directions and times (`flip`),
+    or none. The first two sets were read to mend the check; the third was not."""
     pairs = [
         json.loads(line) for line in AUDIT.with_name("facts_audit_default_model_more.jsonl").read_text().splitlines()
     ]
     changed = [p for p in pairs if p["flip"]]
     faithful = [p for p in pairs if not p["flip"]]
-    assert len(changed) >= 100 and len(faithful) >= 60
+    assert len(changed) >= 200 and len(faithful) >= 120
     caught = sum(changed_fact(p["answer"], p["source"]) is not None for p in changed)
     refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
     assert caught / len(changed) >= 0.8, caught
-    assert refused / len(faithful) <= 0.2, refused
+    assert refused / len(faithful) <= 0.15, refused
