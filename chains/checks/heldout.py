@@ -68,6 +68,12 @@ class HeldOut:
         """Whether a classifier trained on the rows alone beats chance on examples they never saw."""
         return self.alone > self.chance + self.margin()
 
+    @property
+    def informative(self) -> bool:
+        """Whether a classifier trained on one real half labels the other better than chance: where none does,
+        the pool's classifiers cannot tell a row's class either."""
+        return max(s.real for s in self.scores.values()) > self.chance + self.margin()
+
     def to_dict(self) -> dict[str, Any]:
         summary: dict[str, Any] = {name.split("+")[0]: s.to_dict() for name, s in self.scores.items()}
         summary["details"] = {
@@ -75,6 +81,7 @@ class HeldOut:
             "rows": self.rows,
             "chance": round(self.chance * 100, 1),
             "signal": self.signal,
+            "informative": self.informative,
         }
         return summary
 

@@ -223,21 +223,23 @@ def decide(
     """Rows to save: none where `why_held` finds a reason; otherwise every row but the off-label ones where
     dropping them measured better, each kept row with its weight.
 
-    Where the generating model's own classify prompt, trusted on the pool, found class signal (`model_signal`),
-    the off-label filter does not run: it follows classifiers trained on the pool, which at 10 examples per class
-    of two classes label unseen pool examples about as often wrong as right. On row sets whose effect was known
-    (report seeds 10-14), it turned two helpful Rotten Tomatoes sets (+2.8 / +5.4, +3.9 / +7.7) into losses
-    (-5.8 / -4.6, -3.8 / -4.3), and cut a Korean review run to 16 of 80 rows."""
+    The off-label filter follows classifiers trained on the pool, which at 10 examples per class of two classes
+    label unseen pool examples about as often wrong as right. So it does not run where the generating model's
+    own classify prompt, trusted on the pool, found class signal (`model_signal`), nor where classifiers trained
+    on one half of the pool label the other no better than chance. On row sets whose effect was known (report
+    seeds 10-14), it turned two helpful Rotten Tomatoes sets (+2.8 / +5.4, +3.9 / +7.7) into losses (-5.8 /
+    -4.6, -3.8 / -4.3), and it cut Korean review runs to 16 and 26 of 80 rows."""
     if evidence is None:
         return Verdict(rows, [], f"notice: {why_not}; rows are saved unvalidated" if why_not else None)
     reason = why_held(evidence, model_signal)
     if reason is not None:
         return hold_all(rows, reason, model, evidence.to_dict())
-    if model_signal:
+    no_filter = _why_no_filter(evidence, model_signal)
+    if no_filter:
         unfiltered = replace(
             evidence.validation,
             estimates={None: evidence.validation.estimates[None]},
-            notes=[*evidence.validation.notes, "the off-label filter did not run: the model's own labels found signal"],
+            notes=[*evidence.validation.notes, f"the off-label filter did not run: {no_filter}"],
         )
         evidence = replace(evidence, validation=unfiltered)
     validation, summary = evidence.validation, evidence.to_dict()
@@ -261,6 +263,15 @@ def decide(
             f"Try a stronger model ({next_step(model)})"
         )
     return Verdict(kept, held, line, summary, held_rows)
+
+
+def _why_no_filter(evidence: Evidence, model_signal: bool) -> str | None:
+    """Why the off-label filter should not run, or None."""
+    if model_signal:
+        return "the model's own labels found signal"
+    if evidence.held_out is not None and not evidence.held_out.informative:
+        return "classifiers trained on one half of the pool label the other no better than chance"
+    return None
 
 
 def _held(row: dict[str, Any], reason: str, kind: str = "pool_validation") -> dict[str, Any]:

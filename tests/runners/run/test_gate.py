@@ -168,3 +168,18 @@ def test_where_the_models_own_labels_found_signal_the_off_label_filter_does_not_
     details = trusted.validation["details"]
     assert details["filter"] is None and details["dropped"] == 0
     assert details["notes"][-1].startswith("the off-label filter did not run")
+
+
+def test_where_the_pools_own_classifiers_are_at_chance_the_off_label_filter_does_not_run():
+    rows = ROWS + [{**ROWS[0], "output": "Sunny room."}, {**ROWS[1], "output": "Cold tea."}]
+    evidence = validation(+1.0, -5.0, +7.0, other=(0.1, 0.9, 0.2, 0.3), threshold_gain=+2.0)
+    weighted = replace(evidence.validation, weights=[0.9, 0.1, 0.8, 0.7])
+
+    def two_halves(real):  # two classes of 10: chance is 50%, one standard error 11 points
+        score = HalfScore(0.7, real, Gain(5.0, -3.0, 13.0))
+        return HeldOut({"tfidf+lr": score, "minilm+lr": score}, 20, 80, 0.5)
+
+    assert len(decide(rows, Evidence(weighted, two_halves(0.7))).kept) == 2  # one half labels the other: filtered
+    at_chance = decide(rows, Evidence(weighted, two_halves(0.55)))
+    assert len(at_chance.kept) == 4 and at_chance.validation["details"]["dropped"] == 0
+    assert "label the other no better than chance" in at_chance.validation["details"]["notes"][-1]
