@@ -12,7 +12,7 @@ import re
 # Which way a named place is: "to Jeju" and "from Jeju" are different trips. "for" is left out: "left for
 # Paris" goes there, "a ticket for Paris" may not.
 _TOWARDS = {"to", "into", "towards", "toward", "onto"}
-_AWAY = {"from"}
+_AWAY = {"from", "out of"}
 _BEFORE_NAME = r"\b(to|into|towards|toward|onto|from|out of)\s+(?:the\s+)?{name}\b"
 
 # Events of one kind that rule each other out: an event called off did not happen later, or end, or begin.
@@ -89,8 +89,7 @@ def changed_direction(answer: str, source: str, names: frozenset[str]) -> str | 
         ours = {m.group(1).lower() for m in pattern.finditer(answer)}
         if not theirs or not ours or theirs & ours:
             continue
-        towards, away = theirs <= _TOWARDS, theirs <= _AWAY | {"out of"}
-        if (towards and ours & (_AWAY | {"out of"})) or (away and ours & _TOWARDS):
+        if (theirs <= _TOWARDS and ours & _AWAY) or (theirs <= _AWAY and ours & _TOWARDS):
             return f"it says {sorted(ours)[0]} {name.title()} where the input says {sorted(theirs)[0]} {name.title()}"
     return None
 
@@ -125,7 +124,7 @@ def changed_time(answer: str, source: str) -> str | None:
 
 
 def _same_time(one: str, other: str) -> bool:
-    """ "past year" and "past *" (some time past) agree; "past year" and "past month" do not."""
+    """Whether two times agree: "past year" and "past *" (some time past) do, "past year" and "past month" not."""
     side, _, period = one.partition(" ")
     other_side, _, other_period = other.partition(" ")
     return one == other or (side == other_side and "*" in (period, other_period))
