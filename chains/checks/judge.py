@@ -93,14 +93,19 @@ class ChainJudge:
 
     name = "classify"
 
-    def __init__(self, task: Task, llm: BaseLanguageModel, votes: int = 5, temperature: float = 0.7):
+    def __init__(
+        self, task: Task, llm: BaseLanguageModel, votes: int = 5, temperature: float = 0.7, seed: int | None = None
+    ):
         if task.output != "label":
             raise ValueError(f"a judge needs a label task like classify, not {task.name}")
         self.task, self.llm, self.votes = task, llm, votes
         self.render = renderer_for(llm)
         self.parser = parser_for(task)
-        # One greedy answer has no spread to measure; several sampled ones do.
+        # One greedy answer has no spread to measure; several sampled ones do. A `seed` makes every call's votes
+        # the same for the same texts, whatever the model answered before (a rerun judges a set as it did).
         self.settings: dict[str, Any] = {"do_sample": True, "temperature": temperature} if votes > 1 else {}
+        if votes > 1 and seed is not None:
+            self.settings["seed"] = seed
 
     def judge(self, texts: list[str]) -> list[Verdict]:
         if not texts:

@@ -56,11 +56,13 @@ class LocalPipeline(Serving, HuggingFacePipeline):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_id": self.model_id, "generation": self.generation, "batch_size": self.batch_size}
 
-    def _seed_call(self) -> None:
-        if self.seed is not None:
+    def _seed_call(self, seed: int | None = None) -> None:
+        """Seeds one call's sampling: with `seed` where the caller names one, so the call gives the same answers
+        whatever ran before it (a judge's votes); else with the model's seed plus the calls so far."""
+        if seed is not None or self.seed is not None:
             import torch
 
-            torch.manual_seed(self.seed + self._calls)
+            torch.manual_seed(seed if seed is not None else self.seed + self._calls)
         self._calls += 1
 
     def serve(
@@ -71,7 +73,7 @@ class LocalPipeline(Serving, HuggingFacePipeline):
         `kwargs` are a call's settings: decoding knobs, `boundary`, `max_words`, `stop` and `no_copy`.
         """
         with self._lock:
-            self._seed_call()
+            self._seed_call(kwargs.pop("seed", None))
             how = Answering.of(self.generation, kwargs)
             model, tokenizer = self.pipeline.model, self.pipeline.tokenizer
             slots = slots or self.batch_size

@@ -168,7 +168,7 @@ class Generator:
 def answer_filter(spec: RunSpec, inputs: Inputs, llm: BaseLanguageModel) -> AnswerFilter:
     """The checks the spec asks for; MiniLM is loaded only for the checks that need it."""
     task = spec.task
-    judge = judge_for(spec.verify_label, task, inputs, task.language, llm) if spec.verify_label else None
+    judge = judge_for(spec.verify_label, task, inputs, task.language, llm, spec.seed) if spec.verify_label else None
     near_duplicates = source_check = None
     if spec.near_dup is not None:
         from chains.checks.dedup import NearDuplicateIndex

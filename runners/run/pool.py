@@ -94,7 +94,9 @@ def selector_for(name: str, task: Task, shots: int, seed: int, llm: Any = None) 
     return make_selector(name, task, task.examples, shots, seed, count_tokens=token_counter(llm), embeddings=embeddings)
 
 
-def judge_for(name: str, task: Task, inputs: Inputs, language: str, llm: Any = None) -> LabelJudge:
+def judge_for(
+    name: str, task: Task, inputs: Inputs, language: str, llm: Any = None, seed: int | None = None
+) -> LabelJudge:
     """The `--verify-label` judge, trained on (or shown) the real labelled texts: the example pool and the inputs."""
     examples = [e for e in task.examples if e.get("text") and e.get("label")]
     examples += [v for v in inputs.rows.values() if v.get("text") and v.get("label")]
@@ -107,10 +109,12 @@ def judge_for(name: str, task: Task, inputs: Inputs, language: str, llm: Any = N
         from chains.checks.embeddings import load_embeddings
 
         return EmbeddingJudge(load_embeddings().embed_documents, examples)
-    return classify_judge(task, examples, llm, language)
+    return classify_judge(task, examples, llm, language, seed)
 
 
-def classify_judge(task: Task, examples: list[dict[str, str]], llm: Any, language: str) -> ChainJudge:
+def classify_judge(
+    task: Task, examples: list[dict[str, str]], llm: Any, language: str, seed: int | None = None
+) -> ChainJudge:
     """The model's own few-shot `classify` prompt, set up like `task` and shown real labelled `examples`: the
-    judge of `--verify-label classify` and of the labelled run's label check."""
-    return ChainJudge(judge_task(load_task("classify", language), task, examples), llm)
+    judge of `--verify-label classify` and of the labelled run's label check, its votes drawn with `seed`."""
+    return ChainJudge(judge_task(load_task("classify", language), task, examples), llm, seed=seed)

@@ -181,7 +181,7 @@ class LabelledRun:
             print(f"judging labels: {len(rows)} rows, after {len(self.pool)} pool examples", file=sys.stderr)
         start = time.perf_counter()
         try:
-            judge = classify_judge(self.spec.task, self.pool, self.llm, self.spec.task.language)
+            judge = classify_judge(self.spec.task, self.pool, self.llm, self.spec.task.language, self.spec.seed)
             skill = competence(judge, self.pool)
             self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "rows": len(rows)}
             if not skill.competent:

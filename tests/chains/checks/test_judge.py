@@ -134,3 +134,15 @@ def test_competence_needs_a_clear_margin_over_chance_on_few_examples():
     assert Competence(0.85, 10, 0.5).competent
     assert Competence(0.5, 40, 0.25).competent and not Competence(0.35, 40, 0.25).competent
     assert not Competence(0.0, 0, 0.5).competent
+
+
+def test_a_seeded_judge_votes_the_same_whatever_the_model_answered_before(embedded_llm):
+    """A rerun judges a set as the first run did, though a resumed run asks the model fewer things before it."""
+    task = judge_task(load_task("classify", "en"), load_task("labeled", "en"), [])
+    texts = ["The room was filthy.", "Lovely staff and a great view.", "The bed was fine, the food was not."]
+    votes = lambda judge: [v.scores for v in judge.judge(texts)]  # noqa: E731
+    seeded = ChainJudge(task, embedded_llm, seed=11)
+    first = votes(seeded)
+    embedded_llm.generate_scored(["Say something."], n=3, do_sample=True, temperature=1.0)  # moves the model's own seed
+    assert votes(seeded) == first
+    assert votes(ChainJudge(task, embedded_llm, seed=12)) != first  # the votes are drawn, and the seed draws them
