@@ -70,7 +70,7 @@ class LocalPipeline(Serving, HuggingFacePipeline):
     ) -> Iterator[Answers]:
         """Continuous batching: answers for requests pulled one at a time, as they finish (`chains.local.serving`).
 
-        `kwargs` are a call's settings: decoding knobs, `boundary`, `max_words`, `stop` and `no_copy`.
+        `kwargs` are a call's settings: decoding knobs, `boundary`, `max_words`, `stop`, `no_copy` and `seed`.
         """
         with self._lock:
             self._seed_call(kwargs.pop("seed", None))
