@@ -114,9 +114,10 @@ def _actor(text: str) -> str | None:
 def changed_time(answer: str, source: str) -> str | None:
     """The source's time ("last year") or timing ("two days late") dropped, or turned to another ("last month",
     "early")."""
-    for kinds in (_WHEN, _TIMING):
-        theirs = {kind: said for kind, pattern in kinds.items() if (said := _stated(pattern, source))}
-        ours = {kind for kind, pattern in kinds.items() if _stated(pattern, answer)}
+    # A negation just before denies a timing ("not delayed"), not a time ("not postponed last weekend").
+    for kinds, deniable in ((_WHEN, False), (_TIMING, True)):
+        theirs = {kind: said for kind, pattern in kinds.items() if (said := _stated(pattern, source, deniable))}
+        ours = {kind for kind, pattern in kinds.items() if _stated(pattern, answer, deniable)}
         if theirs and not any(_same_time(a, b) for a in theirs for b in ours):
             said = theirs[min(theirs)]
             return f"it says {sorted(ours)[0]} where the input says {said!r}" if ours else f"it drops {said!r}"
@@ -130,10 +131,10 @@ def _same_time(one: str, other: str) -> bool:
     return one == other or (side == other_side and "*" in (period, other_period))
 
 
-def _stated(pattern: re.Pattern[str], text: str) -> str | None:
-    """The first words of `text` that `pattern` finds and no negation just before denies ("not delayed")."""
+def _stated(pattern: re.Pattern[str], text: str, deniable: bool = True) -> str | None:
+    """The first words of `text` that `pattern` finds and, if `deniable`, no negation just before denies."""
     text = text.lower()
     for match in pattern.finditer(text):
-        if not _DENIED.search(text[: match.start()]):
+        if not (deniable and _DENIED.search(text[: match.start()])):
             return match.group()
     return None

@@ -15,6 +15,7 @@ SOURCES = {
     "train": "The train from Boston was not delayed.",
     "bike": "Emma lent her bike to Jake for three days.",
     "match": "Min-jun won the chess match against Daniel.",
+    "festival": "The festival was cancelled last weekend, not postponed.",
     "exhibition": "The exhibition ends next Friday, a week early.",
 }
 
@@ -52,6 +53,8 @@ SOURCES = {
         ("order", "Our order arrived two days behind schedule.", None),
         ("order", "Our order arrived two days early.", "it says early where the input says 'late'"),
         ("train", "The train from Boston was not late.", None),  # a denied timing is no timing
+        ("festival", "The festival was cancelled, not postponed last weekend.", None),  # a time is not denied
+        ("festival", "The festival was cancelled, not postponed.", "it drops 'last weekend'"),
         ("bike", "Emma borrowed a bike from Jake for three days.", "it says from Jake where the input says to Jake"),
         ("bike", "Emma borrowed a bike, Jake's, for three days.", "it says borrowed where the input says lent"),
         ("bike", "Jake borrowed Emma's bike for three days.", None),  # the same loan, seen from the other side
