@@ -13,7 +13,7 @@ import re
 # Paris" goes there, "a ticket for Paris" may not.
 _TOWARDS = {"to", "into", "towards", "toward", "onto"}
 _AWAY = {"from", "out of"}
-_BEFORE_NAME = r"\b(to|into|towards|toward|onto|from|out of)\s+(?:the\s+)?{name}\b"
+_BEFORE_NAME = rf"\b({'|'.join(sorted(_TOWARDS | _AWAY, key=len, reverse=True))})\s+(?:the\s+)?{{name}}\b"
 
 # Events of one kind that rule each other out: an event called off did not happen later, or end, or begin.
 # One family per dict; a source with a word of one group and an answer with a word of another group of the
@@ -114,6 +114,7 @@ def _actor(text: str) -> str | None:
 def changed_time(answer: str, source: str) -> str | None:
     """The source's time ("last year") or timing ("two days late") dropped, or turned to another ("last month",
     "early")."""
+    source, answer = source.lower(), answer.lower()
     # A negation just before denies a timing ("not delayed"), not a time ("not postponed last weekend").
     for kinds, deniable in ((_WHEN, False), (_TIMING, True)):
         theirs = {kind: said for kind, pattern in kinds.items() if (said := _stated(pattern, source, deniable))}
@@ -132,8 +133,8 @@ def _same_time(one: str, other: str) -> bool:
 
 
 def _stated(pattern: re.Pattern[str], text: str, deniable: bool = True) -> str | None:
-    """The first words of `text` that `pattern` finds and, if `deniable`, no negation just before denies."""
-    text = text.lower()
+    """The first words of `text` (lower case) that `pattern` finds and, if `deniable`, no negation just before
+    denies."""
     for match in pattern.finditer(text):
         if not (deniable and _DENIED.search(text[: match.start()])):
             return match.group()
