@@ -196,6 +196,16 @@ def reversed_comparison(answer: str, source: str) -> str | None:
     return None
 
 
+def swapped_opposite(answer: str, source: str) -> tuple[str, str] | None:
+    """A word of `answer` whose opposite `source` says and not the word itself, and the opposite: "will stay
+    open" for "will stay closed". Only where the two are negated alike; "not open" restates "closed"."""
+    ours, theirs = set(_words(answer)), set(_words(source))
+    for word in sorted(ours - theirs):
+        for opposite in sorted(_OPPOSITES.get(word, set()) & theirs - ours):
+            return word, opposite
+    return None
+
+
 def names(text: str) -> frozenset[str]:
     """Capitalised words that are not the first word of a sentence, in lower case without a possessive
     ("Hilton", "Sarah's" -> "sarah")."""
@@ -262,9 +272,13 @@ def changed_fact(answer: str, source: str) -> str | None:
     added = sorted(name for name in got.names if not _mentions(source.lower(), name))
     if added:
         return f"it brings in the name {added[0]!r}"
-    return (
+    if change := (
         changed_direction(answer, source, want.names) or changed_event(answer, source) or changed_time(answer, source)
-    )
+    ):
+        return change
+    if want.negated == got.negated and (swap := swapped_opposite(answer, source)):
+        return f"it says {swap[0]!r} where the input says {swap[1]!r}"
+    return None
 
 
 def _show(values: frozenset[float]) -> str:

@@ -185,6 +185,31 @@ def test_a_comparison_keeps_its_direction(answer, source, expected):
 
 
 @pytest.mark.parametrize(
+    ("answer", "source", "expected"),
+    [
+        (
+            "The library will remain open until next Monday.",
+            "The library will be closed for repairs until next Monday.",
+            "it says 'open' where the input says 'closed'",
+        ),
+        (
+            "The water was too hot for swimming.",
+            "The water was too cold for swimming.",
+            "it says 'hot' where the input says 'cold'",
+        ),
+        ("The library will not be open until next Monday.", "The library will be closed until next Monday.", None),
+        (
+            "The new phone costs more than the old one.",
+            "The old phone costs less than the new one.",
+            None,
+        ),  # both words in both
+    ],
+)
+def test_an_opposite_word_changes_the_fact(answer, source, expected):
+    assert changed_fact(answer, source) == expected
+
+
+@pytest.mark.parametrize(
     ("source", "same", "other"),
     [
         ("The recipe needs 250 grams of flour.", "The recipe requires 250g of flour.", "It requires 250 kg of flour."),
