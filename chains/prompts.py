@@ -12,7 +12,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate, FewShotChatMessagePromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from chains.selectors import choose_examples
+from chains.selectors import FixedSelector, choose_examples
 from chains.task import Task
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
@@ -23,8 +23,11 @@ def build_prompt(
     examples: list[dict[str, str]] | None = None,
     example_selector: BaseExampleSelector | None = None,
 ) -> ChatPromptTemplate:
-    """The task's chat prompt; few-shot examples come from the selector, `examples`, or the task."""
+    """The task's chat prompt; few-shot examples come from the selector, `examples`, or the task (those of the
+    source text's form, for a task with a source)."""
     fmt = task.template_format
+    if example_selector is None and examples is None and task.source is not None:
+        example_selector = FixedSelector(task.examples, len(task.examples), task.source)
     example_prompt = ChatPromptTemplate.from_messages(
         [("human", task.instruction), ("ai", task.answer)], template_format=fmt
     )
@@ -99,17 +102,17 @@ class Prompter:
         selector: BaseExampleSelector | None = None,
         count_tokens: Callable[[str], int] | None = None,
     ) -> None:
-        self.task, self.selector, self.render, self.count_tokens = task, selector, renderer_for(llm), count_tokens
+        self.task, self.render, self.count_tokens = task, renderer_for(llm), count_tokens
+        self.selector = selector or FixedSelector(task.examples, len(task.examples), task.source)
         self.tokens: list[int] = []
         """Each prompt's length in tokens, when `count_tokens` is given."""
 
     def __call__(self, values: dict[str, str], extra: int = 0, variant: int = 0) -> tuple[Any, list[str]]:
         """The rendered prompt and the ids of the examples it shows; a `variant` other than 0 words the
-        instruction its own way (`Task.variant`) and shows the task's own examples in its own order."""
-        if self.selector is not None:
-            examples = choose_examples(self.selector, values, extra)
-        else:
-            examples = _reordered(self.task.examples, variant)
+        instruction its own way (`Task.variant`) and shows fixed examples in its own order."""
+        examples = choose_examples(self.selector, values, extra)
+        if type(self.selector) is FixedSelector:
+            examples = _reordered(examples, variant)
         task = self.task.variant(variant)
         prompt = self.render.invoke(build_prompt(task, examples=examples).invoke(values))
         if self.count_tokens is not None and isinstance(prompt, str):

@@ -16,6 +16,7 @@ from langchain_core.example_selectors import (
 )
 from langchain_core.prompts import PromptTemplate
 
+from chains.checks.fidelity import is_question
 from chains.task import Task
 
 SELECTORS = ("fixed", "random", "class", "length", "semantic", "mmr", "ngram", "label")
@@ -23,10 +24,11 @@ _WORD = re.compile(r"\w+")
 
 
 class FixedSelector(BaseExampleSelector):
-    """The first `k` examples of the pool, in order, for every prompt."""
+    """The first `k` examples of the pool, in order, for every prompt; with a `source` variable, the first `k` of
+    those of its form (`same_form`)."""
 
-    def __init__(self, examples: list[dict[str, str]], k: int) -> None:
-        self.examples, self.k = list(examples), k
+    def __init__(self, examples: list[dict[str, str]], k: int, source: str | None = None) -> None:
+        self.examples, self.k, self.source = list(examples), k, source
 
     def add_example(self, example: dict[str, str]) -> None:
         self.examples.append(example)
@@ -36,7 +38,9 @@ class FixedSelector(BaseExampleSelector):
 
     def select(self, input_variables: dict[str, str], k: int) -> list[dict]:
         """Up to `k` examples for one prompt; a retry may ask for more shots than the selector's own `k`."""
-        return self.examples[:k]
+        if self.source is None:
+            return self.examples[:k]
+        return same_form(self.examples, self.source, str(input_variables.get(self.source, "")))[:k]
 
 
 class Deck:
@@ -211,6 +215,14 @@ class NGramOverlapSelector(FixedSelector):
         return [self.examples[i] for i in ranked[:k]]
 
 
+def same_form(examples: list[dict[str, str]], source: str, text: str) -> list[dict[str, str]]:
+    """The examples whose source has the form of `text` (a question, or not), in order; all of them where none
+    has. A question shown only statements restated tends to be answered instead of restated."""
+    question = is_question(text)
+    matching = [e for e in examples if is_question(str(e.get(source, ""))) == question]
+    return matching or examples
+
+
 def choose_examples(selector: BaseExampleSelector, input_variables: dict[str, str], extra: int = 0) -> list[dict]:
     """A selector's examples for one prompt; `extra` more shots where the selector can give them (ours can)."""
     if extra and isinstance(selector, FixedSelector):
@@ -235,7 +247,7 @@ def make_selector(
     """
     keys = task.input_variables or task.answer_variables
     if name == "fixed":
-        return FixedSelector(examples, k)
+        return FixedSelector(examples, k, task.source)
     if name == "random":
         return RandomSelector(examples, k, seed)
     if name == "label":

@@ -1,11 +1,13 @@
 """Exact prompts: each bundled task, in each language, rendered as the embedded model sees them."""
 
+import itertools
 from pathlib import Path
 
 import pytest
 
 from chains import build_prompt, load_task, render_messages
 from chains.prompts import Prompter
+from chains.selectors import make_selector
 from chains.task import available_tasks
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -57,3 +59,25 @@ def test_prompt_variants_differ_in_wording_and_in_their_last_shot():
     assert len({prompt for prompt, _ in prompts}) == 7
     assert len({tuple(ids) for _, ids in prompts}) == 6  # 3 rotations, each forwards and reversed
     assert prompts[0] == prompter({"text": "The pool was closed."})
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+@pytest.mark.parametrize("name", ["paraphrase", "rewrite"])
+def test_a_question_is_shown_questions_restated_and_a_statement_statements(language, name):
+    from langchain_core.language_models import FakeListLLM
+
+    from chains.checks.fidelity import is_question
+
+    task = load_task(name, language)
+    shown = {e["id"]: is_question(e["text"]) for e in task.examples}
+    assert any(shown.values()) and not all(shown.values())
+    question = {"en": "Is the pool open on Sundays?", "ko": "일요일에도 수영장을 여나요?"}[language]
+    llm = FakeListLLM(responses=["x"])
+    prompters = [Prompter(task, llm), Prompter(task, llm, make_selector("fixed", task, task.examples, 4))]
+    for text, wanted in ((question, True), (INPUTS[language]["text"], False)):
+        for prompter, variant in itertools.product(prompters, range(4)):
+            _, ids = prompter({"text": text}, variant=variant)
+            assert ids and all(shown[i] == wanted for i in ids)
+        library = build_prompt(task).invoke({"text": text}).to_messages()
+        shots = [m.content for m in library if m.type == "human"][:-1]
+        assert shots and all(is_question(s.splitlines()[-1]) == wanted for s in shots)
