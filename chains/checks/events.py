@@ -58,10 +58,13 @@ _FIRST_WORD = re.compile(r"^\W*(?:(?:the|a|an|our|my|his|her|their)\s+)?(\w+)", 
 # "arrived two days late" is not "took two days to arrive". "ago" is some time past: "a year ago" is "last year".
 _DENIED = re.compile(r"\b(?:not|never|no|n't)\s+(?:\w+\s+)?$")
 _PERIODS = "week weekend month year spring summer autumn fall winter season semester".split()
-_DAY_PARTS = r"(?:morning|afternoon|evening|night)"
+_DAY_PARTS = {"morning", "afternoon", "evening"}
 _WHEN = {
     "past day": re.compile(r"\byesterday\b|\blast night\b"),
-    "present day": re.compile(rf"\btoday\b|\btonight\b|\bthis {_DAY_PARTS}\b"),
+    "present day": re.compile(r"\btoday\b"),
+    "present morning": re.compile(r"\bthis morn(?:ing)?\b"),
+    "present afternoon": re.compile(r"\bthis afternoon\b"),
+    "present evening": re.compile(r"\btonight\b|\bthis (?:evening|night)\b"),
     "future day": re.compile(r"\btomorrow\b"),
     "past *": re.compile(r"\bago\b"),
     "present *": re.compile(r"\bnowadays\b"),
@@ -126,10 +129,12 @@ def changed_time(answer: str, source: str) -> str | None:
 
 
 def _same_time(one: str, other: str) -> bool:
-    """Whether two times agree: "past year" and "past *" (some time past) do, "past year" and "past month" not."""
+    """Whether two times agree: "past year" and "past *" (some time past) do, "past year" and "past month" not;
+    "today" agrees with a part of it ("this morning"), two parts ("this morning", "tonight") do not."""
     side, _, period = one.partition(" ")
     other_side, _, other_period = other.partition(" ")
-    return one == other or (side == other_side and "*" in (period, other_period))
+    wider = ("*", "day") if {period, other_period} & _DAY_PARTS else ("*",)
+    return one == other or (side == other_side and any(p in (period, other_period) for p in wider))
 
 
 def _stated(pattern: re.Pattern[str], text: str, deniable: bool = True) -> str | None:

@@ -47,7 +47,7 @@ def _both_ways(pairs: dict[str, set[str]]) -> dict[str, set[str]]:
 _NEGATIVE_MEANING = re.compile(
     r"\b(?:prohibit|forbid|forbade|bann?(?:s|ed|ing)?\b|avoid|refus|lack|fail|declin|reject|den(?:y|ies|ied)\b|exclud"
     r"|prevent|unaware|unable|absent|missing|against\b|up to\b|at most\b|a maximum of\b|or (?:less|fewer)\b|free of\b"
-    r"|rather than\b|instead of\b)",
+    r"|rather than\b|instead of\b|closed to\b)",
     re.IGNORECASE,
 )
 # Opposites: "not correct" restates "wrong". Un-, in-, im-, ir- and dis- words are found without a list.

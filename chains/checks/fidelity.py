@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chains.checks.dedup import dedup_key
+from chains.checks.embeddings import vocabulary
 from chains.checks.facts import changed_fact
 from chains.checks.words import STOPWORDS
 
@@ -23,6 +24,7 @@ NEAR_COPY = 0.8
 # Embedding cosine below which an answer no longer says what its source says.
 MIN_SIMILARITY = 0.6
 _QUESTION = re.compile(r"[?？]\W*$")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,27 @@ def is_question(text: str) -> bool:
     return _QUESTION.search(text.strip()) is not None
 
 
+def glued_words(answer: str, source: str) -> str | None:
+    """Two neighbouring words of the source that the answer runs together, as the answer writes them, where
+    the result is no word and one part is a function word or a capital shows the seam ("thismorning",
+    "toToronto", "MainStreet"; not "nobody" or "weekend", words, nor "heatwave", a spelling of two nouns).
+    None without a vocabulary to tell. Latin script only: Korean spacing is loose ("해 주세요", "해주세요")."""
+    words = vocabulary()
+    if not words:
+        return None
+    theirs = _LATIN_WORD.findall(source)
+    seams = {
+        (a + b).lower(): a.lower() in STOPWORDS or b.lower() in STOPWORDS
+        for a, b in zip(theirs, theirs[1:])
+        if (a + b).lower() not in words
+    }
+    for word in _LATIN_WORD.findall(answer):
+        function_word = seams.get(word.lower())
+        if function_word is not None and (function_word or any(c.isupper() for c in word[1:])):
+            return word
+    return None
+
+
 class SourceCheck:
     """Refuses answers that copy or nearly copy their source, or change its facts, meaning or form.
 
@@ -100,12 +123,15 @@ class SourceCheck:
         return verdicts
 
     def _form(self, answer: str, source: str) -> Rejection | None:
-        """Copy, then form (a question answered is neither a copy nor a restatement), near-copy, facts."""
+        """Copy, then form (a question answered is neither a copy nor a restatement), glued words, near-copy,
+        facts."""
         if dedup_key(answer) == dedup_key(source):
             return Rejection("copy", "copy of the input")
         if is_question(source) != is_question(answer):
             wanted = "a question" if is_question(source) else "a statement"
             return Rejection("form", f"the input is {wanted}, the answer is not")
+        if glued := glued_words(answer, source):
+            return Rejection("glued", f"runs two of the input's words together: {glued!r}")
         similarity = word_similarity(answer, source)
         if similarity >= self.near_copy:
             return Rejection("near_copy", f"near-copy of the input (word similarity {similarity:.2f})")

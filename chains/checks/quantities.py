@@ -74,6 +74,7 @@ _LABELS = frozenset(
     track terminal route bus line version model exit door building block apartment suite""".split()
 )
 _WINDOW = 2
+_TIMES = {"twice": 2.0, "thrice": 3.0}
 # Nouns that can name any count of their kind.
 _GENERIC = frozenset(lemma(w) for w in "people persons individuals items things pieces objects ones".split())
 
@@ -158,7 +159,9 @@ def quantities(text: str) -> list[Quantity]:
             if seen:
                 found.append(Quantity(value, *_unit(tokens, end, None, _names_one(tokens, begin))))
                 value, seen = 0.0, False
-            if _DIGITS.fullmatch(token):
+            if token in _TIMES:  # "stops twice" is "makes two stops": a count of what the verb does, no unit
+                found.append(Quantity(_TIMES[token], written=token))
+            elif _DIGITS.fullmatch(token):
                 sign = tokens[i - 1][-1] if i and tokens[i - 1][-1] in _CURRENCY_SIGNS else None
                 unit = _unit(tokens, i + 1, sign, _names_one(tokens, i))
                 found.append(Quantity(float(token.replace(",", "")), *unit))

@@ -21,6 +21,7 @@ REJECT_KINDS = {
     "changed_fact": "the answer changed a number, the negation or a name of its source",
     "meaning": "the answer drifted from its source's meaning",
     "form": "a question became a statement, or the reverse",
+    "glued": "the answer runs two of its source's words together ('thismorning')",
     "judge": "the label judge placed it in another class",
     "duplicate": "it repeats an earlier row",
     "near_duplicate": "its embedding is too close to an earlier row's",

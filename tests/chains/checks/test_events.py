@@ -89,3 +89,23 @@ def test_a_day_named_in_the_singular_and_a_closed_shop_restate_the_source():
     source = "The bakery on Elm Road never opens on Sundays."
     assert changed_fact("The bakery on Elm Road is closed on Sunday.", source) is None
     assert changed_fact("The bakery on Elm Road opens on Sundays.", source) is not None
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Nothing worked when Raj came in at 8:15 today.", None),  # the day, of which the morning is a part
+        ("Nothing worked when Raj came in at 8:15 this morn.", None),
+        ("Nothing worked when Raj came in at 8:15 this evening.", "it says present evening where the input says"),
+        ("Nothing worked when Raj came in at 8:15 tonight.", "it says present evening where the input says"),
+    ],
+)
+def test_a_part_of_today_is_not_another_part(answer, expected):
+    verdict = changed_fact(answer, "Nothing worked when Raj arrived at 8:15 this morning.")
+    assert verdict == expected or (expected and verdict.startswith(expected))
+
+
+def test_closed_to_restates_no_longer_accepts():
+    source = "The clinic on King Street no longer accepts walk-in patients on Sundays."
+    assert changed_fact("On Sundays, the clinic on King Street is closed to walk-ins.", source) is None
+    assert changed_fact("On Sundays, the clinic on King Street accepts walk-ins.", source) is not None

@@ -259,3 +259,10 @@ def test_the_default_models_answers_to_thirty_more_sentences_hand_labelled():
     refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
     assert caught / len(changed) >= 0.8, caught
     assert refused / len(faithful) <= 0.15, refused
+
+
+def test_twice_counts_two():
+    source = "The night train takes eleven hours and stops only twice."
+    assert changed_fact("The night train takes eleven hours and makes two stops.", source) is None
+    assert changed_fact("The night train takes eleven hours and makes three stops.", source) is not None
+    assert changed_fact("The night train takes eleven hours and stops once.", source) is not None

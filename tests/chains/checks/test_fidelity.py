@@ -86,3 +86,21 @@ def test_near_copy_is_judged_on_content_words_and_facts_are_kept():
 def test_the_source_check_refuses_changed_units_and_comparisons_but_not_restated_negations(answer, source, kind):
     (verdict,) = SourceCheck().check([(answer, source)])
     assert (verdict and verdict.kind) == kind
+
+
+@pytest.mark.parametrize(
+    ("answer", "glued"),
+    [
+        ("Raj's printer failed at 8:15 thismorning.", "thismorning"),
+        ("Raj's printer failed at 8:15 this morning on Main Street.", None),
+        ("Raj's printer on MainStreet failed at 8:15 this morning.", "MainStreet"),
+        ("Nobody's printer failed this morning on Main Street.", None),  # "nobody" is a word
+    ],
+)
+def test_two_words_of_the_source_run_together_are_refused(answer, glued):
+    from chains.checks.fidelity import glued_words
+
+    source = "No body's printer failed at 8:15 this morning on Main Street."
+    assert glued_words(answer, source) == glued
+    (verdict,) = SourceCheck().check([(answer, source)])
+    assert (verdict.kind == "glued") if glued else (verdict is None or verdict.kind != "glued")
