@@ -1,4 +1,5 @@
-"""No-copy decoding: an answer may not continue a run of its source's tokens past `n - 1` tokens.
+"""No-copy decoding: an answer may not continue a run of its source's tokens past `n - 1` tokens, except
+to finish the word it is in (banned mid-word, a word comes out misspelt).
 
 transformers' `EncoderNoRepeatNGramLogitsProcessor` does the banning. It is built from each row's source
 text alone: `encoder_no_repeat_ngram_size` would ban every n-gram of the whole prompt (system message,
@@ -42,14 +43,21 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
             spelt[token] = tokenizer.decode([token]).strip().lower()
         return spelt[token]
 
+    def mid_word(previous: int, token: int) -> bool:
+        """Whether `token` goes on with the word `previous` ends in ("croiss" + "ants")."""
+        first = tokenizer.decode([previous])
+        rest = tokenizer.decode([previous, token])[len(first) :]
+        return first[-1:].isalnum() and rest[:1].isalnum()
+
     for spelling in (source.strip(), " " + source.strip()):
         ids = tokenizer(spelling, add_special_tokens=False)["input_ids"]
         for prefix, following in _ngrams(ids, n).items():
             # Nothing after a number is banned (its point, its next digits, its unit), nor any digit or number
-            # word: a changed number is a changed fact.
+            # word: a changed number is a changed fact. Nor the rest of a word: banned there, a name or a word
+            # comes out misspelt ("croissnts", "Busin"); the run is cut at the next word instead.
             if _is_number(text(prefix[-1])):
                 continue
-            kept = [t for t in following if not _is_number(text(t))]
+            kept = [t for t in following if not _is_number(text(t)) and not mid_word(prefix[-1], t)]
             if kept:
                 banned[prefix] = sorted(set(banned.get(prefix, [])) | set(kept))
     return banned

@@ -76,3 +76,21 @@ def test_a_number_and_the_word_after_it_are_never_banned(embedded_llm):
         assert not any(a[:1].isdigit() for a in after), (prefix, after)  # "7:3" may go on to "0"
         assert prefix[-1] not in ("four",) and not prefix[-1][:1].isdigit(), prefix  # nor "four" to "hours"
     assert any(after for after in spelt.values())  # the words around the numbers are still blocked
+
+
+def test_the_rest_of_a_word_is_never_banned(embedded_llm):
+    tokenizer = embedded_llm.pipeline.tokenizer
+    source = "The bakery in Gwangju sold out of croissants by 8 AM yesterday morning."
+    ids = tokenizer(source, add_special_tokens=False)["input_ids"]
+
+    def mid_word(previous: int, token: int) -> bool:
+        first = tokenizer.decode([previous])
+        return first[-1:].isalnum() and tokenizer.decode([previous, token])[len(first) :][:1].isalnum()
+
+    pieces = [i for i in range(3, len(ids)) if mid_word(ids[i - 1], ids[i])]
+    assert pieces  # the source has words of several tokens: the test can fail
+    banned = source_ngrams(tokenizer, source, 3)
+    for i in pieces:
+        assert ids[i] not in banned.get(tuple(ids[i - 2 : i]), [])
+    assert all(not mid_word(prefix[-1], t) for prefix, following in banned.items() for t in following)
+    assert any(banned.values())
