@@ -60,7 +60,7 @@ _DENIED = re.compile(r"\b(?:not|never|no|n't)\s+(?:\w+\s+)?$")
 _PERIODS = "week weekend month year spring summer autumn fall winter season semester".split()
 _DAY_PARTS = {"morning", "afternoon", "evening"}
 _WHEN = {
-    "past day": re.compile(r"\byesterday\b|\blast night\b"),
+    "past day": re.compile(r"\byesterday\b|\blast night\b|\bthe (?:previous|prior) day\b|\bthe day before\b"),
     "present day": re.compile(r"\btoday\b"),
     "present morning": re.compile(r"\bthis morn(?:ing)?\b"),
     "present afternoon": re.compile(r"\bthis afternoon\b"),

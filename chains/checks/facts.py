@@ -101,6 +101,15 @@ _DEGREE = frozenset("much far way lot bit slightly even little somewhat consider
 # A capitalised word that starts a sentence is not taken for a name unless it is capitalised elsewhere too.
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)[\"'“‘(]*([A-Z][\w'’-]*)")
 _POSSESSIVE = re.compile(r"['’]s?$")
+# Short forms of the words of an address, a name's part: "Queen St." is "Queen Street".
+_SHORT_FORMS = (
+    ("street", "st"),
+    ("avenue", "ave"),
+    ("road", "rd"),
+    ("boulevard", "blvd"),
+    ("mount", "mt"),
+    ("saint", "st"),
+)
 NOT_NAMES = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV", "AM", "PM", "A.M.", "P.M."}
 
 
@@ -236,7 +245,15 @@ def _mentions(text: str, name: str) -> bool:
     """Whether `text` (lower case) names `name`, or each part of a hyphened one ("b-movies": "B movies"), in the
     singular or plural ("on Sunday" for "on Sundays")."""
     parts = [part.removesuffix("s") for part in name.split("-") if part]
-    return all(re.search(rf"\b{re.escape(part)}s?\b", text) for part in parts)
+    return all(re.search(rf"\b{re.escape(part)}s?\b", text) or _abbreviated(text, part) for part in parts)
+
+
+def _abbreviated(text: str, name: str) -> bool:
+    """Whether `text` (lower case) writes `name` in its short or long form: "Queen St." for "Queen Street"."""
+    forms = {short for long, short in _SHORT_FORMS if long == name} | {
+        long for long, short in _SHORT_FORMS if short == name
+    }
+    return any(re.search(rf"\b{form}\b", text) for form in forms)
 
 
 def facts(text: str) -> Facts:

@@ -109,3 +109,11 @@ def test_closed_to_restates_no_longer_accepts():
     source = "The clinic on King Street no longer accepts walk-in patients on Sundays."
     assert changed_fact("On Sundays, the clinic on King Street is closed to walk-ins.", source) is None
     assert changed_fact("On Sundays, the clinic on King Street accepts walk-ins.", source) is not None
+
+
+def test_the_previous_day_is_yesterday_and_a_street_may_be_short():
+    source = "The bakery on Queen Street sold out of croissants by 8 AM yesterday."
+    assert changed_fact("The bakery on Queen St. ran out of croissants by 8 AM the previous day.", source) is None
+    assert changed_fact("The bakery on Queen Street ran out of croissants by 8 AM the day before.", source) is None
+    assert changed_fact("The bakery on Queen Street ran out of croissants by 8 AM today.", source) is not None
+    assert changed_fact("The bakery on King St. ran out of croissants by 8 AM yesterday.", source) is not None
