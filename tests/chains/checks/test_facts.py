@@ -261,6 +261,24 @@ def test_the_default_models_answers_to_thirty_more_sentences_hand_labelled():
     assert refused / len(faithful) <= 0.15, refused
 
 
+def test_the_default_models_answers_to_three_fresh_sets_hand_labelled():
+    """Three sets of ten sentences written after the rules above (a night train that stops twice, a pharmacy on
+    Queen Street, a chess final won against last year's winner), labelled the same way. Answers that run two
+    words together are refused as `glued` before the facts are read, so they are left out here. The first two
+    sets were read to mend the check; the third, and every later change, was not."""
+    from chains.checks.fidelity import glued_words
+
+    lines = AUDIT.with_name("facts_audit_default_model_fresh.jsonl").read_text().splitlines()
+    pairs = [p for p in map(json.loads, lines) if not glued_words(p["answer"], p["source"])]
+    changed = [p for p in pairs if p["flip"]]
+    faithful = [p for p in pairs if not p["flip"]]
+    assert len(changed) >= 130 and len(faithful) >= 80
+    caught = sum(changed_fact(p["answer"], p["source"]) is not None for p in changed)
+    refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
+    assert caught / len(changed) >= 0.85, caught
+    assert refused / len(faithful) <= 0.2, refused
+
+
 def test_twice_counts_two():
     source = "The night train takes eleven hours and stops only twice."
     assert changed_fact("The night train takes eleven hours and makes two stops.", source) is None
