@@ -1,5 +1,5 @@
 """No-copy decoding: an answer may not continue a run of its source's tokens past `n - 1` tokens, except
-to finish the word it is in (banned mid-word, a word comes out misspelt).
+to finish the word or character it is in (banned there, a word comes out misspelt, a character broken).
 
 transformers' `EncoderNoRepeatNGramLogitsProcessor` does the banning. It is built from each row's source
 text alone: `encoder_no_repeat_ngram_size` would ban every n-gram of the whole prompt (system message,
@@ -44,8 +44,11 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
         return spelt[token]
 
     def mid_word(previous: int, token: int) -> bool:
-        """Whether `token` goes on with the word `previous` ends in ("croiss" + "ants")."""
+        """Whether `token` goes on with the word `previous` ends in ("croiss" + "ants"), or with the character
+        whose first bytes `previous` holds (a Hangul syllable in two tokens)."""
         first = tokenizer.decode([previous])
+        if first.endswith("\ufffd"):
+            return True
         rest = tokenizer.decode([previous, token])[len(first) :]
         return first[-1:].isalnum() and rest[:1].isalnum()
 

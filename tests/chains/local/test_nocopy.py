@@ -94,3 +94,12 @@ def test_the_rest_of_a_word_is_never_banned(embedded_llm):
         assert ids[i] not in banned.get(tuple(ids[i - 2 : i]), [])
     assert all(not mid_word(prefix[-1], t) for prefix, following in banned.items() for t in following)
     assert any(banned.values())
+
+
+def test_a_character_in_several_tokens_is_never_cut(embedded_llm):
+    tokenizer = embedded_llm.pipeline.tokenizer
+    source = "스타트렉은 영원히 계속 되어야만 한다."
+    ids = tokenizer(source, add_special_tokens=False)["input_ids"]
+    assert any(tokenizer.decode([i]).endswith("\ufffd") for i in ids)  # Hangul in byte pieces: the test can fail
+    banned = source_ngrams(tokenizer, source, 3)
+    assert not any(tokenizer.decode([prefix[-1]]).endswith("\ufffd") for prefix, after in banned.items() if after)
