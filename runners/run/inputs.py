@@ -51,7 +51,17 @@ def read_records(path: Path, flag: str = "--input") -> list[dict[str, str]]:
         raise InputError(f"{what} {path} is empty; give it a header and at least one row")
     if suffix == ".csv":
         csv.field_size_limit(sys.maxsize)  # a text too long for the model is refused later, in tokens
-        return [dict(r) for r in csv.DictReader(io.StringIO(text, newline=""))]
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        records = []
+        for record in reader:
+            if None in record:  # more cells than the header: an unquoted comma would cut the text short
+                cells = len(reader.fieldnames or []) + len(record[None])
+                raise InputError(
+                    f"{path} line {reader.line_num} has {cells} cells but the header has {len(reader.fieldnames or [])}; "
+                    'put a text that holds a comma in double quotes ("like, this")'
+                )
+            records.append(dict(record))
+        return records
     records = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():

@@ -75,6 +75,13 @@ CASES = [
         "error: {d}/in.csv line 3 is not UTF-8 text; re-save the file as UTF-8 (e.g. `iconv -t UTF-8`)",
     ),
     (
+        "unquoted comma",
+        {"in.csv": "text\nfine\nThe room was nice, clean and quiet.\n"},
+        ["paraphrase", "-i", "{d}/in.csv"],
+        "error: {d}/in.csv line 3 has 2 cells but the header has 1; "
+        'put a text that holds a comma in double quotes ("like, this")',
+    ),
+    (
         "malformed JSONL line",
         {"in.jsonl": '{"text": "a"}\n{"text": "b"\n'},
         ["paraphrase", "-i", "{d}/in.jsonl"],
