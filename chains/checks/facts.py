@@ -250,9 +250,7 @@ def _mentions(text: str, name: str) -> bool:
 
 def _abbreviated(text: str, name: str) -> bool:
     """Whether `text` (lower case) writes `name` in its short or long form: "Queen St." for "Queen Street"."""
-    forms = {short for long, short in _SHORT_FORMS if long == name} | {
-        long for long, short in _SHORT_FORMS if short == name
-    }
+    forms = {other for pair in _SHORT_FORMS if name in pair for other in pair if other != name}
     return any(re.search(rf"\b{form}\b", text) for form in forms)
 
 

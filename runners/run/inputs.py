@@ -52,16 +52,7 @@ def read_records(path: Path, flag: str = "--input") -> list[dict[str, str]]:
     if suffix == ".csv":
         csv.field_size_limit(sys.maxsize)  # a text too long for the model is refused later, in tokens
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        records = []
-        for record in reader:
-            if None in record:  # more cells than the header: an unquoted comma would cut the text short
-                cells = len(reader.fieldnames or []) + len(record[None])
-                raise InputError(
-                    f"{path} line {reader.line_num} has {cells} cells but the header has {len(reader.fieldnames or [])}; "
-                    'put a text that holds a comma in double quotes ("like, this")'
-                )
-            records.append(dict(record))
-        return records
+        return [dict(record) for record in reader if _whole(record, reader, path)]
     records = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -74,6 +65,17 @@ def read_records(path: Path, flag: str = "--input") -> list[dict[str, str]]:
             raise InputError(f'{path} line {number} must be a JSON object like {{"text": "..."}}')
         records.append({k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in record.items()})
     return records
+
+
+def _whole(record: dict, reader: csv.DictReader, path: Path) -> bool:
+    """Refuse a row with more cells than the header: an unquoted comma cut its text short."""
+    if None in record:
+        header = len(reader.fieldnames or [])
+        raise InputError(
+            f"{path} line {reader.line_num} has {header + len(record[None])} cells but the header has {header}; "
+            'put a text that holds a comma in double quotes ("like, this")'
+        )
+    return True
 
 
 def read_labelled(
