@@ -51,6 +51,7 @@ _CONVERSES: list[dict[str, re.Pattern[str]]] = [
     {"lent": re.compile(r"\blen(?:d|ds|ding|t)\b"), "borrowed": re.compile(r"\bborrow")},
     {"won": re.compile(r"\bw(?:in|ins|inning|on)\b"), "lost": re.compile(r"\blos(?:e|es|ing|t)\b")},
 ]
+_PASSIVE = re.compile(r"\b(?:be|is|are|was|were|been|being|get|gets|got)\s+(?:\w+ly\s+)?$")
 _FIRST_WORD = re.compile(r"^\W*(?:(?:the|a|an|our|my|his|her|their)\s+)?(\w+)", re.IGNORECASE)
 
 # When, as the speaker places it (in the past, now or ahead, and which day, week or year), and whether something
@@ -66,7 +67,7 @@ _WHEN = {
     "present afternoon": re.compile(r"\bthis afternoon\b"),
     "present evening": re.compile(r"\btonight\b|\bthis (?:evening|night)\b"),
     "future day": re.compile(r"\btomorrow\b"),
-    "past *": re.compile(r"\bago\b"),
+    "past *": re.compile(r"\bago\b|\b(?:years?|months?|weeks?|days?) back\b"),
     "present *": re.compile(r"\bnowadays\b"),
     "future *": re.compile(r"\bfrom now\b"),
 }
@@ -102,11 +103,18 @@ def changed_event(answer: str, source: str) -> str | None:
     theirs_text, ours_text = source.lower(), answer.lower()
     same_actor = _actor(answer) == _actor(source)
     for family in _FAMILIES + (_CONVERSES if same_actor else []):
-        theirs = {group for group, pattern in family.items() if pattern.search(theirs_text)}
-        ours = {group for group, pattern in family.items() if pattern.search(ours_text)}
+        converse = family in _CONVERSES
+        theirs = {group for group in family if _said(family, group, theirs_text, converse)}
+        ours = {group for group in family if _said(family, group, ours_text, converse)}
         if theirs and ours and not theirs & ours:
             return f"it says {sorted(ours)[0]} where the input says {sorted(theirs)[0]}"
     return None
+
+
+def _said(family: dict[str, re.Pattern[str]], group: str, text: str, converse: bool) -> bool:
+    """Whether `text` says the event of `group`. An event seen from either side, said in the passive ("books to
+    be borrowed"), is not counted: the sentence's subject is not who acts, so its side is unknown."""
+    return any(not (converse and _PASSIVE.search(text[: m.start()])) for m in family[group].finditer(text))
 
 
 def _actor(text: str) -> str | None:

@@ -248,6 +248,15 @@ def _mentions(text: str, name: str) -> bool:
     return all(re.search(rf"\b{re.escape(part)}s?\b", text) or _abbreviated(text, part) for part in parts)
 
 
+def _span_of_days(answer: str, source: str, day: str) -> bool:
+    """Whether the weekday `day` of `answer` is an end of a span `source` says, and `answer` names both of its
+    ends: "Monday through Friday" for "weekdays", "Saturday and Sunday" for "weekends"; not "Saturdays" alone."""
+    for span, ends in (("weekday", ("monday", "friday")), ("weekend", ("saturday", "sunday"))):
+        if day.removesuffix("s") in ends and re.search(rf"\b{span}s?\b", source):
+            return all(re.search(rf"\b{end}s?\b", answer) for end in ends)
+    return False
+
+
 def _abbreviated(text: str, name: str) -> bool:
     """Whether `text` (lower case) writes `name` in its short or long form: "Queen St." for "Queen Street"."""
     forms = {other for pair in _SHORT_FORMS if name in pair for other in pair if other != name}
@@ -284,7 +293,11 @@ def changed_fact(answer: str, source: str) -> str | None:
     missing = sorted(name for name in want.names if not _mentions(answer.lower(), name))
     if missing:
         return f"it leaves out the name {missing[0]!r}"
-    added = sorted(name for name in got.names if not _mentions(source.lower(), name))
+    added = sorted(
+        name
+        for name in got.names
+        if not _mentions(source.lower(), name) and not _span_of_days(answer.lower(), source.lower(), name)
+    )
     if added:
         return f"it brings in the name {added[0]!r}"
     if change := (

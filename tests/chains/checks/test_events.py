@@ -117,3 +117,19 @@ def test_the_previous_day_is_yesterday_and_a_street_may_be_short():
     assert changed_fact("The bakery on Queen Street ran out of croissants by 8 AM the day before.", source) is None
     assert changed_fact("The bakery on Queen Street ran out of croissants by 8 AM today.", source) is not None
     assert changed_fact("The bakery on King St. ran out of croissants by 8 AM yesterday.", source) is not None
+
+
+def test_a_span_of_days_named_by_its_ends_a_passive_converse_and_time_back():
+    gym = "The gym on Oak Avenue opens at 6 AM on weekdays and at 8 AM on weekends."
+    assert changed_fact("The gym on Oak Avenue opens at 6 AM Monday through Friday and 8 AM on weekends.", gym) is None
+    assert changed_fact("The gym on Oak Avenue opens at 6 AM on weekdays and 8 AM on Saturdays.", gym) is not None
+    assert (
+        changed_fact("The gym on Oak Avenue opens at 6 AM and at 8 AM on weekends.", gym.replace("weekdays", "Monday"))
+        is not None
+    )
+    library = "The library in Incheon lends up to 8 books at a time."
+    assert changed_fact("The library in Incheon allows up to 8 books to be borrowed at a time.", library) is None
+    assert changed_fact("The library in Incheon borrows up to 8 books at a time.", library) is not None
+    leo = "Leo has not eaten meat since he moved to Lisbon two years ago."
+    assert changed_fact("Leo hasn't eaten meat since moving to Lisbon two years back.", leo) is None
+    assert changed_fact("Leo hasn't eaten meat since moving to Lisbon next year.", leo) is not None
