@@ -262,10 +262,10 @@ def test_the_default_models_answers_to_thirty_more_sentences_hand_labelled():
 
 
 def test_the_default_models_answers_to_three_fresh_sets_hand_labelled():
-    """Three sets of ten sentences written after the rules above (a night train that stops twice, a pharmacy on
-    Queen Street, a chess final won against last year's winner), labelled the same way. Answers that run two
-    words together are refused as `glued` before the facts are read, so they are left out here. The first two
-    sets were read to mend the check; the third, and every later change, was not."""
+    """Four sets of ten sentences written after the rules above (a night train that stops twice, a pharmacy on
+    Queen Street, a chess final won against last year's winner, a train that does not stop in Florence),
+    labelled the same way. Answers that run two words together are refused as `glued` before the facts are
+    read, so they are left out here. The first three sets were read to mend the check; the fourth was not."""
     from chains.checks.fidelity import glued_words
 
     lines = AUDIT.with_name("facts_audit_default_model_fresh.jsonl").read_text().splitlines()
