@@ -43,15 +43,6 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
             spelt[token] = tokenizer.decode([token]).strip().lower()
         return spelt[token]
 
-    def mid_word(previous: int, token: int) -> bool:
-        """Whether `token` goes on with the word `previous` ends in ("croiss" + "ants"), or with the character
-        whose first bytes `previous` holds (a Hangul syllable in two tokens)."""
-        first = tokenizer.decode([previous])
-        if first.endswith("\ufffd"):
-            return True
-        rest = tokenizer.decode([previous, token])[len(first) :]
-        return first[-1:].isalnum() and rest[:1].isalnum()
-
     for spelling in (source.strip(), " " + source.strip()):
         ids = tokenizer(spelling, add_special_tokens=False)["input_ids"]
         for prefix, following in _ngrams(ids, n).items():
@@ -60,10 +51,20 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
             # comes out misspelt ("croissnts", "Busin"); the run is cut at the next word instead.
             if _is_number(text(prefix[-1])):
                 continue
-            kept = [t for t in following if not _is_number(text(t)) and not mid_word(prefix[-1], t)]
+            kept = [t for t in following if not _is_number(text(t)) and not continues_word(tokenizer, prefix[-1], t)]
             if kept:
                 banned[prefix] = sorted(set(banned.get(prefix, [])) | set(kept))
     return banned
+
+
+def continues_word(tokenizer: Any, previous: int, token: int) -> bool:
+    """Whether `token` goes on with the word `previous` ends in ("croiss" + "ants"), or with the character whose
+    first bytes `previous` holds (a Hangul syllable in two tokens)."""
+    first = tokenizer.decode([previous])
+    if first.endswith("\ufffd"):
+        return True
+    rest = tokenizer.decode([previous, token])[len(first) :]
+    return first[-1:].isalnum() and rest[:1].isalnum()
 
 
 def _is_number(text: str) -> bool:

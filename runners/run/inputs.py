@@ -51,8 +51,7 @@ def read_records(path: Path, flag: str = "--input") -> list[dict[str, str]]:
         raise InputError(f"{what} {path} is empty; give it a header and at least one row")
     if suffix == ".csv":
         csv.field_size_limit(sys.maxsize)  # a text too long for the model is refused later, in tokens
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        return [dict(record) for record in reader if _whole(record, reader, path)]
+        return _csv_records(text, path)
     records = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -67,15 +66,19 @@ def read_records(path: Path, flag: str = "--input") -> list[dict[str, str]]:
     return records
 
 
-def _whole(record: dict, reader: csv.DictReader, path: Path) -> bool:
-    """Refuse a row with more cells than the header: an unquoted comma cut its text short."""
-    if None in record:
-        header = len(reader.fieldnames or [])
-        raise InputError(
-            f"{path} line {reader.line_num} has {header + len(record[None])} cells but the header has {header}; "
-            'put a text that holds a comma in double quotes ("like, this")'
-        )
-    return True
+def _csv_records(text: str, path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV text; a row with more cells than the header is refused: an unquoted comma cut its text."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records = []
+    for record in reader:
+        if None in record:
+            header = len(reader.fieldnames or [])
+            raise InputError(
+                f"{path} line {reader.line_num} has {header + len(record[None])} cells but the header has {header}; "
+                'put a text that holds a comma in double quotes ("like, this")'
+            )
+        records.append(dict(record))
+    return records
 
 
 def read_labelled(

@@ -10,6 +10,16 @@ from chains.checks.facts import changed_fact, names, negated, numbers
 AUDIT = Path(__file__).with_name("facts_audit.jsonl")
 
 
+def audit(name: str) -> list[dict]:
+    """The hand-labelled source/answer pairs of one audit file beside this test."""
+    return [json.loads(line) for line in AUDIT.with_name(name).read_text(encoding="utf-8").splitlines()]
+
+
+def flagged(pairs: list[dict]) -> int:
+    """How many of `pairs` the check calls a changed fact."""
+    return sum(changed_fact(p["answer"], p["source"]) is not None for p in pairs)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -63,12 +73,11 @@ def test_each_changed_fact_is_named():
 def test_the_audit_set_meets_its_goals():
     """48 pairs written before the check was built: half keep every fact, half change a number, the negation
     or a name. The check must catch at least 90% of the changes and refuse at most 10% of the faithful pairs."""
-    pairs = [json.loads(line) for line in AUDIT.read_text(encoding="utf-8").splitlines()]
+    pairs = audit(AUDIT.name)
     flips = [p for p in pairs if p["flip"]]
     faithful = [p for p in pairs if not p["flip"]]
     assert len(pairs) >= 40 and len(flips) == len(faithful)
-    caught = sum(changed_fact(p["answer"], p["source"]) is not None for p in flips)
-    refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
+    caught, refused = flagged(flips), flagged(faithful)
     assert caught / len(flips) >= 0.9, caught
     assert refused / len(faithful) <= 0.1, refused
 
@@ -231,14 +240,12 @@ def test_the_default_models_own_answers_hand_labelled():
     the changed numbers and negations, and most changed events, directions and times ("postponed" for
     "cancelled", "from Jeju" for "to Jeju", a dropped "last year"), and refuses few faithful answers. A changed
     reason ("to stay awake" for "it keeps her awake") is past what it reads."""
-    pairs = [json.loads(line) for line in AUDIT.with_name("facts_audit_default_model.jsonl").read_text().splitlines()]
+    pairs = audit("facts_audit_default_model.jsonl")
     flips = [p for p in pairs if p["flip"] in ("number", "negation", "name")]
     meaning = [p for p in pairs if p["flip"] == "meaning"]
     faithful = [p for p in pairs if not p["flip"]]
     assert len(flips) >= 12 and len(meaning) >= 8 and len(faithful) >= 20
-    caught = sum(changed_fact(p["answer"], p["source"]) is not None for p in flips)
-    caught_meaning = sum(changed_fact(p["answer"], p["source"]) is not None for p in meaning)
-    refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
+    caught, caught_meaning, refused = flagged(flips), flagged(meaning), flagged(faithful)
     assert caught / len(flips) >= 0.9, caught
     assert caught_meaning / len(meaning) >= 0.6, caught_meaning
     assert refused / len(faithful) <= 0.1, refused
@@ -249,32 +256,27 @@ def test_the_default_models_answers_to_thirty_more_sentences_hand_labelled():
     never opens on Sundays, a hotel in Gangneung), the default model's answers to each labelled by hand before
     the check's verdicts were read: changed numbers, negations, names, events, directions and times (`flip`),
     or none. The first two sets were read to mend the check; the third was not."""
-    pairs = [
-        json.loads(line) for line in AUDIT.with_name("facts_audit_default_model_more.jsonl").read_text().splitlines()
-    ]
+    pairs = audit("facts_audit_default_model_more.jsonl")
     changed = [p for p in pairs if p["flip"]]
     faithful = [p for p in pairs if not p["flip"]]
     assert len(changed) >= 200 and len(faithful) >= 120
-    caught = sum(changed_fact(p["answer"], p["source"]) is not None for p in changed)
-    refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
+    caught, refused = flagged(changed), flagged(faithful)
     assert caught / len(changed) >= 0.8, caught
     assert refused / len(faithful) <= 0.15, refused
 
 
-def test_the_default_models_answers_to_three_fresh_sets_hand_labelled():
+def test_the_default_models_answers_to_four_fresh_sets_hand_labelled():
     """Four sets of ten sentences written after the rules above (a night train that stops twice, a pharmacy on
     Queen Street, a chess final won against last year's winner, a train that does not stop in Florence),
     labelled the same way. Answers that run two words together are refused as `glued` before the facts are
     read, so they are left out here. The first three sets were read to mend the check; the fourth was not."""
     from chains.checks.fidelity import glued_words
 
-    lines = AUDIT.with_name("facts_audit_default_model_fresh.jsonl").read_text().splitlines()
-    pairs = [p for p in map(json.loads, lines) if not glued_words(p["answer"], p["source"])]
+    pairs = [p for p in audit("facts_audit_default_model_fresh.jsonl") if not glued_words(p["answer"], p["source"])]
     changed = [p for p in pairs if p["flip"]]
     faithful = [p for p in pairs if not p["flip"]]
     assert len(changed) >= 130 and len(faithful) >= 80
-    caught = sum(changed_fact(p["answer"], p["source"]) is not None for p in changed)
-    refused = sum(changed_fact(p["answer"], p["source"]) is not None for p in faithful)
+    caught, refused = flagged(changed), flagged(faithful)
     assert caught / len(changed) >= 0.85, caught
     assert refused / len(faithful) <= 0.2, refused
 

@@ -5,7 +5,7 @@ import pytest
 from chains import GenerationSettings, build_chain, build_prompt, load_task
 from chains.chain import sample, texts
 from chains.checks.dedup import dedup_key
-from chains.local.nocopy import no_copy_processor, source_ngrams
+from chains.local.nocopy import continues_word, no_copy_processor, source_ngrams
 from chains.prompts import renderer_for
 
 pytestmark = pytest.mark.integration
@@ -82,17 +82,12 @@ def test_the_rest_of_a_word_is_never_banned(embedded_llm):
     tokenizer = embedded_llm.pipeline.tokenizer
     source = "The bakery in Gwangju sold out of croissants by 8 AM yesterday morning."
     ids = tokenizer(source, add_special_tokens=False)["input_ids"]
-
-    def mid_word(previous: int, token: int) -> bool:
-        first = tokenizer.decode([previous])
-        return first[-1:].isalnum() and tokenizer.decode([previous, token])[len(first) :][:1].isalnum()
-
-    pieces = [i for i in range(3, len(ids)) if mid_word(ids[i - 1], ids[i])]
+    pieces = [i for i in range(3, len(ids)) if continues_word(tokenizer, ids[i - 1], ids[i])]
     assert pieces  # the source has words of several tokens: the test can fail
     banned = source_ngrams(tokenizer, source, 3)
     for i in pieces:
         assert ids[i] not in banned.get(tuple(ids[i - 2 : i]), [])
-    assert all(not mid_word(prefix[-1], t) for prefix, following in banned.items() for t in following)
+    assert all(not continues_word(tokenizer, prefix[-1], t) for prefix, following in banned.items() for t in following)
     assert any(banned.values())
 
 
