@@ -44,6 +44,23 @@ def test_each_english_task_fills_its_quota_with_valid_rows(embedded_llm, name, t
         assert sorted({r["label"] for r in rows}) == ["negative", "positive"]
 
 
+def test_a_question_is_restated_as_a_question_from_question_shots(embedded_llm, tmp_path):
+    """Shown statements restated, the embedded model answered questions instead (5 of 24 rows saved on eight
+    questions); shown questions restated, it restates them."""
+    task = load_task("paraphrase")
+    questions = {
+        "1": {"text": "Can you tell me where the nearest pharmacy is?"},
+        "2": {"text": "Is the garage open on Sundays?"},
+    }
+    out = tmp_path / "out.jsonl"
+    spec = RunSpec.for_model(task, embedded_llm, "embedded", n=2, max_attempts=5)
+    summary = Generator(spec, embedded_llm, progress=False).run(Inputs(rows=questions), out)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert summary.accepted >= 2 and all(row["output"].rstrip().endswith("?") for row in rows)
+    shown = {i for row in rows for i in row["examples"]}
+    assert shown and shown <= {"en-paraphrase-4", "en-paraphrase-5"}
+
+
 def test_the_models_chat_template_matches_the_rendering_the_unit_tests_pin(embedded_llm):
     messages = build_prompt(load_task("labeled")).invoke({"label": "positive"}).to_messages()
     tokenizer = embedded_llm.pipeline.tokenizer
