@@ -97,16 +97,19 @@ def score_run(
     embedder: Embedder,
     n: int = 4,
     candidates: list[dict] | None = None,
+    weighted: bool = False,
 ) -> list[Score]:
-    """Every classifier on real, real + EDA and real + synthaug rows; with weights, real + the rows weighted by
-    them; and where the gate held rows back, real + every row it judged (to check its estimate against)."""
+    """Every classifier on real, real + EDA and real + synthaug rows; with weights (or `weighted`, where the
+    task gives them, so that a seed whose rows were all held back counts as real alone), real + the rows
+    weighted by them; and where the gate held rows back, real + every row it judged (to check its estimate
+    against)."""
     added = [{"text": str(r["output"]), "label": r["label"], "weight": r.get("weight")} for r in synthetic]
     sets: dict[str, tuple[list[dict], bool]] = {
         "real": (real, False),
         "real + EDA": (real + eda_rows(real, n, seed), False),
         "real + synthaug": (real + added, False),
     }
-    if any(r["weight"] is not None for r in added):
+    if weighted or any(r["weight"] is not None for r in added):
         sets[WEIGHTED] = (real + added, True)
     if candidates is not None and len(candidates) != len(synthetic):
         judged = [{"text": str(r["output"]), "label": r["label"]} for r in candidates]
