@@ -58,6 +58,14 @@ _FIRST_WORD = re.compile(r"^\W*(?:(?:the|a|an|our|my|his|her|their)\s+)?(\w+)", 
 # came late, early or on time. A source that says one of these keeps it: "last month" is not "last year", and
 # "arrived two days late" is not "took two days to arrive". "ago" is some time past: "a year ago" is "last year".
 _DENIED = re.compile(r"\b(?:not|never|no|n't)\s+(?:\w+\s+)?$")
+# A time of day and the side of it something happens on: "at"/"from" 9 starts then, "until" ends then.
+_CLOCK = re.compile(
+    r"\b(?P<side>before|after|past|until|till|at|from)\s+(?:about\s+|around\s+)?"
+    r"(?P<time>\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|noon|midnight|midday)(?!\w)"
+)
+_SIDE = {"before": "before", "after": "after", "past": "after", "until": "until", "till": "until"}
+_SIDE |= {"at": "at", "from": "at"}
+_DENIED_NEAR = re.compile(r"\b(?:not|never|no|n't)\b(?:\W+\w+){0,3}\W*$")
 _PERIODS = "week weekend month year spring summer autumn fall winter season semester".split()
 _DAY_PARTS = {"morning", "afternoon", "evening"}
 _WHEN = {
@@ -112,14 +120,42 @@ def changed_event(answer: str, source: str) -> str | None:
 
 
 def _said(family: dict[str, re.Pattern[str]], group: str, text: str, converse: bool) -> bool:
-    """Whether `text` says the event of `group`. An event seen from either side, said in the passive ("books to
-    be borrowed"), is not counted: the sentence's subject is not who acts, so its side is unknown."""
-    return any(not (converse and _PASSIVE.search(text[: m.start()])) for m in family[group].finditer(text))
+    """Whether `text` says the event of `group`, not denied just before ("not cancelled" does not say it was).
+    An event seen from either side, said in the passive ("books to be borrowed"), is not counted: the sentence's
+    subject is not who acts, so its side is unknown."""
+    return any(
+        not (_DENIED.search(text[: m.start()]) or converse and _PASSIVE.search(text[: m.start()]))
+        for m in family[group].finditer(text)
+    )
 
 
 def _actor(text: str) -> str | None:
     found = _FIRST_WORD.match(text)
     return found.group(1).lower() if found else None
+
+
+def changed_clock(answer: str, source: str) -> str | None:
+    """A time of day the answer puts on the other side ("at midnight" for "until after midnight", "until 10 PM"
+    for "after 10 PM"). Only times both deny, or neither, are compared: "opens at 9 AM" says "does not open
+    before 9 AM" as well."""
+    theirs, ours = _clock_sides(source.lower()), _clock_sides(answer.lower())
+    for (time, denied), sides in theirs.items():
+        said = ours.get((time, denied))
+        if said and not sides & said:
+            return f"it says {min(said)} {time} where the input says {min(sides)} {time}"
+    return None
+
+
+def _clock_sides(text: str) -> dict[tuple[str, bool], set[str]]:
+    """The sides each time of day in `text` is said on, by the time and whether a negation just before denies it
+    ("not until 9" is "not before 9")."""
+    sides: dict[tuple[str, bool], set[str]] = {}
+    for match in _CLOCK.finditer(text):
+        time = re.sub(r"[\s.]|:00", "", match["time"])
+        denied = _DENIED_NEAR.search(text[: match.start()]) is not None
+        side = _SIDE[match["side"]]
+        sides.setdefault((time, denied), set()).add("before" if denied and side == "until" else side)
+    return sides
 
 
 def changed_time(answer: str, source: str) -> str | None:

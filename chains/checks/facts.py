@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chains.checks.events import changed_direction, changed_event, changed_time
+from chains.checks.events import changed_clock, changed_direction, changed_event, changed_time
 from chains.checks.quantities import NUMBER_WORDS, changed_unit, numbers
 from chains.checks.words import STOPWORDS, lemma
 
@@ -77,7 +77,36 @@ _OPPOSITES = _both_ways(
         "easy": {"hard", "difficult"},
     }
 )
+# One way only: "did not attend" is "missed", "not cancelled but moved" is "postponed"; "not postponed" is not
+# "cancelled".
+_SAID_WITHOUT_NOT = {
+    "attend": {"missed", "skipped"},
+    "attended": {"missed", "skipped"},
+    "cancelled": {"postponed", "rescheduled"},
+    "canceled": {"postponed", "rescheduled"},
+    "remember": {"forgot", "forgotten"},
+    "remembered": {"forgot", "forgotten"},
+}
 _NEGATING_PREFIXES = ("un", "in", "im", "ir", "dis")
+# Ties between people, each spelling to one: "her brother" is not "her sister", "my mum" is "my mother".
+_RELATIONS = {
+    lemma(spelling): tie
+    for tie, spellings in {
+        "mother": "mother mum mom mummy mommy",
+        "father": "father dad daddy",
+        "neighbour": "neighbour neighbor",
+        "fiance": "fiance fiancee fiancé fiancée",
+        "grandmother": "grandmother grandma granny",
+        "grandfather": "grandfather grandpa",
+        **{
+            w: w
+            for w in """parent son daughter child brother sister sibling cousin aunt uncle nephew niece grandson
+        granddaughter grandparent wife husband boyfriend girlfriend colleague coworker classmate roommate flatmate
+        landlord landlady tenant""".split()
+        },
+    }.items()
+    for spelling in spellings.split()
+}
 _FALSE_PREFIXED = frozenset({"incredible", "infamous", "inflammable", "invaluable", "inhabitable", "unravel"})
 # Verbs that, negated, say two things differ: "did not match the photos" restates "smaller than the photos";
 # so do "live up to", "look like", "measure up" and "do it justice".
@@ -110,6 +139,7 @@ _SHORT_FORMS = (
     ("mount", "mt"),
     ("saint", "st"),
 )
+_NAME_IN_PARTS = re.compile(r"\b([A-Z][a-z]+)[ -]([A-Za-z][a-z]+)\b")
 NOT_NAMES = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV", "AM", "PM", "A.M.", "P.M."}
 
 
@@ -146,7 +176,30 @@ def unrestated_negation(text: str, other: str) -> bool:
     words = _words(_POSITIVE_IDIOMS.sub(" ", text))
     theirs = set(_words(other))
     contrast = _CONTRAST.search(other) is not None
-    return any(_is_negation(w) and not _restates(words[i + 1 : i + 5], theirs, contrast) for i, w in enumerate(words))
+    return any(
+        _is_negation(w)
+        and not _restates(words[i + 1 : i + 5], theirs, contrast)
+        and not _from_then(words[i + 1 : i + 6], other.lower())
+        for i, w in enumerate(words)
+    )
+
+
+def _from_then(negated_words: list[str], other: str) -> bool:
+    """Whether "not V until T" or "not V before T" is said as V from T: "will not reopen until September 3" as
+    "reopens on September 3", "does not open before 9 AM" as "opens at 9 AM" (not "closes at 9 AM")."""
+    for j, word in enumerate(negated_words[:-1]):
+        if word in ("until", "till", "before"):
+            time = (
+                negated_words[j + 2]
+                if negated_words[j + 1] == "the" and j + 2 < len(negated_words)
+                else negated_words[j + 1]
+            )
+            verbs = {lemma(w) for w in negated_words[:j] if w not in STOPWORDS}
+            said = verbs & {lemma(w) for w in _words(other)}
+            return (
+                bool(said) and re.search(rf"\b(?:at|on|in|from|after) (?:the )?{re.escape(time)}\b", other) is not None
+            )
+    return False
 
 
 def _restates(negated_words: list[str], theirs: set[str], contrast: bool) -> bool:
@@ -156,6 +209,7 @@ def _restates(negated_words: list[str], theirs: set[str], contrast: bool) -> boo
             return True
         prefixed = {prefix + word for prefix in _NEGATING_PREFIXES} - _FALSE_PREFIXED
         opposites = _OPPOSITES.get(word, set()) | _OPPOSITES.get(word.removesuffix("s"), set())  # "never opens"
+        opposites |= _SAID_WITHOUT_NOT.get(word, set())
         if (opposites | prefixed) & theirs:
             return True
     return False
@@ -215,6 +269,15 @@ def swapped_opposite(answer: str, source: str) -> tuple[str, str] | None:
     return None
 
 
+def swapped_relation(answer: str, source: str) -> tuple[str, str] | None:
+    """A person named by their tie that the answer turns into another ("his cousin's car" for "his sister's
+    car"); leaving a tie out is not counted."""
+    ours, theirs = ({_RELATIONS[w] for w in map(lemma, _words(text)) if w in _RELATIONS} for text in (answer, source))
+    if ours - theirs and theirs - ours:
+        return min(ours - theirs), min(theirs - ours)
+    return None
+
+
 def names(text: str) -> frozenset[str]:
     """Capitalised words that are not the first word of a sentence, in lower case without a possessive
     ("Hilton", "Sarah's" -> "sarah")."""
@@ -267,8 +330,24 @@ def facts(text: str) -> Facts:
     return Facts(numbers(text), negated(text), names(text))
 
 
+def _joined(text: str, whole: frozenset[str]) -> str:
+    """`text` with a name it spells in two parts ("Gwang Ju", "Gwang-ju") written whole where `whole` (the other
+    text's names) has it so ("Gwangju")."""
+    return _NAME_IN_PARTS.sub(lambda m: m[1] + m[2].lower() if (m[1] + m[2]).lower() in whole else m[0], text)
+
+
+def _apposed(answer: str, name: str, theirs: frozenset[str]) -> bool:
+    """Whether `name` only places a name of the input, just after it: "Chennai, India", "Berlin (Germany)";
+    not one name of a list ("Tom, Jack and Mia")."""
+    return any(
+        re.search(rf"(?i:\b{re.escape(known)}(?:,| \()\s*{re.escape(name)}\b)(?!,? (?:and|or)\b|, [A-Z])", answer)
+        for known in theirs
+    )
+
+
 def changed_fact(answer: str, source: str) -> str | None:
     """Which fact of `source` the restatement `answer` changed, in words; None when it kept them all."""
+    answer, source = _joined(answer, names(source)), _joined(source, names(answer))
     want, got = facts(source), facts(answer)
     if want.numbers != got.numbers:
         return f"its numbers are {_show(got.numbers)}, the input's {_show(want.numbers)}"
@@ -296,14 +375,21 @@ def changed_fact(answer: str, source: str) -> str | None:
     added = sorted(
         name
         for name in got.names
-        if not _mentions(source.lower(), name) and not _span_of_days(answer.lower(), source.lower(), name)
+        if not _mentions(source.lower(), name)
+        and not _span_of_days(answer.lower(), source.lower(), name)
+        and not _apposed(answer, name, want.names)
     )
     if added:
         return f"it brings in the name {added[0]!r}"
     if change := (
-        changed_direction(answer, source, want.names) or changed_event(answer, source) or changed_time(answer, source)
+        changed_direction(answer, source, want.names)
+        or changed_event(answer, source)
+        or changed_time(answer, source)
+        or changed_clock(answer, source)
     ):
         return change
+    if relation := swapped_relation(answer, source):
+        return f"it says {relation[0]!r} where the input says {relation[1]!r}"
     if want.negated == got.negated and (swap := swapped_opposite(answer, source)):
         return f"it says {swap[0]!r} where the input says {swap[1]!r}"
     return None

@@ -59,6 +59,7 @@ _ALIASES = {
     "millilitre": "ml millilitre millilitres milliliter milliliters",
     "ounce": "oz ounce ounces",
     "o'clock": "am pm o'clock oclock",
+    "game": "game games match matches",
 }
 UNIT_OF = {lemma(spelling): unit for unit, spellings in _ALIASES.items() for spelling in spellings.split()}
 # Words that say how the quantity is meant, not what it counts: skipped when looking for the unit.
@@ -75,6 +76,7 @@ _LABELS = frozenset(
 )
 _WINDOW = 2
 _TIMES = {"twice": 2.0, "thrice": 3.0}
+_TWELVE = frozenset({"noon", "midday", "midnight"})  # "after midnight" is "after 12 AM"
 # Nouns that can name any count of their kind.
 _GENERIC = frozenset(lemma(w) for w in "people persons individuals items things pieces objects ones".split())
 
@@ -161,6 +163,10 @@ def quantities(text: str) -> list[Quantity]:
                 value, seen = 0.0, False
             if token in _TIMES:  # "stops twice" is "makes two stops": a count of what the verb does, no unit
                 found.append(Quantity(_TIMES[token], written=token))
+            elif token in _TWELVE:
+                found.append(Quantity(12.0, "o'clock", token, frozenset({"o'clock"})))
+            elif token == "00" and tokens[i - 1] == ":":  # "9:00 AM" is "9 AM"
+                continue
             elif _DIGITS.fullmatch(token):
                 sign = tokens[i - 1][-1] if i and tokens[i - 1][-1] in _CURRENCY_SIGNS else None
                 unit = _unit(tokens, i + 1, sign, _names_one(tokens, i))

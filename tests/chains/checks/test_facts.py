@@ -278,7 +278,109 @@ def test_the_default_models_answers_to_four_fresh_sets_hand_labelled():
     assert len(changed) >= 130 and len(faithful) >= 80
     caught, refused = flagged(changed), flagged(faithful)
     assert caught / len(changed) >= 0.85, caught
-    assert refused / len(faithful) <= 0.2, refused
+    assert refused / len(faithful) <= 0.1, refused
+
+
+def test_the_default_models_answers_to_four_later_sets_hand_labelled():
+    """Four more sets (a school that will not reopen until September 3, a sister's car, a team's first defeat in
+    eleven matches, four hotel lifts), labelled the same way; dropping an alternative set aside (", not per
+    week") counts as a change. The first three were read to mend the check; the fourth was not."""
+    from chains.checks.fidelity import glued_words
+
+    pairs = [p for p in audit("facts_audit_default_model_latest.jsonl") if not glued_words(p["answer"], p["source"])]
+    changed = [p for p in pairs if p["flip"]]
+    faithful = [p for p in pairs if not p["flip"]]
+    assert len(changed) >= 190 and len(faithful) >= 70
+    caught, refused = flagged(changed), flagged(faithful)
+    assert caught / len(changed) >= 0.8, caught
+    assert refused / len(faithful) <= 0.1, refused
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("Mr. Park missed the board meeting on Thursday.", True),  # "did not attend" said without "not"
+        ("Mr. Park attended the board meeting on Thursday.", False),
+    ],
+)
+def test_a_negated_verb_is_restated_by_its_opposite(answer, kept):
+    assert (changed_fact(answer, "Mr. Park did not attend the board meeting on Thursday.") is None) is kept
+
+
+def test_an_event_denied_is_not_said():
+    source = "The concert was not cancelled; it was moved to Sunday."
+    assert changed_fact("The concert was rescheduled to Sunday.", source) is None
+    assert changed_fact("The concert was cancelled.", source) is not None
+    assert changed_fact("The match was cancelled.", "The match was not postponed.") is not None  # one way only
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "kept"),
+    [
+        ("The school is scheduled to reopen on September 3.", "The school will not reopen until September 3.", True),
+        ("The school will reopen before September 3.", "The school will not reopen until September 3.", False),
+        ("The pharmacy opens at 9 AM on Saturdays.", "The pharmacy does not open before 9 AM on Saturdays.", True),
+        ("The pharmacy closes at 9 AM on Saturdays.", "The pharmacy does not open before 9 AM on Saturdays.", False),
+    ],
+)
+def test_not_until_a_time_is_from_that_time(answer, source, kept):
+    assert (changed_fact(answer, source) is None) is kept
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("Priya moved from Chennai, India to Berlin, Germany in 2019.", True),  # the place of a name it keeps
+        ("Priya moved from Chennai (India) to Berlin (Germany) in 2019.", True),
+        ("Priya, Raj and Mia moved from Chennai to Berlin in 2019.", False),  # a list of new names
+        ("Priya moved from Chennai to Berlin, Munich and Hamburg in 2019.", False),
+        ("Priya moved from Chen Nai to Berlin in 2019.", True),  # a name in two parts
+        ("Priya moved from Chen Hai to Berlin in 2019.", False),
+    ],
+)
+def test_names_written_in_parts_or_placed_keep_the_fact(answer, kept):
+    assert (changed_fact(answer, "Priya moved from Chennai to Berlin in 2019.") is None) is kept
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "kept"),
+    [
+        ("The office opens at 9:00 AM.", "The office opens at 9 AM.", True),
+        ("Two bars stay open after 12:00 AM.", "Two bars stay open after midnight.", True),
+        ("Two bars stay open at night.", "Two bars stay open after midnight.", False),
+        ("It was their first defeat in eleven games.", "It was their first defeat in eleven matches.", True),
+    ],
+)
+def test_clock_times_and_counts_said_another_way(answer, source, kept):
+    assert (changed_fact(answer, source) is None) is kept
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("Lars borrowed his sister's car.", True),
+        ("Lars borrowed his cousin's car.", False),
+        ("Lars borrowed a car.", True),  # a tie left out is not another tie
+    ],
+)
+def test_a_tie_between_people_is_a_fact(answer, kept):
+    assert (changed_fact(answer, "Lars borrowed his sister's car.") is None) is kept
+    assert changed_fact("Tom lent his car to his mum's neighbor.", "Tom lent his car to his mother's neighbour.") is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "kept"),
+    [
+        ("The market is busy past midnight.", "The market stays busy until after midnight.", True),
+        ("The market closes at midnight.", "The market stays busy until after midnight.", False),
+        ("The market is busy until midnight.", "The market stays busy until after midnight.", False),
+        ("The shop does not take cash until 8 PM.", "The shop does not take cash after 8 PM.", False),
+        ("The shop does not open until 9 AM.", "The shop does not open before 9 AM.", True),
+        ("The shop opens at 9 AM.", "The shop does not open before 9 AM.", True),  # denied on one side only
+    ],
+)
+def test_a_time_of_day_keeps_its_side(answer, source, kept):
+    assert (changed_fact(answer, source) is None) is kept
 
 
 def test_twice_counts_two():
