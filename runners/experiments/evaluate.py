@@ -150,9 +150,7 @@ def evaluate(
                 quality += [f"| {k} | {line[2:]}" for line in judge_quality(EmbeddingJudge(embedder, real), test)]
             name = f"{setup.task}-k{k}-seed{seed}"
             made = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed, embedder)
-            run = score_run(
-                k, seed, real, made.rows, test, embedder, setup.n, made.candidates, setup.task == "labeled"
-            )
+            run = score_run(k, seed, real, made.rows, test, embedder, setup.n, made.candidates, setup.task == "labeled")
             scores += run
             verdicts = independent.judge([str(r["output"]) for r in made.candidates])
             agree = [v.label == r["label"] for v, r in zip(verdicts, made.candidates)]

@@ -365,7 +365,9 @@ def test_clock_times_and_counts_said_another_way(answer, source, kept):
 )
 def test_a_tie_between_people_is_a_fact(answer, kept):
     assert (changed_fact(answer, "Lars borrowed his sister's car.") is None) is kept
-    assert changed_fact("Tom lent his car to his mum's neighbor.", "Tom lent his car to his mother's neighbour.") is None
+    assert (
+        changed_fact("Tom lent his car to his mum's neighbor.", "Tom lent his car to his mother's neighbour.") is None
+    )
 
 
 @pytest.mark.parametrize(
