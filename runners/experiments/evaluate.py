@@ -132,6 +132,7 @@ def evaluate(
     trained on the k drawn examples (`judge_quality`).
     """
     from chains.checks.judge import EmbeddingJudge
+    from runners.run.gate import too_small
 
     pool, test = split(rows, test_size)
     judge_rows, pool = pool[:judge_size], pool[judge_size:]
@@ -150,7 +151,8 @@ def evaluate(
                 quality += [f"| {k} | {line[2:]}" for line in judge_quality(EmbeddingJudge(embedder, real), test)]
             name = f"{setup.task}-k{k}-seed{seed}"
             made = generate_for(real, name, workdir / f"{name}.jsonl", llm, model_name, setup, seed, embedder)
-            run = score_run(k, seed, real, made.rows, test, embedder, setup.n, made.candidates, setup.task == "labeled")
+            weighted = setup.task == "labeled" and too_small(real) is None  # the gate weighs the rows it validates
+            run = score_run(k, seed, real, made.rows, test, embedder, setup.n, made.candidates, weighted)
             scores += run
             verdicts = independent.judge([str(r["output"]) for r in made.candidates])
             agree = [v.label == r["label"] for v, r in zip(verdicts, made.candidates)]
