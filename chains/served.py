@@ -26,6 +26,8 @@ from chains.local.stopping import LINE_KINDS, cut_answer
 # The probe's open question, asked hot a few times: a server that samples answers it differently.
 SAMPLING_PROBE = "Name one animal, any animal, in one word."
 SAMPLING_TRIES = 3
+# The no-copy probe: a sentence to repeat, with its runs of 3 tokens banned. A server that bans them cannot.
+COPY_PROBE = "The old lighthouse keeper painted the front door bright green."
 # Our settings, which the server must not see as request fields.
 OWN_KEYS = ("boundary", "max_words", "no_copy", "source", "sources", "do_sample", "max_new_tokens")
 
@@ -54,7 +56,12 @@ class ServerChat(Serving, ChatOpenAI):
     sampling_field: bool = False
     """The server ignores `temperature` but samples through a `generation_config` request field (as
     `transformers serve` does for a model whose own config decodes greedily); learnt by the probe."""
+    no_copy_field: bool = False
+    """The server bans what `bad_words_ids` in the `generation_config` request field names (as `transformers
+    serve` does), and the model's tokenizer is on this machine: no-copy decoding works as on a local model.
+    Learnt by the probe."""
     _requests: Any = PrivateAttr(default_factory=itertools.count)
+    _tokenizer: Any = PrivateAttr(default=None)
 
     def describe(self) -> dict[str, Any]:
         """What the server turned out to do, for the run's manifest."""
@@ -67,7 +74,9 @@ class ServerChat(Serving, ChatOpenAI):
             else "honoured"
             if self.sampling_honoured is not False
             else "ignored: answers are greedy, so each sample has a prompt of its own (another wording and shots)",
-            "no_copy": "not applied: a server cannot ban its source's tokens; copies are rejected after parsing",
+            "no_copy": "applied through the request's generation_config field (bad_words_ids)"
+            if self.no_copy_field
+            else "not applied: this server cannot be told to ban its source's tokens; copies are rejected after parsing",
         }
 
     def _generate(
@@ -88,8 +97,13 @@ class ServerChat(Serving, ChatOpenAI):
             request.setdefault("seed", self.base_seed + next(self._requests))
         if self.logprobs_returned is not False:
             request.setdefault("logprobs", True)
-        if self.sampling_field and how.temperature is not None:
-            request["extra_body"] = {"generation_config": sampling_config(how.temperature, how.top_p)}
+        sampled = self.sampling_field and how.temperature is not None
+        config = sampling_config(how.temperature, how.top_p) if sampled else {}
+        if self.no_copy_field and kwargs.get("source"):
+            config = config or {"do_sample": how.temperature is not None, "temperature": how.temperature or 1.0}
+            config["bad_words_ids"] = bad_words(self._tokenizer, kwargs["source"], how.no_copy)
+        if config:
+            request["extra_body"] = {"generation_config": json.dumps(config)}
         ends = [*how.stop, *(["\n"] if how.boundary in LINE_KINDS else [])]
         result = super()._generate(messages, stop=ends or None, run_manager=run_manager, **request)
         for generation in result.generations:
@@ -131,9 +145,9 @@ class ServerChat(Serving, ChatOpenAI):
         try:
             while True:
                 while len(running) < self.concurrency and (request := pull()) is not None:
-                    key, prompt, n, _, settings = request
+                    key, prompt, n, source, settings = request
                     wanted[key], got[key] = n, []
-                    submit(key, prompt, 1 if greedy else n, settings)
+                    submit(key, prompt, 1 if greedy else n, {**settings, "source": source})
                 if not running:
                     return
                 finished = []
@@ -233,6 +247,8 @@ def probe(llm: ServerChat) -> ServerChat:
         llm.sampling_honoured = _samples(client, llm.model_name)
         if not llm.sampling_honoured:
             llm.sampling_field = llm.sampling_honoured = _samples(client, llm.model_name, field=True)
+        llm._tokenizer = local_tokenizer(llm.model_name)
+        llm.no_copy_field = llm._tokenizer is not None and _bans(client, llm.model_name, llm._tokenizer)
     except openai.APIError as exc:
         raise server_error(exc, llm) from None
     return llm
@@ -246,7 +262,7 @@ def _samples(client: Any, model: str, field: bool = False) -> bool:
 
     ask = {"model": model, "messages": [{"role": "user", "content": SAMPLING_PROBE}], "max_tokens": 8}
     if field:
-        ask["extra_body"] = {"generation_config": sampling_config(1.5, 1.0)}
+        ask["extra_body"] = {"generation_config": json.dumps(sampling_config(1.5, 1.0))}
     answers = set()
     for seed in range(SAMPLING_TRIES):
         try:
@@ -259,6 +275,42 @@ def _samples(client: Any, model: str, field: bool = False) -> bool:
     return False
 
 
-def sampling_config(temperature: float, top_p: float) -> str:
+def _bans(client: Any, model: str, tokenizer: Any) -> bool:
+    """Whether the server bans what the `generation_config` field's `bad_words_ids` names: asked to repeat a
+    sentence whose runs of 3 tokens are banned, it does not repeat it."""
+    import openai
+
+    config = {"do_sample": False, "bad_words_ids": bad_words(tokenizer, COPY_PROBE, 3)}
+    ask = {"model": model, "messages": [{"role": "user", "content": f"Repeat exactly: {COPY_PROBE}"}]}
+    try:
+        reply = client.chat.completions.create(
+            **ask, max_tokens=24, temperature=0.0, extra_body={"generation_config": json.dumps(config)}
+        )
+    except openai.BadRequestError:
+        return False
+    said = reply.choices[0].message.content if reply.choices else None
+    return said is not None and "front door bright green" not in said.lower()
+
+
+def local_tokenizer(model: str | None) -> Any:
+    """The tokenizer of a served model named by its folder on this machine, or None."""
+    from pathlib import Path
+
+    if not model or not (Path(model) / "tokenizer_config.json").is_file():
+        return None
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model)
+
+
+def bad_words(tokenizer: Any, source: str, n: int) -> list[list[int]]:
+    """No-copy decoding's bans (`chains.local.nocopy.source_ngrams`) as transformers' `bad_words_ids`: each run
+    of n - 1 source tokens with a token it may not go on with."""
+    from chains.local.nocopy import source_ngrams
+
+    return [[*run, token] for run, tokens in source_ngrams(tokenizer, source, n).items() for token in tokens]
+
+
+def sampling_config(temperature: float, top_p: float) -> dict[str, Any]:
     """transformers' generation settings for sampling, as the `generation_config` request field carries them."""
-    return json.dumps({"do_sample": True, "temperature": temperature, "top_p": top_p})
+    return {"do_sample": True, "temperature": temperature, "top_p": top_p}

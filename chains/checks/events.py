@@ -83,6 +83,13 @@ for _period in _PERIODS:
     _WHEN[f"past {_period}"] = re.compile(rf"\b(?:last|previous|past) {_period}\b")
     _WHEN[f"present {_period}"] = re.compile(rf"\bthis {_period}\b")
     _WHEN[f"future {_period}"] = re.compile(rf"\b(?:next|coming|following) {_period}\b")
+# The season a thing happens in: "in winter" is not "during the summer season", and is not to be dropped.
+_SEASONS = {
+    "winter": re.compile(r"\bwinter(?:s|time)?\b"),
+    "summer": re.compile(r"\bsummer(?:s|time)?\b"),
+    "spring": re.compile(r"\b(?:in|this|last|next|the|every|each|early|late) spring\b|\bspringtime\b"),
+    "autumn": re.compile(r"\bautumns?\b|\b(?:in|this|last|next|the|every|each|early|late) fall\b"),
+}
 _TIMING = {
     "late": re.compile(
         r"\blate\b(?! (?:at|in the|into the) (?:night|day|evening|afternoon))|\blater than\b|\bbehind schedule\b"
@@ -163,7 +170,7 @@ def changed_time(answer: str, source: str) -> str | None:
     "early")."""
     source, answer = source.lower(), answer.lower()
     # A negation just before denies a timing ("not delayed"), not a time ("not postponed last weekend").
-    for kinds, deniable in ((_WHEN, False), (_TIMING, True)):
+    for kinds, deniable in ((_WHEN, False), (_SEASONS, False), (_TIMING, True)):
         theirs = {kind: said for kind, pattern in kinds.items() if (said := _stated(pattern, source, deniable))}
         ours = {kind for kind, pattern in kinds.items() if _stated(pattern, answer, deniable)}
         if theirs and not any(_same_time(a, b) for a in theirs for b in ours):

@@ -28,6 +28,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,]*(?:\.\d+)?|[^\sA-Za-z\d]+")
 _POSITIVE_IDIOMS = re.compile(
     r"\b(?:at|for|with) no (?:extra |additional )?(?:cost|charge|fee)\b|\bno (?:extra |additional )?charge\b"
     r"|\bwithout (?:any )?(?:extra )?(?:cost|charge|fee|paying|payment)\b|\bno doubt\b|\bnot only\b|\bno wonder\b"
+    r"|\bwithout (?:any |a )?(?:hesitation|doubts?|questions?|fail)\b|\bnot (?:just|merely)\b"
     r"|\b(?:could|can)(?:n't| ?not) (?:have been |be )?(?:better|happier|more \w+)\b",
     re.IGNORECASE,
 )
@@ -156,7 +157,7 @@ def negated(text: str) -> bool:
     """Whether the text is negated (an odd number of negations would be too clever: any counts)."""
     if NEGATIONS_KO.search(text):
         return True
-    return any(_is_negation(w) for w in _words(text))
+    return any(_is_negation(w) for w in _words(_POSITIVE_IDIOMS.sub(" ", text)))
 
 
 def _words(text: str) -> list[str]:

@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from chains.errors import SynthaugError
-from chains.served import ServerChat, ServerError, _mean, _samples, server_error
+from chains.served import COPY_PROBE, ServerChat, ServerError, _bans, _mean, _samples, bad_words, server_error
 
 
 class Scripted(ServerChat):
@@ -125,3 +125,34 @@ def test_the_probe_tells_a_sampling_server_from_a_greedy_one_and_finds_a_samplin
     )
     assert _samples(honours_field, "m") is False and _samples(honours_field, "m", field=True) is True
     assert json.loads(honours_field.requests[-1]["extra_body"]["generation_config"])["do_sample"] is True
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """The embedded model's tokenizer, as a served model's folder on this machine gives it."""
+    from chains.local.sources import embedded_model_dir
+    from chains.served import local_tokenizer
+
+    return local_tokenizer(str(embedded_model_dir("float32")))
+
+
+def test_the_probe_finds_a_server_that_bans_what_bad_words_ids_names(tokenizer):
+    def repeat(request):  # repeats the sentence unless its runs are banned
+        config = json.loads(request.get("extra_body", {}).get("generation_config", "{}"))
+        return "An old keeper painted a door green." if config.get("bad_words_ids") else COPY_PROBE
+
+    fields = (*Replies.__init__.__defaults__[0], "extra_body")
+    assert _bans(Replies(repeat, fields), "m", tokenizer) is True
+    assert _bans(Replies(lambda r: COPY_PROBE, fields), "m", tokenizer) is False  # takes the field, bans nothing
+    assert _bans(Replies(repeat), "m", tokenizer) is False  # refuses the field
+
+
+def test_bad_words_are_no_copy_decodings_bans(tokenizer):
+    from chains.local.nocopy import source_ngrams
+
+    source = "The ferry to the island runs twice a day in winter."
+    words = bad_words(tokenizer, source, 4)
+    assert words and all(len(w) == 4 for w in words)
+    assert {tuple(w[:-1]) for w in words} <= set(source_ngrams(tokenizer, source, 4))
+    ids = tokenizer(" " + source, add_special_tokens=False)["input_ids"]
+    assert any(w == ids[i : i + 4] for w in words for i in range(len(ids)))  # a run of the source is banned

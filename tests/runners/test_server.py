@@ -83,7 +83,7 @@ def test_rows_come_from_the_server_and_the_manifest_says_what_it_did(tmp_path, m
     out = tmp_path / "out.jsonl"
     with transformers_serve(port, model):
         url = f"http://127.0.0.1:{port}/v1"
-        sample = tmp_path / "in.csv"  # sample rows the served model (greedy, no no-copy block) does not copy
+        sample = tmp_path / "in.csv"
         reviews = (ROOT / "templates" / "samples" / "hotel_reviews.csv").read_text().splitlines()[9:12]
         sample.write_text("text\n" + "".join(line.rsplit(",", 1)[0] + "\n" for line in reviews))  # no label
         code, stdout, err = finished(
@@ -99,6 +99,10 @@ def test_rows_come_from_the_server_and_the_manifest_says_what_it_did(tmp_path, m
     # generation_config field; each sample, one request, has a prompt of its own.
     assert server["sampling"] == "honoured through the request's generation_config field"
     assert all(r["generation"]["variant"] >= 1 for r in rows)
+    # It bans what that field's bad_words_ids names, and the model's tokenizer is here: no answer is a copy.
+    assert server["no_copy"] == "applied through the request's generation_config field (bad_words_ids)"
+    kinds = {json.loads(line)["kind"] for line in (tmp_path / "out.rejected.jsonl").read_text().splitlines()}
+    assert "copy" not in kinds
 
 
 def test_a_server_killed_mid_run_ends_in_one_line_and_the_rerun_finishes(tmp_path, model):

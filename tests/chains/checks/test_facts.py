@@ -385,6 +385,24 @@ def test_a_time_of_day_keeps_its_side(answer, source, kept):
     assert (changed_fact(answer, source) is None) is kept
 
 
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("In winter the island ferry runs twice daily.", True),
+        ("The ferry to the island runs twice a day during the summer season.", False),
+        ("The ferry to the island runs twice a day.", False),  # the season dropped
+    ],
+)
+def test_a_season_is_a_fact(answer, kept):
+    assert (changed_fact(answer, "The ferry to the island runs twice a day in winter.") is None) is kept
+
+
+def test_an_idiom_with_without_negates_nothing():
+    source = "Ben did not pass his driving test."
+    assert changed_fact("Ben passed his driving test without hesitation.", source) == "it drops the input's negation"
+    assert changed_fact("Ben failed his driving test, without a doubt.", source) is None
+
+
 def test_twice_counts_two():
     source = "The night train takes eleven hours and stops only twice."
     assert changed_fact("The night train takes eleven hours and makes two stops.", source) is None
