@@ -17,6 +17,7 @@ from runners.arguments import (
     add_ray,
     add_task_args,
     not_negative,
+    number,
     positive,
     probability,
     similarity,
@@ -217,6 +218,8 @@ def _evaluate(commands: argparse._SubParsersAction) -> None:
     )
     ev.add_argument("--min-confidence", type=probability, metavar="P", help="as generate --min-confidence")
     ev.add_argument("--label-check", action="store_true", help="labeled: as generate --label-check")
+    ev.add_argument("--shots", type=positive, default=4, help="labeled: as generate --shots (default: 4)")
+    ev.add_argument("--temperature", type=number, help="as generate --temperature (default: the task's)")
     ev.add_argument(
         "--workdir", type=Path, default=Path("eval"), help="folder for the resumable run files (default: eval)"
     )

@@ -103,6 +103,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         min_confidence=args.min_confidence,
         label_check=args.label_check,
         strategy=args.strategy,
+        shots=args.shots,
+        temperature=args.temperature,
         progress=not args.quiet,
     )
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))

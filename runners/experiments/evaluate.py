@@ -37,6 +37,10 @@ class Setup:
     """`labeled`: the gate's label check by the generating model (generate --label-check)."""
     strategy: str | None = None
     """`labeled`'s strategy; None: generate's default (generate)."""
+    shots: int = 4
+    """`labeled`: examples shown per prompt (generate --shots)."""
+    temperature: float | None = None
+    """Sampling temperature; None: the task's (generate --temperature)."""
     progress: bool = False
 
 
@@ -72,6 +76,7 @@ def generate_for(
     from runners.run.strategy import LabelledRun
 
     examples = [{"id": f"{name}-{i}", **r} for i, r in enumerate(real)]
+    temperature = {} if setup.temperature is None else {"temperature": setup.temperature, "do_sample": True}
     labeled = setup.task == "labeled"
     task = load_task(setup.task, setup.language)
     if labeled:
@@ -82,14 +87,14 @@ def generate_for(
     spec = RunSpec(
         task=task,
         model=model,
-        generation=resolve_settings(task, getattr(llm, "generation", {})),
+        generation=resolve_settings(task, {**getattr(llm, "generation", {}), **temperature}),
         n=setup.n,
         per_label=setup.n * len(real) // len(task.classes) if labeled else None,
         seed=seed,
         batch_size=setup.batch_size,
         inputs_name=name,
         selector=default_selector(task) if labeled else None,
-        shots=4 if labeled else None,
+        shots=setup.shots if labeled else None,
         verify_label=setup.verify_label,
         min_confidence=setup.min_confidence,
         strategy=(setup.strategy or "generate") if labeled else None,
