@@ -29,6 +29,7 @@ NUMBER_WORDS.update(
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 _DIGITS = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")  # "1,200" is one number; "5, 6" are two
 _WORD = re.compile(rf"[A-Za-z][A-Za-z'’-]*|{_DIGITS.pattern}|[^\sA-Za-z\d]+")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _PER_CENT = re.compile(r"\bper\s+cent\b", re.IGNORECASE)
 _CURRENCY_SIGNS = {"$": "dollar", "€": "euro", "£": "pound", "₩": "won", "¥": "yen"}
 # Other spellings of common units -> one name: time, money, distance, weight and percent.
@@ -76,6 +77,20 @@ _LABELS = frozenset(
 )
 _WINDOW = 2
 _TIMES = {"twice": 2.0, "thrice": 3.0}
+# Korean: native numerals count only before a counter ("세 시간" is 3 hours; "네" alone is "yes"), and a
+# counter keeps its meaning under the particle after it ("3시간이나", "3개를").
+_KO_NUMBERS = {"한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9, "열": 10}
+_KO_NUMBERS |= {"스무": 20, "서른": 30, "마흔": 40, "쉰": 50}
+# Written onto the numeral ("두마리", "세시간"): only counters no common word starts with after one ("세대"
+# is a generation, "열대" tropical).
+_KO_JOINED = re.compile(
+    rf"^({'|'.join(_KO_NUMBERS)})(?=(?:시간|개월|개|명|번|살|달|년|마리|권|잔|병|그릇|송이|켤레|가지|군데|편))"
+)
+_KO_COUNTERS = sorted(
+    "시간 개월 개 명 번 살 일 주 달 년 분 초 원 권 잔 장 마리 대 층 점 배 병 그릇 송이 켤레 벌 채 곳 군데 가지 회 박 편".split(),
+    key=len,
+    reverse=True,
+)
 _TWELVE = frozenset({"noon", "midday", "midnight"})  # "after midnight" is "after 12 AM"
 # Nouns that can name any count of their kind.
 _GENERIC = frozenset(lemma(w) for w in "people persons individuals items things pieces objects ones".split())
@@ -93,11 +108,14 @@ class Quantity:
 
 
 def _tokens(text: str) -> list[str]:
-    """Lower-case words, numbers and punctuation runs; a hyphened word is split ("three-hour": three, -, hour)."""
+    """Lower-case words, numbers and punctuation runs; a hyphened word is split ("three-hour": three, -, hour),
+    and so is a Korean numeral written onto its counter ("두마리": 두, 마리)."""
     tokens = []
     for token in _WORD.findall(_PER_CENT.sub("percent", text)):
         token = token.lower().replace("’", "'")
-        if token[0].isalpha() and "-" in token.strip("-"):
+        if joined := _KO_JOINED.match(token):
+            tokens += [joined[1], token[joined.end() :]]
+        elif token[0].isalpha() and "-" in token.strip("-"):
             parts = token.split("-")
             tokens += [piece for part in parts for piece in ("-", part) if part][1:]
         else:
@@ -129,7 +147,8 @@ def _unit(
             break
         if token.endswith(("ed", "ing")) and lemma(token) not in UNIT_OF:  # a verb: "a dozen stayed"
             break
-        words.append((UNIT_OF.get(lemma(token), lemma(token)), token))
+        counter = next((c for c in _KO_COUNTERS if token.startswith(c)), None) if _HANGUL.match(token) else None
+        words.append((counter, token) if counter else (UNIT_OF.get(lemma(token), lemma(token)), token))
         if len(words) == _WINDOW:
             break
     nearby = frozenset(unit for unit, _ in words)
@@ -163,6 +182,10 @@ def quantities(text: str) -> list[Quantity]:
                 value, seen = 0.0, False
             if token in _TIMES:  # "stops twice" is "makes two stops": a count of what the verb does, no unit
                 found.append(Quantity(_TIMES[token], written=token))
+            elif (
+                token in _KO_NUMBERS and _HANGUL.match(tokens[i + 1]) and tokens[i + 1].startswith(tuple(_KO_COUNTERS))
+            ):
+                found.append(Quantity(float(_KO_NUMBERS[token]), *_unit(tokens, i + 1, None)))
             elif token in _TWELVE:
                 found.append(Quantity(12.0, "o'clock", token, frozenset({"o'clock"})))
             elif token == "00" and tokens[i - 1] == ":":  # "9:00 AM" is "9 AM"

@@ -403,6 +403,21 @@ def test_an_idiom_with_without_negates_nothing():
     assert changed_fact("Ben failed his driving test, without a doubt.", source) is None
 
 
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("비행기가 3시간이나 늦었다.", True),  # a particle after the counter
+        ("비행기가 세 시간 늦게 왔다.", True),  # a native numeral before a counter
+        ("비행기가 세시간 늦었다.", True),
+        ("비행기가 네 시간 늦었다.", False),
+        ("비행기가 3일 늦었다.", False),
+    ],
+)
+def test_korean_counts_keep_their_counter(answer, kept):
+    assert (changed_fact(answer, "비행기가 3시간 늦었다.") is None) is kept
+    assert changed_fact("세대 차이가 크다.", "세대 차이가 크다.") is None and numbers("열대 과일") == set()
+
+
 def test_twice_counts_two():
     source = "The night train takes eleven hours and stops only twice."
     assert changed_fact("The night train takes eleven hours and makes two stops.", source) is None
