@@ -90,24 +90,20 @@ _SAID_WITHOUT_NOT = {
 }
 _NEGATING_PREFIXES = ("un", "in", "im", "ir", "dis")
 # Ties between people, each spelling to one: "her brother" is not "her sister", "my mum" is "my mother".
-_RELATIONS = {
-    lemma(spelling): tie
-    for tie, spellings in {
-        "mother": "mother mum mom mummy mommy",
-        "father": "father dad daddy",
-        "neighbour": "neighbour neighbor",
-        "fiance": "fiance fiancee fiancé fiancée",
-        "grandmother": "grandmother grandma granny",
-        "grandfather": "grandfather grandpa",
-        **{
-            w: w
-            for w in """parent son daughter child brother sister sibling cousin aunt uncle nephew niece grandson
-        granddaughter grandparent wife husband boyfriend girlfriend colleague coworker classmate roommate flatmate
-        landlord landlady tenant""".split()
-        },
-    }.items()
-    for spelling in spellings.split()
+_SPELLINGS = {
+    "mother": "mum mom mummy mommy",
+    "father": "dad daddy",
+    "neighbour": "neighbor",
+    "fiance": "fiancee fiancé fiancée",
+    "grandmother": "grandma granny",
+    "grandfather": "grandpa",
 }
+_RELATIONS = {
+    lemma(word): word
+    for word in """mother father parent son daughter child brother sister sibling cousin aunt uncle nephew niece
+    grandmother grandfather grandson granddaughter grandparent wife husband fiance boyfriend girlfriend neighbour
+    colleague coworker classmate roommate flatmate landlord landlady tenant""".split()
+} | {lemma(spelling): tie for tie, spellings in _SPELLINGS.items() for spelling in spellings.split()}
 _FALSE_PREFIXED = frozenset({"incredible", "infamous", "inflammable", "invaluable", "inhabitable", "unravel"})
 # Verbs that, negated, say two things differ: "did not match the photos" restates "smaller than the photos";
 # so do "live up to", "look like", "measure up" and "do it justice".
@@ -190,11 +186,7 @@ def _from_then(negated_words: list[str], other: str) -> bool:
     "reopens on September 3", "does not open before 9 AM" as "opens at 9 AM" (not "closes at 9 AM")."""
     for j, word in enumerate(negated_words[:-1]):
         if word in ("until", "till", "before"):
-            time = (
-                negated_words[j + 2]
-                if negated_words[j + 1] == "the" and j + 2 < len(negated_words)
-                else negated_words[j + 1]
-            )
+            time = next((w for w in negated_words[j + 1 :] if w != "the"), "")
             verbs = {lemma(w) for w in negated_words[:j] if w not in STOPWORDS}
             said = verbs & {lemma(w) for w in _words(other)}
             return (

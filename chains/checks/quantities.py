@@ -83,9 +83,8 @@ _KO_NUMBERS = {"한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6,
 _KO_NUMBERS |= {"스무": 20, "서른": 30, "마흔": 40, "쉰": 50}
 # Written onto the numeral ("두마리", "세시간"): only counters no common word starts with after one ("세대"
 # is a generation, "열대" tropical).
-_KO_JOINED = re.compile(
-    rf"^({'|'.join(_KO_NUMBERS)})(?=(?:시간|개월|개|명|번|살|달|년|마리|권|잔|병|그릇|송이|켤레|가지|군데|편))"
-)
+_KO_JOINABLE = "시간 개월 개 명 번 살 달 년 마리 권 잔 병 그릇 송이 켤레 가지 군데 편".split()
+_KO_JOINED = re.compile(rf"^({'|'.join(_KO_NUMBERS)})(?=(?:{'|'.join(_KO_JOINABLE)}))")
 _KO_COUNTERS = sorted(
     "시간 개월 개 명 번 살 일 주 달 년 분 초 원 권 잔 장 마리 대 층 점 배 병 그릇 송이 켤레 벌 채 곳 군데 가지 회 박 편".split(),
     key=len,
