@@ -381,9 +381,7 @@ def changed_fact(answer: str, source: str) -> str | None:
         or changed_clock(answer, source)
     ):
         return change
-    if relation := swapped_relation(answer, source):
-        return f"it says {relation[0]!r} where the input says {relation[1]!r}"
-    if want.negated == got.negated and (swap := swapped_opposite(answer, source)):
+    if swap := swapped_relation(answer, source) or (want.negated == got.negated and swapped_opposite(answer, source)):
         return f"it says {swap[0]!r} where the input says {swap[1]!r}"
     return None
 

@@ -85,10 +85,8 @@ _KO_NUMBERS |= {"스무": 20, "서른": 30, "마흔": 40, "쉰": 50}
 # is a generation, "열대" tropical).
 _KO_JOINABLE = "시간 개월 개 명 번 살 달 년 마리 권 잔 병 그릇 송이 켤레 가지 군데 편".split()
 _KO_JOINED = re.compile(rf"^({'|'.join(_KO_NUMBERS)})(?=(?:{'|'.join(_KO_JOINABLE)}))")
-_KO_COUNTERS = sorted(
-    "시간 개월 개 명 번 살 일 주 달 년 분 초 원 권 잔 장 마리 대 층 점 배 병 그릇 송이 켤레 벌 채 곳 군데 가지 회 박 편".split(),
-    key=len,
-    reverse=True,
+_KO_COUNTERS = tuple(
+    sorted([*_KO_JOINABLE, *"일 주 분 초 원 장 대 층 점 배 벌 채 곳 회 박".split()], key=len, reverse=True)
 )
 _TWELVE = frozenset({"noon", "midday", "midnight"})  # "after midnight" is "after 12 AM"
 # Nouns that can name any count of their kind.
@@ -181,9 +179,7 @@ def quantities(text: str) -> list[Quantity]:
                 value, seen = 0.0, False
             if token in _TIMES:  # "stops twice" is "makes two stops": a count of what the verb does, no unit
                 found.append(Quantity(_TIMES[token], written=token))
-            elif (
-                token in _KO_NUMBERS and _HANGUL.match(tokens[i + 1]) and tokens[i + 1].startswith(tuple(_KO_COUNTERS))
-            ):
+            elif token in _KO_NUMBERS and _HANGUL.match(tokens[i + 1]) and tokens[i + 1].startswith(_KO_COUNTERS):
                 found.append(Quantity(float(_KO_NUMBERS[token]), *_unit(tokens, i + 1, None)))
             elif token in _TWELVE:
                 found.append(Quantity(12.0, "o'clock", token, frozenset({"o'clock"})))
