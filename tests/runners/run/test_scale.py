@@ -95,6 +95,10 @@ def test_evaluate_prints_every_classifier_and_training_set(tmp_path):
         200,
         "--n",
         1,
+        "--shots",
+        2,
+        "--temperature",
+        0.9,
         "--workdir",
         tmp_path,
         "-q",
@@ -115,3 +119,5 @@ def test_evaluate_prints_every_classifier_and_training_set(tmp_path):
         "rotten": {f"labeled-k3-seed0-{i}" for i in range(3, 6)},
     }
     assert all(r["examples"] and set(r["examples"]) <= own[r["label"]] for r in rows)
+    assert all(len(r["examples"]) <= 2 for r in rows)  # --shots 2
+    assert all(r["generation"]["temperature"] == 0.9 for r in rows if r["attempts"] == 1)  # --temperature 0.9
