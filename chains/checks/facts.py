@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from chains.checks.events import changed_clock, changed_direction, changed_event, changed_time
-from chains.checks.quantities import NUMBER_WORDS, changed_unit, numbers
+from chains.checks.quantities import NUMBER_WORDS, changed_unit, in_minutes, numbers
 from chains.checks.words import STOPWORDS, lemma
 
 # Negation words; "no" and "not" alone, and the n't of a contraction. "Hardly a classic" says "not a classic".
@@ -342,7 +342,7 @@ def changed_fact(answer: str, source: str) -> str | None:
     """Which fact of `source` the restatement `answer` changed, in words; None when it kept them all."""
     answer, source = _joined(answer, names(source)), _joined(source, names(answer))
     want, got = facts(source), facts(answer)
-    if want.numbers != got.numbers:
+    if want.numbers != got.numbers and in_minutes(answer) != in_minutes(source):
         return f"its numbers are {_show(got.numbers)}, the input's {_show(want.numbers)}"
     if unit := changed_unit(answer, source):
         return f"it counts {unit}"

@@ -89,6 +89,27 @@ _KO_COUNTERS = tuple(
     sorted([*_KO_JOINABLE, *"일 주 분 초 원 장 대 층 점 배 벌 채 곳 회 박".split()], key=len, reverse=True)
 )
 _TWELVE = frozenset({"noon", "midday", "midnight"})  # "after midnight" is "after 12 AM"
+# Spans of an hour told in words, as minutes; the longest first, since "an hour" ends "a quarter of an hour".
+_HOURS_IN_WORDS = [
+    (re.compile(rf"\b{words}\b", re.IGNORECASE), minutes)
+    for words, minutes in (
+        ("(?:an|one) hour and a half", "90 minutes"),
+        ("(?:an|one) hour and a quarter", "75 minutes"),
+        ("three quarters of an hour", "45 minutes"),
+        ("(?:a )?quarter of an hour", "15 minutes"),
+        ("half an hour", "30 minutes"),
+        ("(?:an|one) hour", "60 minutes"),
+    )
+]
+# Hour shift and minutes of a time told in words: "quarter to nine" is 8:45.
+_CLOCK_PARTS = {("half", "past"): (0, "30"), ("quarter", "past"): (0, "15"), ("quarter", "to"): (-1, "45")}
+# "the end of March" is "March 31": the day a month ends on (February's in a common year).
+_LAST_DAY = dict(
+    zip(
+        "january february march april may june july august september october november december".split(),
+        (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31),
+    )
+)
 # Nouns that can name any count of their kind.
 _GENERIC = frozenset(lemma(w) for w in "people persons individuals items things pieces objects ones".split())
 
@@ -118,6 +139,24 @@ def _tokens(text: str) -> list[str]:
         else:
             tokens.append(token)
     return tokens
+
+
+def _clock_words(tokens: list[str]) -> list[str]:
+    """`tokens` with a time told in words written as on a clock: "half past ten" as 10 : 30, "quarter to
+    nine" as 8 : 45, so that they state what "10:30" and "8:45" state."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        part, hour = tuple(tokens[i : i + 2]), tokens[i + 2] if i + 2 < len(tokens) else ""
+        value = NUMBER_WORDS.get(hour, int(hour) if hour.isdigit() else 0)
+        if part in _CLOCK_PARTS and 1 <= value <= 12:
+            shift, minutes = _CLOCK_PARTS[part]
+            out += [str((value + shift - 1) % 12 + 1), ":", minutes]
+            i += 3
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
 
 
 def _names_one(tokens: list[str], start: int) -> bool:
@@ -157,7 +196,7 @@ def _unit(
 def quantities(text: str) -> list[Quantity]:
     """Each number the text states, in digits or words ("two and a half hours" = 2.5 hours, "1,200" = 1200),
     with what it counts."""
-    tokens = _tokens(text) + ["."]
+    tokens = _clock_words(_tokens(text)) + ["."]
     found: list[Quantity] = []
     value, seen, begin, end = 0.0, False, 0, 0
     for i, token in enumerate(tokens):
@@ -183,6 +222,8 @@ def quantities(text: str) -> list[Quantity]:
                 found.append(Quantity(float(_KO_NUMBERS[token]), *_unit(tokens, i + 1, None)))
             elif token in _TWELVE:
                 found.append(Quantity(12.0, "o'clock", token, frozenset({"o'clock"})))
+            elif token in _LAST_DAY and tokens[i - 2 : i] == ["end", "of"]:
+                found.append(Quantity(float(_LAST_DAY[token]), written=token))
             elif token == "00" and tokens[i - 1] == ":":  # "9:00 AM" is "9 AM"
                 continue
             elif _DIGITS.fullmatch(token):
@@ -196,6 +237,15 @@ def numbers(text: str) -> frozenset[float]:
     """The numbers a text states; 1 and "a" are left out, since "one" is as often a pronoun ("one of the
     staff") as a count."""
     return frozenset(q.value for q in quantities(text) if q.value != 1)
+
+
+def in_minutes(text: str) -> frozenset[float]:
+    """`numbers(text)` with every span of hours counted in minutes ("half an hour" and "an hour and a half"
+    included), so that "90 minutes" and "an hour and a half" state the same number."""
+    for words, minutes in _HOURS_IN_WORDS:
+        text = words.sub(minutes, text)
+    values = (q.value * 60 if q.unit == "hour" else q.value for q in quantities(text))
+    return frozenset(v for v in values if v != 1)
 
 
 def changed_unit(answer: str, source: str) -> str | None:
