@@ -11,8 +11,13 @@ import re
 
 # Which way a named place is: "to Jeju" and "from Jeju" are different trips. "for" is left out: "left for
 # Paris" goes there, "a ticket for Paris" may not.
-_TOWARDS = {"to", "into", "towards", "toward", "onto"}
-_AWAY = {"from", "out of"}
+_TOWARDS = (
+    {"to", "into", "towards", "toward", "onto"}
+    | {f"{verb} {at}" for verb in ("arrive", "arrives", "arrived", "arriving") for at in ("in", "at")}
+    | {"reach", "reaches", "reached", "reaching"}
+)
+# A place left is come from: "departed Nairobi" is "from Nairobi", as "the train leaves Leeds" is.
+_AWAY = {"from", "out of", "leave", "leaves", "left", "leaving", "depart", "departs", "departed", "departing"}
 _BEFORE_NAME = rf"\b({'|'.join(sorted(_TOWARDS | _AWAY, key=len, reverse=True))})\s+(?:the\s+)?{{name}}\b"
 
 # Events of one kind that rule each other out: an event called off did not happen later, or end, or begin.
