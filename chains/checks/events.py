@@ -57,7 +57,7 @@ _CONVERSES: list[dict[str, re.Pattern[str]]] = [
     {"won": re.compile(r"\bw(?:in|ins|inning|on)\b"), "lost": re.compile(r"\blos(?:e|es|ing|t)\b")},
 ]
 _PASSIVE = re.compile(r"\b(?:be|is|are|was|were|been|being|get|gets|got)\s+(?:\w+ly\s+)?$")
-_FIRST_WORD = re.compile(r"^\W*(?:(?:the|a|an|our|my|his|her|their)\s+)?(\w+)", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"^\W*(?:(?:the|a|an|our|my|his|her|their)\s+)?(\w[\w-]*)", re.IGNORECASE)
 
 # When, as the speaker places it (in the past, now or ahead, and which day, week or year), and whether something
 # came late, early or on time. A source that says one of these keeps it: "last month" is not "last year", and
@@ -128,7 +128,28 @@ def changed_event(answer: str, source: str) -> str | None:
         ours = {group for group in family if _said(family, group, ours_text, converse)}
         if theirs and ours and not theirs & ours:
             return f"it says {sorted(ours)[0]} where the input says {sorted(theirs)[0]}"
+    return _swapped_roles(answer, source)
+
+
+def _swapped_roles(answer: str, source: str) -> str | None:
+    """The same event seen from the same side, with its people swapped: "Tomas lent Lena his tent" for "Lena
+    lent her tent to Tomas". Only where each sentence starts with a name (capitalised in the other one too)."""
+    ours, theirs = _FIRST_WORD.match(answer), _FIRST_WORD.match(source)
+    if not ours or not theirs:
+        return None
+    mine, their = ours.group(1), theirs.group(1)
+    if mine.lower() == their.lower() or not (_named(mine, source) and _named(their, answer)):
+        return None
+    for family in _CONVERSES:
+        groups = [{g for g in family if _said(family, g, text.lower(), True)} for text in (answer, source)]
+        if len(groups[1]) == 1 and groups[0] == groups[1]:
+            return f"it says {mine} {min(groups[0])} where the input says {their} did"
     return None
+
+
+def _named(word: str, text: str) -> bool:
+    """Whether `word` is a name `text` writes capitalised after its start ("Lena" in "Tomas lent Lena ...")."""
+    return word[:1].isupper() and re.search(rf"(?<=\S )\b{re.escape(word)}\b", text) is not None
 
 
 def _said(family: dict[str, re.Pattern[str]], group: str, text: str, converse: bool) -> bool:

@@ -65,6 +65,9 @@ SOURCES = {
         ("bike", "Jake borrowed Emma's bike for three days.", None),  # the same loan, seen from the other side
         ("match", "Daniel lost the chess match to Min-jun.", None),
         ("match", "Min-jun lost the chess match to Daniel.", "it says lost where the input says won"),
+        ("bike", "Jake lent Emma his bike for three days.", "it says Jake lent where the input says Emma did"),
+        ("match", "Daniel won the chess match against Min-jun.", "it says Daniel won where the input says Min-jun"),
+        ("bike", "For three days, Emma lent Jake her bike.", None),  # no name first: who acts is not read
         ("exhibition", "The exhibition will end next Friday, a week earlier than planned.", None),
     ],
 )
