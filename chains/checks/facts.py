@@ -83,11 +83,14 @@ _OPPOSITES = _both_ways(
 _SAID_WITHOUT_NOT = {
     "attend": {"missed", "skipped"},
     "attended": {"missed", "skipped"},
+    "go": {"missed", "skipped"},
+    "reopen": {"closed"},
     "cancelled": {"postponed", "rescheduled"},
     "canceled": {"postponed", "rescheduled"},
     "remember": {"forgot", "forgotten"},
     "remembered": {"forgot", "forgotten"},
 }
+_REQUIRES = {"require", "requires", "required", "need", "needs", "needed"}
 _NEGATING_PREFIXES = ("un", "in", "im", "ir", "dis")
 # Ties between people, each spelling to one: "her brother" is not "her sister", "my mum" is "my mother".
 _SPELLINGS = {
@@ -173,12 +176,21 @@ def unrestated_negation(text: str, other: str) -> bool:
     words = _words(_POSITIVE_IDIOMS.sub(" ", text))
     theirs = set(_words(other))
     contrast = _CONTRAST.search(other) is not None
+    requires = bool(theirs & _REQUIRES)
     return any(
         _is_negation(w)
+        and not (requires and _not_without(words, i))
         and not _restates(words[i + 1 : i + 5], theirs, contrast)
         and not _from_then(words[i + 1 : i + 6], other.lower())
         for i, w in enumerate(words)
     )
+
+
+def _not_without(words: list[str], i: int) -> bool:
+    """Whether the negation `words[i]` is half of "not V without X", which "requires X to V" restates."""
+    if words[i] == "without":
+        return any(_is_negation(w) for w in words[max(0, i - 4) : i])
+    return "without" in words[i + 1 : i + 5]
 
 
 def _from_then(negated_words: list[str], other: str) -> bool:

@@ -61,6 +61,7 @@ _ALIASES = {
     "ounce": "oz ounce ounces",
     "o'clock": "am pm o'clock oclock",
     "game": "game games match matches",
+    "win": "win wins victory victories",
 }
 UNIT_OF = {lemma(spelling): unit for unit, spellings in _ALIASES.items() for spelling in spellings.split()}
 # Words that say how the quantity is meant, not what it counts: skipped when looking for the unit.
@@ -69,7 +70,7 @@ _MODIFIERS = frozenset(
 )
 # Ordinals ("3rd floor") count nothing. A time of day ("5pm", "five o'clock") is one unit, `o'clock`: "six
 # hours" is not "6 PM".
-_NO_UNIT = frozenset("p st nd rd th".split())
+_NO_UNIT = frozenset("p st nd rd th against".split())  # nor does a score's side: "won 3-0 against Leeds"
 # Words before a number that make it a name, not a count: "room 3 opens at 9" counts no `open`.
 _LABELS = frozenset(
     """room rooms gate flight platform floor level chapter page number no season episode part step table seat row

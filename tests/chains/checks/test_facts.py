@@ -307,6 +307,39 @@ def test_a_negated_verb_is_restated_by_its_opposite(answer, kept):
     assert (changed_fact(answer, "Mr. Park did not attend the board meeting on Thursday.") is None) is kept
 
 
+@pytest.mark.parametrize(
+    ("answer", "source", "kept"),
+    [
+        ("Ahmed missed the concert in Cairo.", "Ahmed did not go to the concert in Cairo.", True),
+        ("Ahmed went to the concert in Cairo.", "Ahmed did not go to the concert in Cairo.", False),
+        ("The pool in Bergen will remain closed until May.", "The pool in Bergen will not reopen until May.", True),
+        ("The pool in Bergen will reopen soon.", "The pool in Bergen will not reopen until May.", False),
+        (
+            "The pharmacy requires a prescription for antibiotics.",
+            "The pharmacy does not sell antibiotics without a prescription.",
+            True,
+        ),
+        (
+            "The pharmacy sells antibiotics to anyone.",
+            "The pharmacy does not sell antibiotics without a prescription.",
+            False,
+        ),
+        (
+            "Their 3-0 victory over Kumasi was their fourth in a row.",
+            "They won 3-0 against Kumasi, their fourth win in a row.",
+            True,
+        ),
+        (
+            "They won 3-0 against Kumasi, their fourth loss in a row.",
+            "They won 3-0 against Kumasi, their fourth win in a row.",
+            False,
+        ),
+    ],
+)
+def test_more_restatements_without_not(answer, source, kept):
+    assert (changed_fact(answer, source) is None) is kept
+
+
 def test_an_event_denied_is_not_said():
     source = "The concert was not cancelled; it was moved to Sunday."
     assert changed_fact("The concert was rescheduled to Sunday.", source) is None
