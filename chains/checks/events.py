@@ -98,9 +98,12 @@ _SEASONS = {
 _TIMING = {
     "late": re.compile(
         r"\blate\b(?! (?:at|in the|into the) (?:night|day|evening|afternoon))|\blater than\b|\bbehind schedule\b"
-        r"|\bdelay|\boverdue\b|\btardy\b"
+        r"|\bdelay|\boverdue\b|\btardy\b|\bafter (?:\w+ ){0,2}(?:plans?|schedule)\b"
     ),
-    "early": re.compile(r"\bearly\b|\bearlier\b(?! (?:this|today|that|in|on)\b)|\bahead of (?:schedule|time)\b"),
+    "early": re.compile(
+        r"\bearly\b|\bearlier\b(?! (?:this|today|that|in|on)\b)|\bahead of (?:schedule|time)\b"
+        r"|\bbefore (?:\w+ ){0,2}(?:plans?|schedule)\b"
+    ),
     "on time": re.compile(r"\bon time\b|\bpunctual|\bon schedule\b"),
 }
 

@@ -57,6 +57,9 @@ SOURCES = {
         ("order", "Our order took two days to arrive.", "it drops 'late'"),
         ("order", "Our order arrived two days behind schedule.", None),
         ("order", "Our order arrived two days early.", "it says early where the input says 'late'"),
+        ("order", "Our order came two days after we paid.", "it drops 'late'"),
+        ("order", "Our order arrived two days after its schedule.", None),
+        ("order", "Our order arrived two days before schedule.", "it says early where the input says 'late'"),
         ("train", "The train from Boston was not late.", None),  # a denied timing is no timing
         ("festival", "The festival was cancelled, not postponed last weekend.", None),  # a time is not denied
         ("festival", "The festival was cancelled, not postponed.", "it drops 'last weekend'"),
