@@ -37,6 +37,7 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
     """
     banned: dict[tuple[int, ...], list[int]] = {}
     spelt: dict[int, str] = {}
+    unspaced: dict[int, int | None] = {}
 
     def text(token: int) -> str:
         if token not in spelt:
@@ -52,9 +53,24 @@ def source_ngrams(tokenizer: Any, source: str, n: int) -> dict[tuple[int, ...], 
             if _is_number(text(prefix[-1])):
                 continue
             kept = [t for t in following if not _is_number(text(t)) and not continues_word(tokenizer, prefix[-1], t)]
+            kept += [glued for t in kept if (glued := _unspaced(tokenizer, t, unspaced)) is not None]
             if kept:
                 banned[prefix] = sorted(set(banned.get(prefix, [])) | set(kept))
     return banned
+
+
+def _unspaced(tokenizer: Any, token: int, seen: dict[int, int | None]) -> int | None:
+    """The first token of `token`'s word written without its leading space: banned beside it, or the model
+    writes the word it may not copy onto the one before ("Vienna toSalzburg")."""
+    if token not in seen:
+        word = tokenizer.decode([token])
+        ids = (
+            tokenizer(word[1:], add_special_tokens=False)["input_ids"]
+            if word[:1] == " " and word[1:2].isalpha()
+            else []
+        )
+        seen[token] = ids[0] if ids and ids[0] != token else None
+    return seen[token]
 
 
 def continues_word(tokenizer: Any, previous: int, token: int) -> bool:

@@ -87,7 +87,11 @@ def test_the_rest_of_a_word_is_never_banned(embedded_llm):
     banned = source_ngrams(tokenizer, source, 3)
     for i in pieces:
         assert ids[i] not in banned.get(tuple(ids[i - 2 : i]), [])
-    assert all(not continues_word(tokenizer, prefix[-1], t) for prefix, following in banned.items() for t in following)
+    for prefix, following in banned.items():  # what goes on from a word is only a banned word written onto it
+        spaced = {tokenizer.decode([t])[1:] for t in following if tokenizer.decode([t]).startswith(" ")}
+        for t in following:
+            if continues_word(tokenizer, prefix[-1], t):
+                assert any(word.startswith(tokenizer.decode([t])) for word in spaced), tokenizer.decode([t])
     assert any(banned.values())
 
 
@@ -98,3 +102,18 @@ def test_a_character_in_several_tokens_is_never_cut(embedded_llm):
     assert any(tokenizer.decode([i]).endswith("\ufffd") for i in ids)  # Hangul in byte pieces: the test can fail
     banned = source_ngrams(tokenizer, source, 3)
     assert not any(tokenizer.decode([prefix[-1]]).endswith("\ufffd") for prefix, after in banned.items() if after)
+
+
+def test_a_banned_word_is_banned_written_onto_the_word_before_too(embedded_llm):
+    tokenizer = embedded_llm.pipeline.tokenizer
+    source = "The train from Vienna to Salzburg runs every hour."
+    banned = source_ngrams(tokenizer, source, 3)
+    after_to = {
+        tokenizer.decode([t])
+        for prefix, following in banned.items()
+        if tokenizer.decode(list(prefix)).endswith("Vienna to")
+        for t in following
+    }
+    spaced = {word for word in after_to if word.startswith(" ")}
+    assert spaced  # the test can fail: the source's next word is banned after "Vienna to"
+    assert {word.strip() for word in spaced} <= after_to  # and so is its first token written without the space
