@@ -84,6 +84,8 @@ _SAID_WITHOUT_NOT = {
     "attend": {"missed", "skipped"},
     "attended": {"missed", "skipped"},
     "go": {"missed", "skipped"},
+    "charge": {"free"},
+    "pay": {"free"},
     "reopen": {"closed"},
     "cancelled": {"postponed", "rescheduled"},
     "canceled": {"postponed", "rescheduled"},
@@ -105,7 +107,7 @@ _RELATIONS = {
     lemma(word): word
     for word in """mother father parent son daughter child brother sister sibling cousin aunt uncle nephew niece
     grandmother grandfather grandson granddaughter grandparent wife husband fiance boyfriend girlfriend neighbour
-    colleague coworker classmate roommate flatmate landlord landlady tenant""".split()
+    colleague coworker classmate roommate flatmate landlord landlady tenant friend""".split()
 } | {lemma(spelling): tie for tie, spellings in _SPELLINGS.items() for spelling in spellings.split()}
 _FALSE_PREFIXED = frozenset({"incredible", "infamous", "inflammable", "invaluable", "inhabitable", "unravel"})
 # Verbs that, negated, say two things differ: "did not match the photos" restates "smaller than the photos";
@@ -138,6 +140,15 @@ _SHORT_FORMS = (
     ("boulevard", "blvd"),
     ("mount", "mt"),
     ("saint", "st"),
+)
+# Cities with a name of their own language beside the English one: "Wien" is "Vienna", "Gent" is "Ghent".
+_CITY_NAMES = tuple(
+    tuple(pair.split("/"))
+    for pair in """vienna/wien rome/roma venice/venezia florence/firenze florence/florencia milan/milano naples/napoli
+    turin/torino genoa/genova munich/münchen munich/munchen cologne/köln cologne/koln prague/praha warsaw/warszawa
+    lisbon/lisboa ghent/gent bruges/brugge antwerp/antwerpen brussels/bruxelles moscow/moskva seville/sevilla
+    zurich/zürich geneva/genève geneva/geneve copenhagen/københavn gothenburg/göteborg aarhus/århus
+    krakow/kraków krakow/cracow athens/athina""".split()
 )
 _NAME_IN_PARTS = re.compile(r"\b([A-Z][a-z]+)[ -]([A-Za-z][a-z]+)\b")
 NOT_NAMES = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV", "AM", "PM", "A.M.", "P.M."}
@@ -326,8 +337,9 @@ def _span_of_days(answer: str, source: str, day: str) -> bool:
 
 
 def _abbreviated(text: str, name: str) -> bool:
-    """Whether `text` (lower case) writes `name` in its short or long form: "Queen St." for "Queen Street"."""
-    forms = {other for pair in _SHORT_FORMS if name in pair for other in pair if other != name}
+    """Whether `text` (lower case) writes `name` in another form: short or long ("Queen St." for "Queen Street"),
+    or a city's own name ("Wien" for "Vienna")."""
+    forms = {other for pair in _SHORT_FORMS + _CITY_NAMES if name in pair for other in pair if other != name}
     return any(re.search(rf"\b{form}\b", text) for form in forms)
 
 

@@ -281,17 +281,17 @@ def test_the_default_models_answers_to_four_fresh_sets_hand_labelled():
     assert refused / len(faithful) <= 0.1, refused
 
 
-def test_the_default_models_answers_to_seven_later_sets_hand_labelled():
-    """Seven more sets (a school that will not reopen until September 3, a sister's car, a team's first defeat in
+def test_the_default_models_answers_to_eight_later_sets_hand_labelled():
+    """Eight more sets (a school that will not reopen until September 3, a sister's car, a team's first defeat in
     eleven matches, four hotel lifts, a tent lent to a neighbour, a pharmacy's prescriptions, a flight a day
-    later than planned), labelled the same way; dropping an alternative set aside (", not per week") counts as
+    later than planned, a ride to Ghent), labelled the same way; dropping an alternative set aside (", not per week") counts as
     a change. Each set was labelled before the check's verdicts on it were read; reading them mended the check."""
     from chains.checks.fidelity import glued_words
 
     pairs = [p for p in audit("facts_audit_default_model_latest.jsonl") if not glued_words(p["answer"], p["source"])]
     changed = [p for p in pairs if p["flip"]]
     faithful = [p for p in pairs if not p["flip"]]
-    assert len(changed) >= 320 and len(faithful) >= 150
+    assert len(changed) >= 400 and len(faithful) >= 165
     caught, refused = flagged(changed), flagged(faithful)
     assert caught / len(changed) >= 0.8, caught
     assert refused / len(faithful) <= 0.1, refused
@@ -335,6 +335,19 @@ def test_a_negated_verb_is_restated_by_its_opposite(answer, kept):
             "They won 3-0 against Kumasi, their fourth win in a row.",
             False,
         ),
+        ("The museum is free for students on Wednesdays.", "The museum does not charge students on Wednesdays.", True),
+        ("The museum charges students on Wednesdays.", "The museum does not charge students on Wednesdays.", False),
+        (
+            "The night train from Wien to Venezia takes eleven hours.",
+            "The night train from Vienna to Venice takes eleven hours.",
+            True,
+        ),
+        (
+            "The night train from Wien to Verona takes eleven hours.",
+            "The night train from Vienna to Venice takes eleven hours.",
+            False,
+        ),
+        ("Bilal lent his friend Hana his camera.", "Bilal lent his camera to his sister Hana.", False),
     ],
 )
 def test_more_restatements_without_not(answer, source, kept):
