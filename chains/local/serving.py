@@ -13,11 +13,8 @@ from chains.local.decoding import eos_ids, shared_prefix
 from chains.local.generic import serve_generic
 from chains.local.jobs import Job
 from chains.local.nocopy import source_ngrams
-from chains.local.slots import SlotDecoder
+from chains.local.slots import MIN_CACHED_PREFIX, SlotDecoder
 from chains.local.stopping import answer_ended, scored_answers
-
-# A shared prompt prefix shorter than this is not worth a cached forward pass.
-MIN_CACHED_PREFIX = 16
 
 
 def serve(
@@ -35,7 +32,7 @@ def serve(
     `pull()` returns a `Request` or None when the queue is empty for now; it is called again whenever a
     slot frees, so work queued while results are out (retries) joins the running batch. A request's own
     settings may set `temperature` and `no_copy`; `how` sets the rest. Yields `group` requests at a time.
-    `prefix_cache` keeps the keys and values of the prompts' shared prefix from one call to the next;
+    `prefix_cache` keeps the keys and values of shared prompt starts from one call to the next;
     `clock` adds up prefill and decode time.
     """
     if unsupported(model) is not None:
@@ -64,7 +61,7 @@ def serve(
         tokenizer.pad_token_id,
         how.top_p,
         prefix,
-        prefix_kv=cache.get(tuple(prefix)),
+        prefixes=cache,
         clock=clock,
     )
 
@@ -81,6 +78,3 @@ def serve(
             scored = scored_answers(tokenizer, list(tokens), list(sums), how.boundary, how.stop, how.max_words)
             finished.append((done.key, scored * (done.n // len(scored))))
         yield finished
-        if prefix and decoder.prefix_kv is not None:
-            cache.clear()
-            cache[tuple(prefix)] = decoder.prefix_kv

@@ -14,7 +14,7 @@ from typing import Any
 from chains.local.attention import layout
 from chains.local.clock import DecodeClock
 from chains.local.columns import SlotColumns, move_rows
-from chains.local.decoding import cache_of, cache_param, choose_tokens, input_device, on_device
+from chains.local.decoding import cache_of, cache_param, choose_tokens, input_device, on_device, shared_prefix
 from chains.local.jobs import Decoding, Job, by_prompts
 from chains.local.nocopy import banned_after
 
@@ -22,6 +22,9 @@ from chains.local.nocopy import banned_after
 SLACK = 32
 # Distinct prompts prefilled in one pass: each carries its own copy of the prefix while it is computed.
 PREFILL = 8
+# Prompt starts whose keys and values are kept, and the fewest tokens a new one must add to be worth a pass.
+KEPT_PREFIXES = 8
+MIN_CACHED_PREFIX = 16
 # A finished job waits at most this many seconds for others to make up its group: rows reach the file soon.
 MAX_WAIT = 5.0
 
@@ -41,7 +44,7 @@ class SlotDecoder:
         prefix: list[int] | None = None,
         refill: int | None = None,
         slack: int = SLACK,
-        prefix_kv: list[tuple[Any, Any]] | None = None,
+        prefixes: dict[tuple[int, ...], Any] | None = None,
         clock: DecodeClock | None = None,
     ) -> None:
         import torch
@@ -55,8 +58,8 @@ class SlotDecoder:
         self.rows: list[Decoding] = []
         self.waiting: list[tuple[Job, int]] = []  # samples pulled but not yet in a slot
         self.columns = SlotColumns(slots, self.device, self.layout.window is not None, max_new_tokens + slack)
-        self.prefix_kv = prefix_kv
-        """The prefix's keys and values per layer, computed on first use; hand it to the next decoder."""
+        self.prefixes = prefixes if prefixes is not None else {}
+        """Keys and values per layer of prompt starts, computed on first use; hand them to the next decoder."""
         self.clock = clock or DecodeClock()
         # Per slot: the token to feed next, its position, and the sampling temperature (0: greedy).
         self.last = torch.zeros(slots, dtype=torch.long, device=self.device)
@@ -105,20 +108,33 @@ class SlotDecoder:
             self.waiting += [(job, i) for i in range(samples)]
         return False
 
-    def _run_prefix(self) -> list[tuple[Any, Any]]:
-        """The shared prefix's keys and values, computed once for every later join."""
+    def _prefix_of(self, prompts: list[list[int]]) -> list[int]:
+        """The longest start every prompt of a prefill pass shares that is worth its keys and values kept: one
+        kept before, the run's (`prefix`), or the prompts' own, where it is longer by `MIN_CACHED_PREFIX` tokens
+        (the system message and the shots of one kind of prompt: a question is shown other shots)."""
+        kept = [list(p) for p in self.prefixes] + [self.prefix]
+        starts = [p for p in kept if p and all(len(q) > len(p) and q[: len(p)] == p for q in prompts)]
+        best = max(starts, key=len, default=[])
+        own = shared_prefix(prompts) if len(prompts) > 1 else []
+        return own if len(own) >= len(best) + MIN_CACHED_PREFIX else best
+
+    def _prefix_kv(self, prefix: list[int]) -> list[tuple[Any, Any]]:
+        """The keys and values of `prefix`, computed once and kept (the `KEPT_PREFIXES` latest) for later joins."""
         import torch
 
-        if self.prefix_kv is None:
+        key = tuple(prefix)
+        if key not in self.prefixes:
             from transformers import DynamicCache
 
-            self.clock.prefill_tokens += len(self.prefix)  # its time falls in the pass that needed it
-            ids = torch.tensor([self.prefix], dtype=torch.long, device=self.device)
+            self.clock.prefill_tokens += len(prefix)  # its time falls in the pass that needed it
+            ids = torch.tensor([prefix], dtype=torch.long, device=self.device)
             # A cache of our own: the model's default one keeps only a sliding window's last tokens.
             cache = {cache_param(self.model): DynamicCache()}
             layers = cache_of(self.model(input_ids=ids, use_cache=True, **cache)).layers
-            self.prefix_kv = [(layer.keys, layer.values) for layer in layers]
-        return self.prefix_kv
+            while len(self.prefixes) >= KEPT_PREFIXES:
+                del self.prefixes[next(iter(self.prefixes))]
+            self.prefixes[key] = [(layer.keys, layer.values) for layer in layers]
+        return self.prefixes[key]
 
     def _join(self, entering: list[tuple[Job, int]]) -> list[Job]:
         """Prefill the prompts of `entering` in one pass, copy their keys and values into free slots, and
@@ -131,7 +147,7 @@ class SlotDecoder:
         distinct = list({id(job): job for job, _ in entering}.values())
         which = {id(job): i for i, job in enumerate(distinct)}
         pick = on_device([which[id(job)] for job, _ in entering], self.device, torch.long)
-        prefix = self.prefix if all(j.prompt[: len(self.prefix)] == self.prefix for j in distinct) else []
+        prefix = self._prefix_of([job.prompt for job in distinct])
         suffixes = [job.prompt[len(prefix) :] for job in distinct]
         width, span = max(len(s) for s in suffixes), len(prefix) + max(len(s) for s in suffixes)
         ids = torch.tensor([[self.pad] * (width - len(s)) + s for s in suffixes], device=self.device)
@@ -145,7 +161,7 @@ class SlotDecoder:
             prefix
         )
         cache = DynamicCache()
-        for layer, (k, v) in enumerate(self._run_prefix() if prefix else []):
+        for layer, (k, v) in enumerate(self._prefix_kv(prefix) if prefix else []):
             cache.update(k.expand(len(distinct), -1, -1, -1), v.expand(len(distinct), -1, -1, -1), layer)
         output = self.model(
             input_ids=ids,
