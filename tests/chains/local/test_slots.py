@@ -113,3 +113,20 @@ def test_a_prefill_pass_takes_distinct_prompts_up_to_its_size_with_all_their_sam
     a, b, c = (Job(key=k, prompt=[5]) for k in "abc")
     entering = [(a, 0), (a, 1), (a, 2), (b, 0), (c, 0), (c, 1)]
     assert list(by_prompts(entering, 2)) == [[(a, 0), (a, 1), (a, 2), (b, 0)], [(c, 0), (c, 1)]]
+
+
+def test_prompts_of_two_kinds_keep_their_own_starts_and_answer_as_generate_does(tiny):
+    system = list(range(2, 18))  # 16 tokens every prompt shares
+    shots = {"statement": list(range(18, 36)), "question": list(range(36, 54))}  # 18 more each kind shares
+    kinds = ["statement", "statement", "question", "question", "statement", "question"]  # passes of 2: s s, q q, s q
+    prompts = [system + shots[kind] + [54 + i] for i, kind in enumerate(kinds)]
+    queue = [Job(key=i, prompt=p) for i, p in enumerate(prompts)]
+    decoder = SlotDecoder(tiny, 2, 4, lambda tokens: False, {1}, pad=0, prefix=system, refill=2)
+    finished = [job for group in decoder.run(lambda: queue.pop(0) if queue else None, group=2) for job in group]
+    for job in finished:
+        assert job.answers[0][0] == reference(tiny, prompts[job.key], 4, lambda tokens: False), job.key
+    assert sorted(len(start) for start in decoder.prefixes) == [16, 34, 34]  # the run's and each kind's start
+    assert decoder._prefix_of(prompts[0:2]) == system + shots["statement"]  # a kind's own start, 18 past the run's
+    assert decoder._prefix_of([prompts[3]]) == system + shots["question"]  # one kept before
+    assert decoder._prefix_of(prompts[1:3]) == system  # two kinds: only the run's start
+    assert decoder._prefix_of([system + shots["statement"][:5] + [99], prompts[0]]) == system  # 5 more: not worth it
