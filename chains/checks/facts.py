@@ -150,6 +150,11 @@ _CITY_NAMES = tuple(
     zurich/zürich geneva/genève geneva/geneve copenhagen/københavn gothenburg/göteborg aarhus/århus
     krakow/kraków krakow/cracow athens/athina""".split()
 )
+# Each name's other forms, from both lists, looked up once per name rather than searched per check.
+_OTHER_FORMS = {
+    name: {other for pair in _SHORT_FORMS + _CITY_NAMES if name in pair for other in pair if other != name}
+    for name in {name for pair in _SHORT_FORMS + _CITY_NAMES for name in pair}
+}
 _NAME_IN_PARTS = re.compile(r"\b([A-Z][a-z]+)[ -]([A-Za-z][a-z]+)\b")
 NOT_NAMES = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV", "AM", "PM", "A.M.", "P.M."}
 
@@ -339,8 +344,7 @@ def _span_of_days(answer: str, source: str, day: str) -> bool:
 def _abbreviated(text: str, name: str) -> bool:
     """Whether `text` (lower case) writes `name` in another form: short or long ("Queen St." for "Queen Street"),
     or a city's own name ("Wien" for "Vienna")."""
-    forms = {other for pair in _SHORT_FORMS + _CITY_NAMES if name in pair for other in pair if other != name}
-    return any(re.search(rf"\b{form}\b", text) for form in forms)
+    return any(re.search(rf"\b{form}\b", text) for form in _OTHER_FORMS.get(name, ()))
 
 
 def facts(text: str) -> Facts:
