@@ -109,7 +109,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     try:
-        scores, stats, estimates, judge_accuracy, quality = evaluate(
+        scores, stats, estimates, judge, quality = evaluate(
             dataset.rows,
             llm,
             model.name,
@@ -132,7 +132,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             *quality,
         ]
     )
-    parts = [table(scores), honesty_table(estimates, scores), fidelity_table(stats, judge_accuracy), judge_table]
+    parts = [table(scores), honesty_table(estimates, scores), fidelity_table(stats, judge), judge_table]
     result = "\n\n".join(parts)
     command = "synthaug evaluate " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["evaluate"] else "synthaug evaluate"
     (args.workdir / "evaluate.md").write_text(f"`{command}`\n\n{result}\n", encoding="utf-8")

@@ -171,10 +171,12 @@ def _gains(scores: list[Score], k: int, classifier: str, data: str, seeds: list[
     return [by[(seed, data)] - by[(seed, "real")] if (seed, data) in by else None for seed in seeds]
 
 
-def fidelity_table(stats: list[RunStats], judge_accuracy: float) -> str:
-    """Per seed, the share of generated rows that an independent judge puts in their own label."""
+def fidelity_table(stats: list[RunStats], judge: tuple[str, float]) -> str:
+    """Per seed, the share of generated rows that an independent judge (its name and test-set accuracy) puts in
+    their own label."""
+    name, accuracy = judge
     lines = [
-        f"Label fidelity under an independent judge (MiniLM + LR on other real rows; {judge_accuracy:.1%} "
+        f"Label fidelity under an independent judge ({name} on other real rows; {accuracy:.1%} "
         "accurate on the test set):",
         "",
         "| k | seed | rows | fidelity |",

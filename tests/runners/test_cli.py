@@ -351,3 +351,18 @@ def test_validate_prints_the_estimate_with_no_filter_marked_chosen(capsys, tmp_p
     assert main(["validate", "--examples", str(pool), "--rows", str(rows)]) == 0
     printed = capsys.readouterr().out
     assert "Estimated accuracy gain on the pool (12 labelled rows" in printed and "(chosen)" not in printed
+
+
+def test_the_embedding_judge_on_korean_rows_comes_with_a_notice_that_names_the_judge_that_reads_them(capsys):
+    import argparse
+
+    from chains.task import load_task
+    from runners.cli import _check_flags
+    from runners.run.inputs import Inputs
+
+    inputs = Inputs({"a": {"text": "정말 좋아요", "label": "positive"}})
+    for language, expected in (("ko", 1), ("en", 0)):
+        args = argparse.Namespace(per_label=None, verify_label="embedding", min_confidence=None)
+        _check_flags(args, load_task("labeled", language), inputs)
+        notices = [line for line in capsys.readouterr().err.splitlines() if "--verify-label classify" in line]
+        assert len(notices) == expected
