@@ -128,12 +128,12 @@ def evaluate(
     setup: Setup,
     judge_size: int = 2000,
     log: Callable[[str], None] = print,
-) -> tuple[list[Score], list[RunStats], list[Estimated], float, list[str]]:
+) -> tuple[list[Score], list[RunStats], list[Estimated], tuple[str, float], list[str]]:
     """Scores of every classifier and training set for each k and seed (see the module docstring), and each
     run's pool estimate beside its real gain.
 
     Also each run's label fidelity under a judge trained on `judge_size` real rows that are neither
-    test rows nor ever drawn for training, and that judge's accuracy on the test set; and, for the first
+    test rows nor ever drawn for training, and that judge's name and accuracy on the test set; and, for the first
     seed of each k, the precision and recall on the test set of the `--verify-label embedding` judge
     trained on the k drawn examples (`judge_quality`).
     """
