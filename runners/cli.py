@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from chains import SynthaugError, Task
-from chains.checks.classifiers import classifiers_for
+from chains.checks.classifiers import minilm_reads
 from chains.knobs import KnobError
 from runners.experiments import commands as experiments
 from runners.parser import build_parser
@@ -33,7 +33,7 @@ def _check_flags(args: argparse.Namespace, task: Task, inputs: Inputs) -> None:
         )
     if args.min_confidence is not None and not args.verify_label:
         raise InputError("--min-confidence goes with --verify-label; add --verify-label or drop --min-confidence")
-    if args.verify_label == "embedding" and "minilm+lr" not in classifiers_for(task.language):
+    if args.verify_label == "embedding" and not minilm_reads(task.language):
         print(
             f"notice: the embedding judge reads texts through MiniLM, which was trained on English; for {task.language} "
             "rows --verify-label classify (the model's own few-shot classify prompt) reads them better",

@@ -16,10 +16,15 @@ import numpy as np
 CLASSIFIERS = ("tfidf+lr", "minilm+lr")
 
 
+def minilm_reads(language: str) -> bool:
+    """Whether MiniLM embeddings carry meaning in `language`: all-MiniLM-L6-v2 was trained on English only, and
+    on Korean reviews its classifier scored near chance."""
+    return language == "en"
+
+
 def classifiers_for(language: str) -> tuple[str, ...]:
-    """The classifiers that judge rows in `language`: all-MiniLM-L6-v2 was trained on English only, and on
-    Korean reviews its classifier scored near chance, so other languages are judged by TF-IDF alone."""
-    return CLASSIFIERS if language == "en" else ("tfidf+lr",)
+    """The classifiers that judge rows in `language`: TF-IDF alone where MiniLM does not read it."""
+    return CLASSIFIERS if minilm_reads(language) else ("tfidf+lr",)
 
 
 TFIDF = {"analyzer": "char_wb", "ngram_range": (2, 4), "sublinear_tf": True}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chains.checks.classifiers import Embedder, classifiers_for, fit
+from chains.checks.classifiers import Embedder, fit, minilm_reads
 from runners.experiments.scoring import Estimated, RunStats, Score, draw, judge_quality, score_run, split
 
 
@@ -187,6 +187,6 @@ class IndependentJudge:
 def independent_judge(rows: list[dict[str, str]], language: str, embedder: Embedder) -> IndependentJudge:
     """MiniLM + LR where MiniLM reads the language (English), else TF-IDF + LR: on the Korean reviews a MiniLM
     judge was right on 57% of the test rows (chance 50%)."""
-    classifier = "minilm+lr" if "minilm+lr" in classifiers_for(language) else "tfidf+lr"
+    classifier = "minilm+lr" if minilm_reads(language) else "tfidf+lr"
     model = fit(classifier, [r["text"] for r in rows], [r["label"] for r in rows], embedder)
     return IndependentJudge("MiniLM + LR" if classifier == "minilm+lr" else "TF-IDF + LR", model)
