@@ -265,7 +265,8 @@ def add_checks(gen: Container) -> None:
         choices=JUDGES,
         metavar="JUDGE",
         help="label each row again and reject disagreements: embedding (default; logistic regression on MiniLM "
-        "embeddings of your labelled texts) or classify (the few-shot classify chain)",
+        "embeddings of your labelled texts), classify (the few-shot classify chain) or auto (classify where it "
+        "labels the labelled texts it is not shown clearly better than chance, else none)",
     )
     gen.add_argument(
         "--min-confidence",

@@ -162,8 +162,10 @@ def _print_outcome(outcome: Any, output: Any, rejects: Any) -> None:
     )
     checked = f"estimated gain on the pool, in accuracy points: {gains}; " if gains else ""
     print(f"saved {len(verdict.kept)} rows; held back {len(verdict.held)}; {checked}".rstrip("; "))
-    if outcome.label_check and outcome.label_check["used"]:
-        check = outcome.label_check
+    check = outcome.label_check
+    if check and check["used"] and check.get("while_generating"):
+        print(f"label judge: the model's classify prompt labels {check['skill']}, so it judged each row as it was made")
+    elif check and check["used"]:
         print(
             f"label check: the model's classify prompt labels {check['skill']}; it puts {check['agreement']:.0%} "
             f"of the {check['rows']} rows in their own class (chance and its margin: {check['bar']:.0%})"

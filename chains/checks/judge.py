@@ -18,7 +18,8 @@ from chains.checks.parsers import parser_for
 from chains.prompts import build_prompt, renderer_for
 from chains.task import Task
 
-JUDGES = ("embedding", "classify")
+# auto: the classify judge where it labels the real examples it is not shown clearly better than chance.
+JUDGES = ("embedding", "classify", "auto")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.example_selectors import BaseExampleSelector
 
 from chains import Task
-from chains.checks.judge import ChainJudge, EmbeddingJudge, LabelJudge, judge_task
+from chains.checks.judge import ChainJudge, Competence, EmbeddingJudge, LabelJudge, competence, judge_task
 from chains.prompts import token_counter
 from chains.selectors import make_selector
 from chains.task import load_task
@@ -96,8 +96,9 @@ def selector_for(name: str, task: Task, shots: int, seed: int, llm: Any = None) 
 
 def judge_for(
     name: str, task: Task, inputs: Inputs, language: str, llm: Any = None, seed: int | None = None
-) -> LabelJudge:
-    """The `--verify-label` judge, trained on (or shown) the real labelled texts: the example pool and the inputs."""
+) -> LabelJudge | None:
+    """The `--verify-label` judge, trained on (or shown) the real labelled texts: the example pool and the inputs;
+    none for `auto` where the classify judge is not competent on them."""
     examples = [e for e in task.examples if e.get("text") and e.get("label")]
     examples += [v for v in inputs.rows.values() if v.get("text") and v.get("label")]
     if len({e["label"] for e in examples}) < 2:
@@ -109,7 +110,19 @@ def judge_for(
         from chains.checks.embeddings import load_embeddings
 
         return EmbeddingJudge(load_embeddings().embed_documents, examples)
+    if name == "auto":
+        return trusted_judge(task, examples, llm, language, seed)[0]
     return classify_judge(task, examples, llm, language, seed)
+
+
+def trusted_judge(
+    task: Task, examples: list[dict[str, str]], llm: Any, language: str, seed: int | None = None
+) -> tuple[ChainJudge | None, Competence]:
+    """`--verify-label auto`: the classify judge and how it labels the `examples` it is not shown; the judge only
+    where that is clearly better than chance (a judge at chance would refuse good rows as often as bad ones)."""
+    judge = classify_judge(task, examples, llm, language, seed)
+    skill = competence(judge, examples)
+    return (judge if skill.competent else None), skill
 
 
 def classify_judge(

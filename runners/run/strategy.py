@@ -39,7 +39,7 @@ from runners.run.gate import (
     too_small,
 )
 from runners.run.inputs import Inputs, default_inputs
-from runners.run.pool import classify_judge
+from runners.run.pool import classify_judge, trusted_judge
 from runners.run.quotas import Summary
 from runners.run.spec import RunSpec
 from runners.run.store import RunStore, read_jsonl, sidecar, write_jsonl_atomic
@@ -105,6 +105,8 @@ class LabelledRun:
         self.keep_held = keep_held
         """Save the rows the gate held back too, each with its reason in `gate`."""
         self.judging = not spec.verify_label  # a --verify-label judge has checked each row as it was made
+        self.verify_label = spec.verify_label
+        """The parts' judge: `auto` becomes `classify` or none once, before any row is made."""
         self.dropping = label_check
         """Also hold back each row the model's classify prompt puts in another class (`--label-check`)."""
         self.checked: dict[str, Any] | None = None
@@ -124,6 +126,8 @@ class LabelledRun:
             shutil.rmtree(parts, ignore_errors=True)
         parts.mkdir(exist_ok=True)
         trials: dict[str, Any] = {}
+        if self.verify_label == "auto":
+            self.verify_label = self._trusted_judge()
         strategy = self.strategy
         why = too_small(self.pool)
         if strategy == "auto" and why is not None:
@@ -212,6 +216,25 @@ class LabelledRun:
         finally:
             self.validating += time.perf_counter() - start
 
+    def _trusted_judge(self) -> str | None:
+        """`--verify-label auto`: the model's classify prompt judges each row as it is made where it labels the pool
+        examples it does not show clearly better than chance; otherwise no judge, and no label check after (that
+        check would find the same judge at chance)."""
+        if self.progress:
+            print(f"judging labels: {len(self.pool)} pool examples, to decide on the label judge", file=sys.stderr)
+        start = time.perf_counter()
+        try:
+            _, skill = trusted_judge(self.spec.task, self.pool, self.llm, self.spec.task.language, self.spec.seed)
+        finally:
+            self.validating += time.perf_counter() - start
+        self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "while_generating": True}
+        if not skill.competent:
+            self.notices.append(
+                f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it did not "
+                "judge the rows"
+            )
+        return "classify" if skill.competent else None
+
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
         if self.progress and rows:
             print(f"validating: {len(rows)} rows on the pool of {len(self.pool)} examples", file=sys.stderr)
@@ -237,10 +260,11 @@ class LabelledRun:
     def _plan(self, name: str, quota: int) -> tuple[RunSpec, Inputs]:
         """The run spec and inputs of a strategy: classes as inputs (generate), or the pool's rows (rewrite)."""
         if name == "generate":
-            return self.spec.model_copy(update={"per_label": quota}), default_inputs(self.spec.task)
+            update = {"per_label": quota, "verify_label": self.verify_label}
+            return self.spec.model_copy(update=update), default_inputs(self.spec.task)
         task = load_task("rewrite", self.spec.task.language)
         rows = {e["id"]: {"text": e["text"], "label": e["label"]} for e in self.pool}
-        update = {"task": task, "per_label": quota, "selector": None, "shots": None}
+        update = {"task": task, "per_label": quota, "selector": None, "shots": None, "verify_label": self.verify_label}
         return self.spec.model_copy(update=update), Inputs(rows=rows)
 
     def _publish(

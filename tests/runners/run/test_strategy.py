@@ -76,7 +76,7 @@ def pool():
     ]
 
 
-def labelled_run(llm, strategy="auto", per_label=8, label_check=False):
+def labelled_run(llm, strategy="auto", per_label=8, label_check=False, verify_label=None):
     task = adapt_task(load_task("labeled"), pool(), None, "Hotel stays", None)
     # Prompts show two examples of their class (so a row's sources are those two), no MiniLM meaning check.
     spec = RunSpec(
@@ -89,6 +89,7 @@ def labelled_run(llm, strategy="auto", per_label=8, label_check=False):
         selector="class",
         shots=2,
         min_similarity=-1,
+        verify_label=verify_label,
     )
     inputs = default_inputs(task)
     build = lambda s, i: build_generator(s, llm, i, progress=False)  # noqa: E731
@@ -184,6 +185,30 @@ def test_a_label_check_no_better_than_chance_is_not_used(tmp_path, capsys):
     assert read_jsonl(out) and not [
         r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"
     ]
+
+
+def test_an_auto_label_judge_that_is_competent_judges_each_row_as_it_is_made(tmp_path):
+    out = tmp_path / "out.jsonl"
+    writer = Writer(responses=["-"], stray_every=8)
+    outcome = labelled_run(writer, strategy="generate", verify_label="auto").run(out)
+    check = outcome.label_check
+    assert check["used"] and check["while_generating"] and check["accuracy"] == 1.0 and check["scored"] == 8
+    refused = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "judge"]
+    assert refused and all(class_of(r["raw"]) != r["label"] for r in refused)  # stray rows, made again
+    saved = read_jsonl(out)
+    assert len(saved) == 16 and all(class_of(r["output"]) == r["label"] and r["judge"] for r in saved)
+    assert json.loads((tmp_path / "out.parts" / "generate.manifest.json").read_text())["verify_label"] == "classify"
+
+
+def test_an_auto_label_judge_at_chance_judges_nothing(tmp_path):
+    out = tmp_path / "out.jsonl"
+    writer = Writer(responses=["-"], stray_every=8, labels_as="good")
+    outcome = labelled_run(writer, strategy="generate", verify_label="auto").run(out)
+    assert not outcome.label_check["used"] and outcome.label_check["accuracy"] == 0.5
+    assert outcome.notices[0].startswith("notice: the model's classify prompt labels 50% of 8 pool examples")
+    assert writer.classified == 8 * 5  # five votes on each pool example it was not shown, none on a row
+    saved = read_jsonl(out)
+    assert len(saved) == 16 and not any(r.get("judge") for r in saved)
 
 
 def test_rows_the_model_puts_in_their_own_class_no_more_than_chance_are_all_held_back(tmp_path):
