@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,14 @@ def judge_for(
 
         return EmbeddingJudge(load_embeddings().embed_documents, examples)
     if name == "auto":
-        return trusted_judge(task, examples, llm, language, seed)[0]
+        judge, skill = trusted_judge(task, examples, llm, language, seed)
+        if judge is None:
+            print(
+                f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it "
+                "does not judge the rows",
+                file=sys.stderr,
+            )
+        return judge
     return classify_judge(task, examples, llm, language, seed)
 
 

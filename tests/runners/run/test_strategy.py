@@ -12,7 +12,7 @@ from chains.checks.classifiers import Embedder
 from chains.task import load_task
 from runners.run.generate import build_generator
 from runners.run.inputs import default_inputs
-from runners.run.pool import adapt_task
+from runners.run.pool import adapt_task, judge_for
 from runners.run.records import HELD_KINDS
 from runners.run.spec import RunSpec
 from runners.run.store import read_jsonl
@@ -219,3 +219,11 @@ def test_rows_the_model_puts_in_their_own_class_no_more_than_chance_are_all_held
     assert outcome.verdict.line.startswith("the model's own classify prompt, which labels 100% of 8 pool examples")
     held = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["kind"] == "label_check"]
     assert len(held) == len(outcome.candidates) > 0
+
+
+def test_generate_with_an_auto_label_judge_at_chance_has_no_judge_and_says_so(capsys):
+    task = adapt_task(load_task("labeled"), pool(), None, "Hotel stays", None)
+    writer = Writer(responses=["-"], labels_as="good")
+    assert judge_for("auto", task, default_inputs(task), "en", writer, seed=1) is None
+    assert "classify prompt labels 50% of 8 pool examples" in capsys.readouterr().err
+    assert judge_for("auto", task, default_inputs(task), "en", Writer(responses=["-"]), seed=1) is not None
