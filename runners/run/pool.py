@@ -114,11 +114,7 @@ def judge_for(
     if name == "auto":
         judge, skill = trusted_judge(task, examples, llm, language, seed)
         if judge is None:
-            print(
-                f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it "
-                "does not judge the rows",
-                file=sys.stderr,
-            )
+            print(untrusted(skill), file=sys.stderr)
         return judge
     return classify_judge(task, examples, llm, language, seed)
 
@@ -131,6 +127,11 @@ def trusted_judge(
     judge = classify_judge(task, examples, llm, language, seed)
     skill = competence(judge, examples)
     return (judge if skill.competent else None), skill
+
+
+def untrusted(skill: Competence) -> str:
+    """The notice of a run whose classify prompt labelled real examples no better than chance, so judged no row."""
+    return f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it did not judge the rows"
 
 
 def classify_judge(

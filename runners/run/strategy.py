@@ -39,7 +39,7 @@ from runners.run.gate import (
     too_small,
 )
 from runners.run.inputs import Inputs, default_inputs
-from runners.run.pool import classify_judge, trusted_judge
+from runners.run.pool import classify_judge, trusted_judge, untrusted
 from runners.run.quotas import Summary
 from runners.run.spec import RunSpec
 from runners.run.store import RunStore, read_jsonl, sidecar, write_jsonl_atomic
@@ -189,10 +189,7 @@ class LabelledRun:
             skill = competence(judge, self.pool)
             self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "rows": len(rows)}
             if not skill.competent:
-                self.notices.append(
-                    f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it "
-                    "did not judge the rows"
-                )
+                self.notices.append(untrusted(skill))
                 return unchecked
             verdicts = judge.judge([str(r["output"]) for r in rows])
             agreement, bar = label_agreement(rows, verdicts, self.classes)
@@ -229,10 +226,7 @@ class LabelledRun:
             self.validating += time.perf_counter() - start
         self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "while_generating": True}
         if not skill.competent:
-            self.notices.append(
-                f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it did not "
-                "judge the rows"
-            )
+            self.notices.append(untrusted(skill))
         return "classify" if skill.competent else None
 
     def _estimate(self, rows: list[dict[str, Any]]) -> tuple[Any, str | None]:
