@@ -204,6 +204,29 @@ def test_cli_generate_writes_only_valid_rows(tmp_path):
     assert manifest["counts"]["accepted"] == 4 and manifest["task"] == "labeled"
 
 
+def test_cli_labelled_run_with_an_auto_label_judge_on_the_real_model(tmp_path):
+    """`--verify-label auto` on the bundled sample: the classify prompt is scored on the pool first, and the rows
+    are judged as they are made exactly where it was competent."""
+    out = tmp_path / "labeled.jsonl"
+    command = ["generate", "labeled", "--examples", "templates/samples/hotel_reviews.csv", "--per-label", "2"]
+    result = subprocess.run(
+        [sys.executable, "-m", "runners", *command, "--verify-label", "auto", "--output", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert result.returncode in (0, 1), result.stderr  # 1: the gate saved nothing, which it says
+    check = json.loads((tmp_path / "labeled.manifest.json").read_text(encoding="utf-8"))["validation"]["label_check"]
+    assert check["while_generating"] and check["scored"] == 8  # 12 in the pool, 2 per class shown
+    part = json.loads((tmp_path / "labeled.parts" / "generate.manifest.json").read_text(encoding="utf-8"))
+    assert part["verify_label"] == ("classify" if check["used"] else None)
+    made = [json.loads(line) for line in (tmp_path / "labeled.parts" / "generate.jsonl").read_text().splitlines()]
+    assert made and all(bool(r.get("judge")) == check["used"] for r in made)
+    assert all(r["judge"]["label"] == r["label"] for r in made if r.get("judge"))
+    assert check["used"] or "not clearly better than chance, so it did not judge the rows" in result.stderr
+
+
 def test_cli_reports_an_unavailable_model(tmp_path):
     result = subprocess.run(
         [
