@@ -131,7 +131,10 @@ def trusted_judge(
 
 def untrusted(skill: Competence) -> str:
     """The notice of a run whose classify prompt labelled real examples no better than chance, so judged no row."""
-    return f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it did not judge the rows"
+    return (
+        f"notice: the model's classify prompt labels {skill}, not clearly better than chance, so it did not judge "
+        "the rows"
+    )
 
 
 def classify_judge(
