@@ -31,7 +31,8 @@ _KO_COPULA = re.compile(r"^(?:입니다|이에요|예요|이다|임)?[.!。]?$")
 
 class RefusedAnswer(OutputParserException):
     """An answer the parser refuses; `kind` says why in a word: `parse` (not of the task's kind), `broken_text`
-    (a cut or control character, a lone jamo) or `language` (not in the task's language)."""
+    (a cut or control character, a lone jamo), `language` (not in the task's language) or `task_talk` (it
+    speaks of the prompt's classes instead of being an example of one)."""
 
     def __init__(self, reason: str, raw: str, kind: str = "parse"):
         super().__init__(reason, llm_output=raw)
@@ -54,6 +55,22 @@ def _check_language(text: str, raw: str, language: str | None, where: str = "") 
         raise _fail(f"expected whole Hangul syllables, got the lone jamo {jamo!r}{where}", raw, "broken_text")
     if problem := language_problem(text, language):
         raise _fail(problem + where, raw, "language")
+
+
+def task_talk(text: str, terms: tuple[str, ...]) -> str | None:
+    """The prompt's term (a class name, a class description) that `text` quotes, or the description of several
+    words it repeats, or None: "죄송합니다, 'conversations' 클래스에 해당하는 예시를 제공하지 못했습니다."."""
+    flat = _normalise(text)
+    for term in terms:
+        quoted = re.search(rf"[{_QUOTES.strip()}]\s*{re.escape(term)}\s*[{_QUOTES.strip()}]", text, re.IGNORECASE)
+        if quoted or (len(term.split()) > 1 and _normalise(term) in flat):
+            return term
+    return None
+
+
+def _check_task_talk(text: str, raw: str, terms: tuple[str, ...], where: str = "") -> None:
+    if term := task_talk(text, terms):
+        raise _fail(f"expected an example, got an answer about the task that names {term!r}{where}", raw, "task_talk")
 
 
 def _words(text: str) -> list[str]:
@@ -84,6 +101,8 @@ class _KindParser(BaseOutputParser[Any]):
 
     language: str | None = None
     """The task's language (`en`, `ko`): an answer must be written mostly in its script. None: not checked."""
+    prompt_terms: tuple[str, ...] = ()
+    """The classes and class descriptions the prompt names; an answer may not quote them (sentences only)."""
 
     def _lines(self, raw: str) -> list[str]:
         lines = answer_lines(raw)
@@ -140,7 +159,9 @@ class SentenceParser(_KindParser):
         return "Answer with exactly one sentence."
 
     def parse(self, text: str) -> str:
-        return _check_sentence(drop_trailing_note(self._lines(text)[0]), text, self.max_words, self.language)
+        answer = _check_sentence(drop_trailing_note(self._lines(text)[0]), text, self.max_words, self.language)
+        _check_task_talk(answer, text, self.prompt_terms)
+        return answer
 
 
 class SentencesParser(_KindParser):
@@ -163,6 +184,7 @@ class SentencesParser(_KindParser):
         items = [item for item in items if item]
         for i, item in enumerate(items, 1):
             _check_sentence(item, text, self.max_words, self.language, where=f" (item {i})")
+            _check_task_talk(item, text, self.prompt_terms, where=f" (item {i})")
         if not items:
             raise _fail("empty answer", text)
         return items
@@ -217,8 +239,9 @@ def parser_for(task: Task) -> BaseOutputParser[Any]:
     their language."""
     if task.output == "word":
         return WordParser(max_words=task.max_words, language=task.language)
+    terms = (*task.classes, *task.class_descriptions.values())
     if task.output == "sentence":
-        return SentenceParser(max_words=task.max_words, language=task.language)
+        return SentenceParser(max_words=task.max_words, language=task.language, prompt_terms=terms)
     if task.output == "sentences":
-        return SentencesParser(max_words=task.max_words, language=task.language)
+        return SentencesParser(max_words=task.max_words, language=task.language, prompt_terms=terms)
     return LabelParser(classes=task.classes)

@@ -1,8 +1,9 @@
 """Whether an answer is whole text in its task's language: no cut or control characters, no Hangul jamo
-standing alone, and letters mostly of the language's script.
+standing alone, letters mostly of the language's script, and none of a third script.
 
 A token cut mid-character decodes to U+FFFD, and a small model sampling Korean can drift into strings of
-syllables ("가심사 대례인 방도관적이자자의") ending in one, or into English; neither may become a row.
+syllables ("가심사 대례인 방도관적이자자의") ending in one, or into English; neither may become a row. A
+multilingual model also slips single tokens of another script into a word ("난 화ум이 좋아요", Cyrillic).
 """
 
 from __future__ import annotations
@@ -65,10 +66,42 @@ def script_share(text: str, language: str) -> float | None:
     return sum(map(in_script, letters)) / len(letters)
 
 
+def _shared(ch: str) -> bool:
+    """Letters any language's text may hold: Latin for names, brands and code ("OST", "Python"), Greek and
+    the micro sign for symbols ("β-blockers", "5 µm")."""
+    return _latin(ch) or unicodedata.name(ch, "").startswith(("GREEK ", "MICRO "))
+
+
+def foreign_letters(text: str, language: str) -> str | None:
+    """The letters of `text` of a script neither `language`'s own nor shared, or None: a third script in a
+    row is the model drifting. An English row may quote a title in its own script ("the drama 사랑의 불시착"),
+    so there only a word that mixes scripts counts ("gre很at")."""
+    if language not in SCRIPTS:
+        return None
+    in_script = SCRIPTS[language][2]
+    words = text.split() if in_script is _latin else [text]
+    odd = ""
+    for word in words:
+        foreign = "".join(ch for ch in word if ch.isalpha() and not in_script(ch) and not _shared(ch))
+        if foreign and (in_script is not _latin or any(map(in_script, word))):
+            odd += foreign
+    return odd or None
+
+
+def _script_name(ch: str) -> str:
+    """`ум` -> Cyrillic, `好` -> CJK, from the character's Unicode name."""
+    return unicodedata.name(ch, "unknown").split()[0].title().replace("Cjk", "CJK")
+
+
 def language_problem(text: str, language: str | None) -> str | None:
-    """Why `text` does not read as `language` (too few letters of its script), or None."""
+    """Why `text` does not read as `language` (too few letters of its script, or letters of a third one),
+    or None."""
     share = None if language is None else script_share(text, language)
-    if share is None or share >= MIN_SHARE:
+    if share is None:
         return None
     name, script, _ = SCRIPTS[language]
-    return f"expected {name}, got {share:.0%} {script} letters (at least {MIN_SHARE:.0%} needed)"
+    if share < MIN_SHARE:
+        return f"expected {name}, got {share:.0%} {script} letters (at least {MIN_SHARE:.0%} needed)"
+    if odd := foreign_letters(text, language):
+        return f"expected {name}, got {_script_name(odd[0])} letters {odd!r} in a {script} text"
+    return None

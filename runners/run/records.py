@@ -15,6 +15,7 @@ REJECT_KINDS = {
     "parse": "the parser refused the answer (not one word, sentence or label)",
     "broken_text": "the answer holds a broken character (a token cut mid-character, a control character)",
     "language": "the answer is not in the run's language",
+    "task_talk": "the answer speaks of the prompt's classes instead of being an example of one",
     "confidence": "the model's mean token log-probability was below the floor",
     "copy": "the answer is its source",
     "near_copy": "the answer is its source with a word or two changed",

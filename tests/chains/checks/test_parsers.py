@@ -260,6 +260,12 @@ LANGUAGE_CASES = [
     (KO_SENTENCE, "iPhone 15 Pro Max 최고", None, not_in("ko", 14)),
     (KO_SENTENCE, "這部電影很好看。", None, not_in("ko", 0)),
     (KO_SENTENCE, "この映画は最高でした。", None, not_in("ko", 0)),
+    (
+        KO_SENTENCE,
+        "난 화ум이 좋아요.",
+        None,
+        ("expected Korean, got Cyrillic letters 'ум' in a Hangul text", "language"),
+    ),
     (EN_SENTENCE, "The acting was superb.", "The acting was superb.", None),
     (EN_SENTENCE, "The café served crème brûlée.", "The café served crème brûlée.", None),
     (EN_SENTENCE, "We loved the drama 사랑의 불시착 a lot.", "We loved the drama 사랑의 불시착 a lot.", None),
@@ -320,3 +326,34 @@ def test_each_task_parser_knows_its_language_and_takes_its_own_examples(language
         for example in task.examples:
             answer = task.answer.format(**example) if task.template_format == "f-string" else example["output"]
             parser.parse(answer)
+
+
+def _labelled(language: str, descriptions: dict[str, str]):
+    task = load_task("labeled", language).for_pool(classes=list(descriptions))
+    return parser_for(task.model_copy(update={"class_descriptions": descriptions}))
+
+
+@pytest.mark.parametrize(
+    ("language", "raw", "term"),
+    [
+        # Saved rows of earlier runs, before this check: the model spoke of the prompt instead of answering it.
+        ("ko", "죄송합니다, 'conversations' 클래스에 해당하는 예시를 제공하지 못했습니다.", "conversations"),
+        ("ko", '"물론, 영화를 좋게 평가한 리뷰"라는 예시를 제공했습니다.', "영화를 좋게 평가한 리뷰"),
+        ("en", 'Here is a "Positive" review of the film.', "positive"),
+        ("en", "I think the critic liked the film more than most.", "the critic liked the film"),
+        ("ko", "오늘 기분이 정말 좋아요.", None),
+        ("en", "A positive surprise from start to end.", None),  # a class's word unquoted is content
+    ],
+)
+def test_a_labelled_row_may_not_speak_of_the_prompt(language, raw, term):
+    descriptions = {
+        "ko": {"conversations": "인사와 안부 같은 일상 대화", "positive": "영화를 좋게 평가한 리뷰"},
+        "en": {"positive": "the critic liked the film", "negative": "the critic disliked the film"},
+    }[language]
+    parser = _labelled(language, descriptions)
+    if term is None:
+        assert parser.parse(raw) == raw
+    else:
+        with pytest.raises(RefusedAnswer, match=f"an answer about the task that names '{term}'") as info:
+            parser.parse(raw)
+        assert info.value.kind == "task_talk"

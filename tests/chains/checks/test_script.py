@@ -42,3 +42,19 @@ def test_broken_characters_and_lone_jamo(text, broken, jamo):
 def test_language_problem_names_the_share():
     assert language_problem("iPhone 최고", "ko") == "expected Korean, got 25% Hangul letters (at least 60% needed)"
     assert language_problem("iPhone 최고", None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "problem"),
+    [
+        ("난 화ум이 좋아요.", "ko", "expected Korean, got Cyrillic letters 'ум' in a Hangul text"),
+        ("정말 很好 재미있는 영화였어요 진짜로", "ko", "expected Korean, got CJK letters '很好' in a Hangul text"),
+        ("The staff were gre很at to us all.", "en", "expected English, got CJK letters '很' in a Latin text"),
+        ("We loved the drama 사랑의 불시착 a lot.", "en", None),  # a title in its own script
+        ("스토리는 뻔했지만 OST는 좋았다.", "ko", None),  # Latin beside Hangul: names, brands, code
+        ("Doctors prescribe β-blockers for 5 µm plaques.", "en", None),  # symbols
+        ("Это хорошо", "ko", "expected Korean, got 0% Hangul letters (at least 60% needed)"),  # the share first
+    ],
+)
+def test_a_third_script_in_a_row_is_refused(text, language, problem):
+    assert language_problem(text, language) == problem

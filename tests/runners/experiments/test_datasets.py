@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 
 from chains import load_task
+from chains.checks.parsers import task_talk
 from chains.checks.script import broken_character, language_problem, lone_jamo
 from runners.experiments.commands import _labelled_data
 from runners.experiments.datasets import DATASETS, NSMC, nsmc_ko
@@ -48,6 +49,14 @@ def test_real_reviews_pass_the_language_checks(nsmc):
     assert len(refused) / len(nsmc.rows) <= 0.015, refused
     english = DATASETS["rotten-tomatoes"]().rows
     assert not [r["text"] for r in english if language_problem(r["text"], "en") or broken_character(r["text"])]
+
+
+def test_real_rows_do_not_read_as_talk_about_the_task():
+    """No real row of the Korean sets quotes or repeats a class name or description as a meta answer does."""
+    for name in ("nsmc-ko", "chatbot-topics-ko"):
+        data = DATASETS[name]()
+        terms = (*data.descriptions, *data.descriptions.values())
+        assert not [r["text"] for r in data.rows if task_talk(r["text"], terms)]
 
 
 def test_missing_data_file_says_how_to_restore_it(tmp_path):
