@@ -134,3 +134,25 @@ def test_export_command(tmp_path, capsys):
     assert read_rows(tmp_path / "out.parquet", "parquet") == table(ROWS)
     assert main(["export", str(tmp_path / "none.jsonl"), "--to", "csv"]) == 2
     assert "error: run file" in capsys.readouterr().err
+
+
+def test_the_readme_training_snippet_runs_on_an_exported_run(tmp_path, monkeypatch):
+    """The README's snippet trains on the user's examples and a CSV export, with `weight` as the sample
+    weight; a row saved unvalidated (no weight) counts as 1."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    snippet = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "sample_weight" in b)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    weighted = [{**row, "weight": w} for row, w in zip(ROWS, (0.9, None, 0.4))]
+    export_rows(weighted, "csv", tmp_path / "out" / "tickets.csv")
+    (tmp_path / "my_labelled.csv").write_text(
+        "text,label\nGreat stay.,positive\nLovely staff.,positive\nDirty room.,negative\nRude staff.,negative\n",
+        encoding="utf-8",
+    )
+    scope: dict = {}
+    exec(snippet, scope)
+    assert list(scope["train"].weight) == [1.0, 1.0, 1.0, 1.0, 0.9, 1.0, 0.4]
+    assert set(scope["model"].predict(["The staff were lovely."])) <= {"positive", "negative"}
