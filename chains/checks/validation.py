@@ -94,8 +94,12 @@ class Validation:
 
     @property
     def harmful(self) -> bool:
-        """Every classifier loses accuracy beyond its interval, whichever filter is used."""
-        return all(e.overall.harmful for estimates in self.estimates.values() for e in estimates.values())
+        """Whichever filter is used, every classifier's estimate is below zero and at least one is below zero
+        beyond its interval."""
+        return all(
+            all(e.overall.gain < 0 for e in estimates.values()) and any(e.overall.harmful for e in estimates.values())
+            for estimates in self.estimates.values()
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The estimates as JSON: `{"tfidf": {"gain", "low", "high"}, "minilm": {...}}` and the details."""
