@@ -50,18 +50,9 @@ def test_rows_that_would_hurt_beyond_the_interval_are_all_held_back_with_one_lin
 
 def test_one_classifier_beyond_its_interval_holds_rows_back_only_where_every_estimate_is_below_zero():
     def mixed(other_gain):  # tweets, fresh seed 30: rows that cost 7-9 points on the test set
-        beyond = Estimate(Gain(-5.3, -10.7, -0.7), {})
-        return Evidence(
-            Validation(
-                {None: {"tfidf+lr": Estimate(Gain(other_gain, -9.3, +2.0), {}), "minilm+lr": beyond}},
-                [0.1, 0.9],
-                [0.9, 0.1],
-                8,
-                0,
-                4,
-                3,
-            )
-        )
+        evidence = validation(-5.3, -10.7, -0.7)
+        evidence.validation.estimates[None]["tfidf+lr"] = Estimate(Gain(other_gain, -9.3, +2.0), {})
+        return evidence
 
     assert decide(ROWS, mixed(-3.3)).kept == []
     assert len(decide(ROWS, mixed(+0.5)).kept) == 2  # the classifiers disagree: harm is not clear
