@@ -1,5 +1,8 @@
 """Every export format reads back as the same rows and labels; exports replace their target whole."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from runners.cli import main
@@ -139,9 +142,6 @@ def test_export_command(tmp_path, capsys):
 def test_the_readme_training_snippet_runs_on_an_exported_run(tmp_path, monkeypatch):
     """The README's snippet trains on the user's examples and a CSV export, with `weight` as the sample
     weight; a row saved unvalidated (no weight) counts as 1."""
-    import re
-    from pathlib import Path
-
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     snippet = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "sample_weight" in b)
     monkeypatch.chdir(tmp_path)
