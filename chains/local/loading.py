@@ -51,7 +51,8 @@ def resolve_device(device: str = "auto") -> str:
 
 def resolve_dtype(dtype: Dtype = "auto", device: str = "cpu") -> str:
     """`auto`: on a CUDA GPU bfloat16 where it computes it, else float16; float16 on MPS; on a CPU bfloat16
-    where it computes it natively (AVX512-BF16 or AMX), else float32, which emulated bfloat16 is slower than."""
+    where it computes it natively (AVX512-BF16 or AMX), else float32, which emulated bfloat16 is slower than.
+    Never int8: faster on a CPU without bfloat16 units, but it changes the model's answers (`quantized`)."""
     if dtype != "auto":
         return dtype
     import torch
@@ -60,12 +61,16 @@ def resolve_dtype(dtype: Dtype = "auto", device: str = "cpu") -> str:
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     if device == "mps":
         return "float16"
+    return "bfloat16" if cpu_flags() & {"avx512_bf16", "amx_bf16"} else "float32"
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux lists them; none where it does not."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
-            flags = set(next((line for line in cpuinfo if line.startswith("flags")), "").split())
+            return set(next((line for line in cpuinfo if line.startswith("flags")), "").split())
     except OSError:
-        return "float32"
-    return "bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
+        return set()
 
 
 def stored_dtype(dtype: str) -> str:
@@ -79,14 +84,39 @@ def is_quantized(model: Any) -> bool:
 
 def quantized(model: Any) -> Any:
     """`model` with int8 weights in every linear layer, activations quantized per batch (torch's dynamic
-    quantization): half the bytes of bfloat16 to read per token, and int8 kernels (VNNI, AMX) on CPUs."""
+    quantization), and its other weights in float32: half the bytes of bfloat16 to read per token, and int8
+    kernels (AVX2, VNNI, AMX) on CPUs. Layer by layer in place, from the weights as loaded, so the model is
+    never held whole in float32 on the way. One scale per batch of activations loses precision where a few
+    are very large: Qwen2.5-1.5B's most likely next token changes on most tokens (docs/measurements.md)."""
     import warnings
 
     import torch
 
-    with warnings.catch_warnings():  # torch announces the move of this API to torchao; it still works here
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch announces the move of this API to torchao; it still works here
+        for module in list(model.modules()):
+            for name, child in list(module.named_children()):
+                if type(child) is torch.nn.Linear:
+                    setattr(module, name, _int8_linear(child))
+    return model.float()
+
+
+def _int8_linear(linear: Any) -> Any:
+    """One linear layer as torch's dynamic int8 `from_float` makes it (per-tensor symmetric weights), without its
+    first step: packing a zero weight of the layer's full size, which costs as long as packing the real one."""
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+    from torch.ao.quantization.qconfig import default_dynamic_qconfig
+
+    weight = linear.weight.float()
+    observer = default_dynamic_qconfig.weight()
+    observer(weight)
+    scale, zero_point = observer.calculate_qparams()
+    layer = DynamicLinear(1, 1, dtype=torch.qint8)
+    layer.in_features, layer.out_features = linear.in_features, linear.out_features
+    bias = None if linear.bias is None else linear.bias.float()
+    layer.set_weight_bias(torch.quantize_per_tensor(weight, float(scale), int(zero_point), torch.qint8), bias)
+    return layer
 
 
 def _from_pretrained(cls: Any, folder: str, **kwargs: Any) -> Any:
@@ -186,7 +216,8 @@ def load_llm(
     hf_model = _from_pretrained(
         AutoModelForCausalLM,
         folder,
-        dtype=torch.float32 if resolved == "int8" else getattr(torch, resolved),
+        # int8: the weights as stored, each layer quantized from them (`quantized`)
+        dtype="auto" if resolved == "int8" else getattr(torch, resolved),
         use_safetensors=None if allow_pickle else True,
         **placement,
         **options,

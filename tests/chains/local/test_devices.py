@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from chains.local import loading
 from chains.local.loading import DeviceError, resolve_device, resolve_dtype
 from tests.tiny_models import PREFIX, SUFFIXES, text, tiny_pipeline
 
@@ -81,3 +82,14 @@ def test_dtype_auto_follows_the_device(monkeypatch):
     assert resolve_dtype("auto", "cuda:1") == "bfloat16"
     assert resolve_dtype("auto", "mps") == "float16"
     assert resolve_dtype("auto", "cpu") in ("float32", "bfloat16")
+
+
+def test_dtype_auto_on_a_cpu_follows_its_flags(monkeypatch):
+    for flags, dtype in [
+        ({"avx2", "avx512f", "amx_bf16"}, "bfloat16"),  # native bfloat16
+        ({"avx2", "avx512_bf16"}, "bfloat16"),
+        ({"avx2", "fma"}, "float32"),  # emulated bfloat16 is slower; int8 is faster but changes the answers
+        (set(), "float32"),  # no /proc/cpuinfo (not Linux)
+    ]:
+        monkeypatch.setattr(loading, "cpu_flags", lambda flags=flags: flags)
+        assert resolve_dtype("auto", "cpu") == dtype, flags
