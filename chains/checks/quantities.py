@@ -104,7 +104,8 @@ _HOURS_IN_WORDS = [
 ]
 # Hour shift and minutes of a time told in words: "quarter to nine" is 8:45.
 _CLOCK_PARTS = {("half", "past"): (0, "30"), ("quarter", "past"): (0, "15"), ("quarter", "to"): (-1, "45")}
-# "the end of March" is "March 31": the day a month ends on (February's in a common year).
+# "the end of March" (or "March's end", "through March") is "March 31": the day a month ends on (February's in a
+# common year).
 _LAST_DAY = dict(
     zip(
         "january february march april may june july august september october november december".split(),
@@ -158,6 +159,13 @@ def _clock_words(tokens: list[str]) -> list[str]:
             out.append(tokens[i])
             i += 1
     return out
+
+
+def _names_month_end(tokens: list[str], i: int, possessive: bool) -> bool:
+    """Whether the month at `i` is named by its last day: "the end of March", "March's end", "through March"."""
+    if possessive:
+        return tokens[i + 1 : i + 2] == ["end"]
+    return tokens[max(0, i - 2) : i] == ["end", "of"] or tokens[max(0, i - 1) : i] == ["through"]
 
 
 def _names_one(tokens: list[str], start: int) -> bool:
@@ -223,8 +231,8 @@ def quantities(text: str) -> list[Quantity]:
                 found.append(Quantity(float(_KO_NUMBERS[token]), *_unit(tokens, i + 1, None)))
             elif token in _TWELVE:
                 found.append(Quantity(12.0, "o'clock", token, frozenset({"o'clock"})))
-            elif token in _LAST_DAY and tokens[i - 2 : i] == ["end", "of"]:
-                found.append(Quantity(float(_LAST_DAY[token]), written=token))
+            elif (month := token.removesuffix("'s")) in _LAST_DAY and _names_month_end(tokens, i, month != token):
+                found.append(Quantity(float(_LAST_DAY[month]), written=month))
             elif token == "00" and tokens[i - 1] == ":":  # "9:00 AM" is "9 AM"
                 continue
             elif _DIGITS.fullmatch(token):

@@ -282,9 +282,9 @@ def test_the_default_models_answers_to_four_fresh_sets_hand_labelled():
 
 
 def test_the_default_models_answers_to_eight_later_sets_hand_labelled():
-    """Eight more sets (a school that will not reopen until September 3, a sister's car, a team's first defeat in
+    """Nine more sets (a school that will not reopen until September 3, a sister's car, a team's first defeat in
     eleven matches, four hotel lifts, a tent lent to a neighbour, a pharmacy's prescriptions, a flight a day
-    later than planned, a ride to Ghent), labelled the same way; dropping an alternative set aside (", not per
+    later than planned, a ride to Ghent, a museum in Porto shut on Mondays), labelled the same way; dropping an alternative set aside (", not per
     week") counts as a change. Each set was labelled before the check's verdicts on it were read; reading them mended the check."""
     from chains.checks.fidelity import glued_words
 
@@ -404,6 +404,10 @@ def test_names_written_in_parts_or_placed_keep_the_fact(answer, kept):
         ("The bridge will remain closed until March 30.", "The bridge will stay closed until the end of March.", False),
         ("The bridge stays shut until the end of April.", "The bridge will stay closed until April 30.", True),
         ("The bridge stays shut until the end of May.", "The bridge will stay closed until April 30.", False),
+        ("The museum stays closed until October's end.", "The museum will not open until the end of October.", True),
+        ("The museum stays closed through October.", "The museum will not open until the end of October.", True),
+        ("The museum stays closed in October.", "The museum will not open until the end of October.", False),
+        ("The museum stays closed through September.", "The museum will not open until the end of October.", False),
         ("The dentist sees you at 10:30 on Thursday.", "The dentist can see you at half past ten on Thursday.", True),
         ("The dentist sees you at ten on Thursday.", "The dentist can see you at half past ten on Thursday.", False),
         ("The film starts at quarter to nine.", "The film starts at 8:45.", True),
