@@ -281,11 +281,12 @@ def test_the_default_models_answers_to_four_fresh_sets_hand_labelled():
     assert refused / len(faithful) <= 0.1, refused
 
 
-def test_the_default_models_answers_to_eight_later_sets_hand_labelled():
+def test_the_default_models_answers_to_nine_later_sets_hand_labelled():
     """Nine more sets (a school that will not reopen until September 3, a sister's car, a team's first defeat in
     eleven matches, four hotel lifts, a tent lent to a neighbour, a pharmacy's prescriptions, a flight a day
-    later than planned, a ride to Ghent, a museum in Porto shut on Mondays), labelled the same way; dropping an alternative set aside (", not per
-    week") counts as a change. Each set was labelled before the check's verdicts on it were read; reading them mended the check."""
+    later than planned, a ride to Ghent, a museum in Porto shut on Mondays), labelled the same way; dropping an
+    alternative set aside (", not per week") counts as a change. Each set was labelled before the check's
+    verdicts on it were read; reading them mended the check."""
     from chains.checks.fidelity import glued_words
 
     pairs = [p for p in audit("facts_audit_default_model_latest.jsonl") if not glued_words(p["answer"], p["source"])]
