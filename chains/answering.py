@@ -36,6 +36,8 @@ class Answering:
     """The output kind whose end stops an answer (`word`, `sentence`, `label`, ...)."""
     stop: tuple[str, ...] = ()
     max_words: int = 1
+    labels: tuple[str, ...] = ()
+    """A label answer's classes: it ends as soon as it is one of them."""
 
     @classmethod
     def of(cls, generation: dict[str, Any], kwargs: dict[str, Any]) -> Answering:
@@ -50,6 +52,7 @@ class Answering:
             boundary=kwargs.get("boundary"),
             stop=tuple(kwargs.get("stop") or ()),
             max_words=kwargs.get("max_words", 1),
+            labels=tuple(kwargs.get("labels") or ()),
         )
 
     def for_request(self, own: dict[str, Any]) -> Answering:

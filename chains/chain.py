@@ -42,7 +42,8 @@ def resolve_settings(task: Task, overrides: dict[str, Any]) -> dict[str, Any]:
 def call_kwargs(task: Task, llm: BaseLanguageModel, settings: dict[str, Any]) -> dict[str, Any]:
     """What a call to `llm` passes for this task: the answer boundary and `settings`, or stop strings."""
     if takes_task_settings(llm):
-        return {"boundary": task.output, "max_words": task.max_words or 1, **settings}
+        labels = {"labels": list(task.classes)} if task.output == "label" else {}
+        return {"boundary": task.output, "max_words": task.max_words or 1, **labels, **settings}
     return {"stop": ["\n"]} if task.output in LINE_KINDS else {}
 
 

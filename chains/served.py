@@ -29,7 +29,7 @@ SAMPLING_TRIES = 3
 # The no-copy probe: a sentence to repeat, with its runs of 3 tokens banned. A server that bans them cannot.
 COPY_PROBE = "The old lighthouse keeper painted the front door bright green."
 # Our settings, which the server must not see as request fields.
-OWN_KEYS = ("boundary", "max_words", "no_copy", "source", "sources", "do_sample", "max_new_tokens")
+OWN_KEYS = ("boundary", "max_words", "labels", "no_copy", "source", "sources", "do_sample", "max_new_tokens")
 
 
 class ServerError(SynthaugError):
@@ -107,7 +107,7 @@ class ServerChat(Serving, ChatOpenAI):
         ends = [*how.stop, *(["\n"] if how.boundary in LINE_KINDS else [])]
         result = super()._generate(messages, stop=ends or None, run_manager=run_manager, **request)
         for generation in result.generations:
-            generation.message.content = cut_answer(generation.text, how.boundary, how.stop, how.max_words)
+            generation.message.content = cut_answer(generation.text, how.boundary, how.stop, how.max_words, how.labels)
             generation.text = generation.message.content
             generation.generation_info = {
                 **(generation.generation_info or {}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # A period after these ends no sentence: "Dr. Kim", "Mr. Lee", "J. K. Rowling", "e.g. this".
 _ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "St", "Prof", "Jr", "Sr", "vs", "e\\.g", "i\\.e", "[A-Z]")
@@ -110,3 +111,8 @@ def is_preamble(line: str) -> bool:
 def is_chatter(text: str) -> bool:
     """An answer that is only an acknowledgement, e.g. `Sure!`."""
     return _CHATTER.match(text.strip()) is not None
+
+
+def label_key(text: str) -> str:
+    """A class name as labels are matched: case, width and spaces ignored ("Not Spam" is "notspam")."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from langchain_core.exceptions import OutputParserException
@@ -15,6 +14,7 @@ from chains.checks.cleaning import (
     clean_line,
     drop_trailing_note,
     is_chatter,
+    label_key,
     not_an_abbreviation,
     quoted_span,
 )
@@ -60,10 +60,10 @@ def _check_language(text: str, raw: str, language: str | None, where: str = "") 
 def task_talk(text: str, terms: tuple[str, ...]) -> str | None:
     """The prompt's term (a class name, a class description) that `text` quotes, or the description of several
     words it repeats, or None: "죄송합니다, 'conversations' 클래스에 해당하는 예시를 제공하지 못했습니다."."""
-    flat = _normalise(text)
+    flat = label_key(text)
     for term in terms:
         quoted = re.search(rf"[{_QUOTES.strip()}]\s*{re.escape(term)}\s*[{_QUOTES.strip()}]", text, re.IGNORECASE)
-        if quoted or (len(term.split()) > 1 and _normalise(term) in flat):
+        if quoted or (len(term.split()) > 1 and label_key(term) in flat):
             return term
     return None
 
@@ -190,10 +190,6 @@ class SentencesParser(_KindParser):
         return items
 
 
-def _normalise(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 class LabelParser(_KindParser):
     """One of `classes`, matched ignoring case and spaces; returns the class as written in the task."""
 
@@ -202,7 +198,7 @@ class LabelParser(_KindParser):
 
     @model_validator(mode="after")
     def _distinct(self) -> LabelParser:
-        if len({_normalise(c) for c in self.classes}) != len(self.classes):
+        if len({label_key(c) for c in self.classes}) != len(self.classes):
             raise ValueError("classes must be distinct ignoring case and spaces")
         return self
 
@@ -216,8 +212,8 @@ class LabelParser(_KindParser):
     def parse(self, text: str) -> str:
         answer = self._lines(text)[0].rstrip(_TRAILING_PUNCT).strip()
         _check_characters(answer, text)
-        key = _normalise(answer.strip(_QUOTES))
-        by_key = {_normalise(c): c for c in self.classes}
+        key = label_key(answer.strip(_QUOTES))
+        by_key = {label_key(c): c for c in self.classes}
         if key in by_key:
             return by_key[key]
         # "Positive. The guest liked it." or "긍정입니다": a class first, then no other class.

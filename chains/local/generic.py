@@ -25,7 +25,7 @@ def generate_kwargs(tokenizer: Any, width: int, how: Answering, sources: list[st
     return {
         "max_new_tokens": how.max_new_tokens,
         "logits_processor": processors,
-        "stopping_criteria": answer_end_criteria(tokenizer, width, how.boundary, how.stop, how.max_words),
+        "stopping_criteria": answer_end_criteria(tokenizer, width, how.boundary, how.stop, how.max_words, how.labels),
         "pad_token_id": tokenizer.pad_token_id,
         **sampling,
     }
@@ -64,7 +64,7 @@ def generate_batch(
     answer = torch.isin(new, ends).cumsum(-1) == 0  # a finished row is padded after its end
     lengths, sums = torch.stack([answer.sum(-1).float(), (logprobs * answer).sum(-1)]).tolist()
     tokens = [row[: int(length)] for row, length in zip(new.tolist(), lengths)]
-    scored = scored_answers(tokenizer, tokens, sums, how.boundary, list(how.stop), how.max_words)
+    scored = scored_answers(tokenizer, tokens, sums, how.boundary, list(how.stop), how.max_words, how.labels)
     return [scored[i * samples : (i + 1) * samples] * (n // samples) for i in range(len(prompts))]
 
 

@@ -127,7 +127,7 @@ class LocalPipeline(Serving, HuggingFacePipeline):
             text = ""
             for piece in streamer:
                 full = text + piece
-                kept = cut_answer(full, how.boundary, how.stop, how.max_words)
+                kept = cut_answer(full, how.boundary, how.stop, how.max_words, how.labels)
                 new, text = kept[len(text) :], kept
                 if new:
                     chunk = GenerationChunk(text=new)

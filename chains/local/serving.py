@@ -56,7 +56,7 @@ def serve(
         model,
         slots,
         how.max_new_tokens,
-        answer_ended(tokenizer, how.boundary, how.stop, how.max_words),
+        answer_ended(tokenizer, how.boundary, how.stop, how.max_words, how.labels),
         eos_ids(model, tokenizer),
         tokenizer.pad_token_id,
         how.top_p,
@@ -75,6 +75,8 @@ def serve(
         finished = []
         for done in jobs:
             tokens, sums = zip(*done.answers)
-            scored = scored_answers(tokenizer, list(tokens), list(sums), how.boundary, how.stop, how.max_words)
+            scored = scored_answers(
+                tokenizer, list(tokens), list(sums), how.boundary, how.stop, how.max_words, how.labels
+            )
             finished.append((done.key, scored * (done.n // len(scored))))
         yield finished

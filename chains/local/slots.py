@@ -109,14 +109,22 @@ class SlotDecoder:
         return False
 
     def _prefix_of(self, prompts: list[list[int]]) -> list[int]:
-        """The longest start every prompt of a prefill pass shares that is worth its keys and values kept: one
-        kept before, the run's (`prefix`), or the prompts' own, where it is longer by `MIN_CACHED_PREFIX` tokens
-        (the system message and the shots of one kind of prompt: a question is shown other shots)."""
-        kept = [list(p) for p in self.prefixes] + [self.prefix]
-        starts = [p for p in kept if p and all(len(q) > len(p) and q[: len(p)] == p for q in prompts)]
-        best = max(starts, key=len, default=[])
+        """The start every prompt of a prefill pass shares whose keys and values are used: the longest one kept
+        before, unless the run's (`prefix`) or the prompts' own is longer by `MIN_CACHED_PREFIX` tokens (the
+        system message and the shots of one kind of prompt: a question is shown other shots). A start a few
+        tokens longer (two texts that both begin with "The") is not worth a pass of its own."""
+
+        def fits(start: list[int]) -> bool:
+            return bool(start) and all(len(q) > len(start) and q[: len(start)] == start for q in prompts)
+
+        def longer(start: list[int], than: list[int]) -> bool:
+            return fits(start) and len(start) >= len(than) + MIN_CACHED_PREFIX
+
+        best = max((list(p) for p in self.prefixes if fits(list(p))), key=len, default=[])
+        if fits(self.prefix) and (not best or longer(self.prefix, best)):
+            best = self.prefix
         own = shared_prefix(prompts) if len(prompts) > 1 else []
-        return own if len(own) >= len(best) + MIN_CACHED_PREFIX else best
+        return own if longer(own, best) else best
 
     def _prefix_kv(self, prefix: list[int]) -> list[tuple[Any, Any]]:
         """The keys and values of `prefix`, computed once and kept (the `KEPT_PREFIXES` latest) for later joins."""
@@ -130,7 +138,7 @@ class SlotDecoder:
             ids = torch.tensor([prefix], dtype=torch.long, device=self.device)
             # A cache of our own: the model's default one keeps only a sliding window's last tokens.
             cache = {cache_param(self.model): DynamicCache()}
-            layers = cache_of(self.model(input_ids=ids, use_cache=True, **cache)).layers
+            layers = cache_of(self.model(input_ids=ids, use_cache=True, logits_to_keep=1, **cache)).layers
             while len(self.prefixes) >= KEPT_PREFIXES:
                 del self.prefixes[next(iter(self.prefixes))]
             self.prefixes[key] = [(layer.keys, layer.values) for layer in layers]

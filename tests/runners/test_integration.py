@@ -355,3 +355,26 @@ def test_the_classify_judge_votes_with_the_real_model(embedded_llm):
         assert (verdict.label, verdict.confidence) == (None, 0.0) or (
             verdict.label in ("fresh", "rotten") and verdict.confidence in (0.2, 0.4, 0.6, 0.8, 1.0)
         )
+
+
+def test_a_label_answer_ends_at_its_class_without_a_decode_step_more(embedded_llm):
+    """The same greedy answers as when the decode loop waits for the end token, in fewer steps."""
+    from chains.chain import sample
+    from chains.checks.judge import judge_task
+    from chains.prompts import build_prompt, renderer_for
+
+    examples = [
+        {"text": "A warm, funny and moving film.", "label": "positive"},
+        {"text": "Dull, slow and far too long.", "label": "negative"},
+    ]
+    task = judge_task(load_task("classify"), load_task("paraphrase"), examples)
+    render, prompt = renderer_for(embedded_llm), build_prompt(task)
+    prompts = [render.invoke(prompt.invoke({"text": t})) for t in ("A delightful film.", "A boring waste of time.")]
+    steps = {}
+    for name, settings in (("waits", {"labels": []}), ("ends", {})):
+        embedded_llm.clock.reset()
+        answers = sample(task, embedded_llm, prompts, do_sample=False, **settings)
+        steps[name] = (embedded_llm.clock.decode_tokens, [a[0][0] for a in answers])
+    assert all(answer in ("positive", "negative") for answer in steps["ends"][1]), steps
+    assert steps["ends"][1] == steps["waits"][1]
+    assert steps["ends"][0] < steps["waits"][0], steps

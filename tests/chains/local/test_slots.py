@@ -130,3 +130,20 @@ def test_prompts_of_two_kinds_keep_their_own_starts_and_answer_as_generate_does(
     assert decoder._prefix_of([prompts[3]]) == system + shots["question"]  # one kept before
     assert decoder._prefix_of(prompts[1:3]) == system  # two kinds: only the run's start
     assert decoder._prefix_of([system + shots["statement"][:5] + [99], prompts[0]]) == system  # 5 more: not worth it
+
+
+def test_a_start_kept_before_is_reused_where_the_runs_own_is_a_few_tokens_longer(tiny):
+    shared = list(range(2, 22))  # 20 tokens (a system message and the shots)
+    prompts = [shared + [30, 40 + i] for i in range(3)]  # every text starts with the same word (30)
+    kept: dict = {}
+
+    def answer(texts: list[list[int]], prefix: list[int]) -> None:
+        queue = [Job(key=i, prompt=p) for i, p in enumerate(texts)]
+        decoder = SlotDecoder(tiny, 4, 3, lambda tokens: False, {1}, pad=0, prefix=prefix, prefixes=kept)
+        for group in decoder.run(lambda: queue.pop(0) if queue else None, group=4):
+            for job in group:
+                assert job.answers[0][0] == reference(tiny, texts[job.key], 3, lambda tokens: False), job.key
+
+    answer(prompts[:1], shared)  # one call keeps `shared`
+    answer(prompts, shared + [30])  # the next call's own start is one token longer
+    assert list(kept) == [tuple(shared)]  # computed once, not again one token longer

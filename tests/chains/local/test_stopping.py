@@ -38,6 +38,24 @@ def test_answer_end(kind, text, max_words, kept):
     assert (None if end is None else text[:end]) == kept
 
 
+@pytest.mark.parametrize(
+    ("text", "labels", "kept"),
+    [
+        ("positive", ["negative", "positive"], "positive"),  # a whole class: no token needed to end it
+        ("Positive ", ["negative", "positive"], "Positive"),
+        ("pos", ["negative", "positive"], None),
+        ("neg", ["neg", "negative"], None),  # another class goes on from it
+        ("negative", ["neg", "negative"], "negative"),
+        ("Not Spam", ["spam", "not spam"], "Not Spam"),
+        ("긍정", ["긍정", "부정"], "긍정"),
+        ("positive", [], None),
+    ],
+)
+def test_a_label_ends_as_soon_as_it_is_a_whole_class(text, labels, kept):
+    end = answer_end(text, "label", labels=labels)
+    assert (None if end is None else text[:end]) == kept
+
+
 def test_stop_strings_end_the_answer_where_they_start():
     assert cut_answer("one two ### three", None, ["###"]) == "one two "
     assert cut_answer("a\nb", "sentences", ["\n"]) == "a"
