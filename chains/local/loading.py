@@ -225,6 +225,10 @@ def load_llm(
     hf_model.eval()
     if resolved == "int8":
         hf_model = quantized(hf_model)
+    elif resolved == "float32" and place == "cpu" and not device_map:
+        from chains.local.packed import packed
+
+        hf_model = packed(hf_model)
     if (why := unsupported(hf_model)) is not None:
         log.warning("notice: %s; it is decoded by transformers' generate instead, which is slower", why)
     tokenizer.padding_side = "left"  # decoder-only models continue from the right edge
