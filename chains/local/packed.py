@@ -4,12 +4,9 @@ Imported only where such a model is loaded, since it imports torch."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import torch
-
-log = logging.getLogger("synthaug")
 
 
 class PackedLinear(torch.nn.Module):
@@ -20,7 +17,8 @@ class PackedLinear(torch.nn.Module):
         self.in_features, self.out_features = linear.in_features, linear.out_features
         # Not a parameter or buffer: an opaque oneDNN tensor has no storage to save or move.
         self.weight_packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach().contiguous(), None)
-        self.bias = linear.bias
+        # For inference only: oneDNN's packed op has no gradient.
+        self.bias = None if linear.bias is None else torch.nn.Parameter(linear.bias.detach(), requires_grad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(-1, self.in_features)
