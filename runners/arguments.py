@@ -163,7 +163,7 @@ def add_model(p: argparse.ArgumentParser, seed: bool = True, groups: Groups | No
         choices=DTYPES,
         default="auto",
         help="model weight type; auto: bfloat16 where the GPU or CPU computes it, else float16 on a GPU, float32 on a "
-        "CPU (its linear layers on oneDNN's packed weights); int8: int8 linear weights on a CPU (dynamic "
+        "CPU (its linear layers on oneDNN); int8: int8 linear weights on a CPU (dynamic "
         "quantization), faster than float32 but it changes the model's answers: with the built-in 1.5B model, "
         "fewer rows of the right class",
     )

@@ -226,9 +226,9 @@ def load_llm(
     if resolved == "int8":
         hf_model = quantized(hf_model)
     elif resolved == "float32" and place == "cpu" and not device_map:
-        from chains.local.packed import packed
+        from chains.local.onednn import on_onednn
 
-        hf_model = packed(hf_model)
+        hf_model = on_onednn(hf_model)
     if (why := unsupported(hf_model)) is not None:
         log.warning("notice: %s; it is decoded by transformers' generate instead, which is slower", why)
     tokenizer.padding_side = "left"  # decoder-only models continue from the right edge

@@ -1,24 +1,32 @@
 import pytest
 import torch
 
-from chains.local.packed import PackedLinear, packed
+from chains.local.onednn import OneDnnLinear, on_onednn
 
 
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("shape", [(1, 48), (7, 48), (2, 5, 48)])
-def test_a_packed_layer_computes_what_the_dense_layer_does(bias, shape):
+def test_a_onednn_layer_computes_what_the_dense_layer_does(bias, shape):
     torch.manual_seed(0)
     dense = torch.nn.Linear(48, 96, bias=bias)
+    layer = on_onednn(torch.nn.Sequential(torch.nn.Linear(48, 96, bias=bias)))[0]
+    layer.load_state_dict(dense.state_dict())
     x = torch.randn(*shape)
     with torch.no_grad():
-        expected, got = dense(x), PackedLinear(dense)(x)
+        expected, got = dense(x), layer(x)
+    assert type(layer) is OneDnnLinear
     assert got.shape == expected.shape
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_a_cpu_float32_model_is_loaded_with_packed_layers_and_answers_as_the_dense_one():
-    """The real embedded model in float32 on the CPU: no dense linear layer is left, and its logits are the
-    dense copy's, up to float rounding."""
+def test_other_layers_and_dtypes_are_left_as_they_are():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4).to(torch.bfloat16), torch.nn.LayerNorm(4))
+    assert [type(m) for m in on_onednn(model)] == [torch.nn.Linear, torch.nn.LayerNorm]
+
+
+def test_a_cpu_float32_model_runs_on_onednn_and_answers_as_the_dense_one():
+    """The real embedded model in float32 on the CPU: no dense linear layer is left, its weights are the ones
+    loaded (a tied output head still tied), and its logits are the dense copy's, up to float rounding."""
     from transformers import AutoModelForCausalLM
 
     from chains import load_llm
@@ -26,11 +34,11 @@ def test_a_cpu_float32_model_is_loaded_with_packed_layers_and_answers_as_the_den
     llm = load_llm("smollm2-135m", dtype="float32", device="cpu")
     model = llm.pipeline.model
     assert not any(type(m) is torch.nn.Linear for m in model.modules())
-    assert sum(isinstance(m, PackedLinear) for m in model.modules()) > 0
+    assert sum(isinstance(m, OneDnnLinear) for m in model.modules()) > 0
+    assert model.lm_head.weight is model.get_input_embeddings().weight  # SmolLM2 ties them
     dense = AutoModelForCausalLM.from_pretrained(model.name_or_path, dtype=torch.float32).eval()
     ids = llm.pipeline.tokenizer("The room was small but the view was", return_tensors="pt").input_ids
     with torch.inference_mode():
         expected, got = dense(ids).logits, model(ids).logits
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-3)
     assert torch.equal(got[0, -1].argmax(), expected[0, -1].argmax())
-    assert packed(dense) is dense and not any(type(m) is torch.nn.Linear for m in dense.modules())
