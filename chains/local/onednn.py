@@ -16,6 +16,8 @@ class OneDnnLinear(torch.nn.Linear):
     mapped. Inference only: the op has no gradient."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.weight.is_cpu or self.weight.dtype != torch.float32:  # the model was moved or cast since
+            return super().forward(x)
         flat = x.reshape(-1, self.in_features)
         out = torch.ops.mkldnn._linear_pointwise(flat, self.weight, self.bias, "none", [], "")
         return out.reshape(*x.shape[:-1], self.out_features)

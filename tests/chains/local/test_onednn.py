@@ -19,6 +19,13 @@ def test_a_onednn_layer_computes_what_the_dense_layer_does(bias, shape):
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_a_layer_cast_after_loading_computes_as_a_dense_one():
+    layer = on_onednn(torch.nn.Sequential(torch.nn.Linear(8, 4)))[0].to(torch.bfloat16)
+    x = torch.randn(3, 8, dtype=torch.bfloat16)
+    with torch.no_grad():
+        torch.testing.assert_close(layer(x), torch.nn.functional.linear(x, layer.weight, layer.bias))
+
+
 def test_other_layers_and_dtypes_are_left_as_they_are():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4).to(torch.bfloat16), torch.nn.LayerNorm(4))
     assert [type(m) for m in on_onednn(model)] == [torch.nn.Linear, torch.nn.LayerNorm]
