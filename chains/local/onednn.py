@@ -27,7 +27,7 @@ def on_onednn(model: Any) -> Any:
     """`model` with every float32 linear layer (the output head among them) a `OneDnnLinear`, in place.
 
     The same float32 arithmetic in another order: outputs differ from the dense layers' by rounding only.
-    On a 2-core AVX2 CPU the 1.5B model's layers ran 1.4-2.6x as fast as torch's dense float32 matmul, most at
+    On a 2-core AVX2 CPU the 1.5B model's layers ran 1.4-2.7x as fast as torch's dense float32 matmul, most at
     the few rows of a decode step, and as fast as on weights packed into oneDNN's own layout, which takes 11 s
     a load to pack (docs/measurements.md). Where torch has no oneDNN, the model is left as it is.
     """
