@@ -43,6 +43,7 @@ def test_other_layers_and_dtypes_are_left_as_they_are():
     assert [type(m) for m in on_onednn(model)] == [torch.nn.Linear, torch.nn.LayerNorm]
 
 
+@pytest.mark.integration
 def test_a_cpu_float32_model_runs_on_onednn_and_answers_as_the_dense_one():
     """The real embedded model in float32 on the CPU (small enough to pack): no dense linear layer is left, its
     weights are the ones loaded (the tied output head still tied), and its logits are the dense copy's, up to
