@@ -228,6 +228,7 @@ COMMANDS = {
     "bench": experiments.cmd_bench,
     "report": reports.cmd_report,
     "evaluate": experiments.cmd_evaluate,
+    "gate-check": experiments.cmd_gate_check,
     "export": reports.cmd_export,
     "sample-data": experiments.cmd_sample_data,
     "fetch-model": cmd_fetch_model,

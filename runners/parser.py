@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         _bench,
         _report,
         _evaluate,
+        _gate_check,
         _export,
         _fetch_model,
         _validate,
@@ -225,6 +226,35 @@ def _evaluate(commands: argparse._SubParsersAction) -> None:
     )
     add_model(ev, seed=False)
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def _gate_check(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "gate-check",
+        help="the gate on row sets whose effect is known: real rows, the same rows mislabelled, and noise",
+        description="For each seed, draw k real examples per class as the pool, and put three sets of other real "
+        "rows through generate labeled's gate: rows of the right class (help), the same rows with their labels "
+        "rotated (hurt), and strings of letters (noise). Prints each set's real test-set gain, what the gate "
+        "saved of it, and the share of helpful runs saved and of harmful runs kept safe.",
+    )
+    check.add_argument(
+        "--data",
+        default="rotten-tomatoes",
+        help="rotten-tomatoes (default), tweets, chatbot-topics, chatbot-topics-ko or nsmc-ko; several separated by "
+        "commas",
+    )
+    check.add_argument("--k", type=positive, default=10, help="real examples per class in the pool (default: 10)")
+    check.add_argument("--rows", type=positive, default=40, help="rows per class in each set (default: 40)")
+    check.add_argument("--seeds", type=positive, default=5, help="draws of the pool (default: 5)")
+    check.add_argument("--first-seed", type=not_negative, default=0, help="seed of the first draw (default: 0)")
+    check.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("gate-check"),
+        help="folder for the finished runs (resumed from) and the table (default: gate-check)",
+    )
+    add_model(check, seed=False)
+    check.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
 
 def _export(commands: argparse._SubParsersAction) -> None:

@@ -140,6 +140,54 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gate_check(args: argparse.Namespace) -> int:
+    from chains.checks.classifiers import Embedder
+    from chains.checks.embeddings import load_embeddings
+    from chains.models import load_model
+    from runners.experiments.datasets import DATASETS
+    from runners.experiments.evaluate import Setup, labelled_run
+    from runners.experiments.known import check_gate, table
+
+    names = [n.strip() for n in args.data.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown or not names:
+        raise InputError(f"--data {(unknown or [args.data])[0]!r} is not a bundled data set; use {', '.join(DATASETS)}")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    check_writable(args.workdir / "gate-check.md")
+    model = model_spec(args)
+    llm = load_model(model)
+    embedder = Embedder(load_embeddings().embed_documents)
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    runs = []
+    for name in names:
+        dataset = DATASETS[name]()
+        setup = Setup(context=dataset.context, descriptions=dataset.descriptions, language=dataset.language)
+
+        def gate_for(real: list[dict[str, str]], seed: int, setup: Setup = setup, name: str = name) -> Any:
+            return labelled_run(real, f"{name}-seed{seed}", llm, model.name, setup, seed, embedder)[2]
+
+        try:
+            runs += check_gate(
+                name,
+                dataset.rows,
+                gate_for,
+                embedder,
+                seeds,
+                args.k,
+                args.rows,
+                dataset.test_size,
+                dataset.language,
+                done=args.workdir / f"{model.name}.jsonl",
+                log=(lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr)),
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    result = table(runs)
+    (args.workdir / "gate-check.md").write_text(f"`synthaug {' '.join(sys.argv[1:])}`\n\n{result}\n", encoding="utf-8")
+    print(result)
+    return 0
+
+
 def cmd_sample_data(args: argparse.Namespace) -> int:
     import csv
 

@@ -55,6 +55,57 @@ class Generated:
     strategy: str | None
 
 
+def labelled_run(
+    real: list[dict[str, str]],
+    name: str,
+    llm: Any,
+    model: str,
+    setup: Setup,
+    seed: int,
+    embedder: Embedder,
+) -> tuple[Any, Any, Any]:
+    """The `labeled` run that `generate` would set up on the `real` examples as its pool, with `build` unset:
+    its spec, its inputs and the `LabelledRun` (whose `gate` judges rows made elsewhere)."""
+    from chains import load_task
+    from runners.run.inputs import default_inputs
+    from runners.run.pool import adapt_task
+    from runners.run.strategy import LabelledRun
+
+    task = load_task("labeled", setup.language)
+    task = adapt_task(task, _examples(real, name), None, setup.context, setup.descriptions)
+    inputs = default_inputs(task)
+    spec = _spec(task, llm, model, setup, seed, name, setup.n * len(real) // len(task.classes))
+    return spec, inputs, LabelledRun(spec, llm, inputs, embedder, None, label_check=setup.label_check)
+
+
+def _examples(real: list[dict[str, str]], name: str) -> list[dict[str, str]]:
+    return [{"id": f"{name}-{i}", **r} for i, r in enumerate(real)]
+
+
+def _spec(task: Any, llm: Any, model: str, setup: Setup, seed: int, name: str, per_label: int | None) -> Any:
+    from chains.chain import resolve_settings
+    from runners.run.pool import default_selector
+    from runners.run.spec import RunSpec
+
+    temperature = {} if setup.temperature is None else {"temperature": setup.temperature, "do_sample": True}
+    labeled = per_label is not None
+    return RunSpec(
+        task=task,
+        model=model,
+        generation=resolve_settings(task, {**getattr(llm, "generation", {}), **temperature}),
+        n=setup.n,
+        per_label=per_label,
+        seed=seed,
+        batch_size=setup.batch_size,
+        inputs_name=name,
+        selector=default_selector(task) if labeled else None,
+        shots=setup.shots if labeled else None,
+        verify_label=setup.verify_label,
+        min_confidence=setup.min_confidence,
+        strategy=(setup.strategy or "generate") if labeled else None,
+    )
+
+
 def generate_for(
     real: list[dict[str, str]],
     name: str,
@@ -67,48 +118,25 @@ def generate_for(
 ) -> Generated:
     """Rows made from the `real` examples as `generate` makes them (resumed from `output` if it exists)."""
     from chains import load_task
-    from chains.chain import resolve_settings
     from runners.run.gate import estimate
     from runners.run.generate import build_generator
-    from runners.run.inputs import Inputs, default_inputs
-    from runners.run.pool import adapt_task, default_selector
-    from runners.run.spec import RunSpec
+    from runners.run.inputs import Inputs
     from runners.run.store import RunStore, read_jsonl
-    from runners.run.strategy import LabelledRun
 
-    examples = [{"id": f"{name}-{i}", **r} for i, r in enumerate(real)]
-    temperature = {} if setup.temperature is None else {"temperature": setup.temperature, "do_sample": True}
-    labeled = setup.task == "labeled"
-    task = load_task(setup.task, setup.language)
-    if labeled:
-        task = adapt_task(task, examples, None, setup.context, setup.descriptions)
-        inputs = default_inputs(task)
-    else:
-        inputs = Inputs(rows={e["id"]: {"text": e["text"], "label": e["label"]} for e in examples})
-    spec = RunSpec(
-        task=task,
-        model=model,
-        generation=resolve_settings(task, {**getattr(llm, "generation", {}), **temperature}),
-        n=setup.n,
-        per_label=setup.n * len(real) // len(task.classes) if labeled else None,
-        seed=seed,
-        batch_size=setup.batch_size,
-        inputs_name=name,
-        selector=default_selector(task) if labeled else None,
-        shots=setup.shots if labeled else None,
-        verify_label=setup.verify_label,
-        min_confidence=setup.min_confidence,
-        strategy=(setup.strategy or "generate") if labeled else None,
-    )
-
-    def build(run_spec: RunSpec, run_inputs: Inputs) -> Any:
+    def build(run_spec: Any, run_inputs: Inputs) -> Any:
         return build_generator(run_spec, llm, run_inputs, progress=setup.progress)
 
-    RunStore(output).check(spec.manifest())
-    if labeled:
-        outcome = LabelledRun(spec, llm, inputs, embedder, build, label_check=setup.label_check).run(output)
+    if setup.task == "labeled":
+        spec, inputs, run = labelled_run(real, name, llm, model, setup, seed, embedder)
+        run.build = build
+        RunStore(output).check(spec.manifest())
+        outcome = run.run(output)
         verdict = outcome.verdict
         return Generated(verdict.kept, outcome.candidates, verdict.validation, outcome.strategy)
+    examples = _examples(real, name)
+    spec = _spec(load_task(setup.task, setup.language), llm, model, setup, seed, name, None)
+    inputs = Inputs(rows={e["id"]: {"text": e["text"], "label": e["label"]} for e in examples})
+    RunStore(output).check(spec.manifest())
     build(spec, inputs).run(inputs, output)
     rows = read_jsonl(output)
     return Generated(

@@ -110,6 +110,7 @@ class LabelledRun:
         self.dropping = label_check
         """Also hold back each row the model's classify prompt puts in another class (`--label-check`)."""
         self.checked: dict[str, Any] | None = None
+        self._judge: tuple[Any, Any] | None = None
         self.notices: list[str] = []
         self.strategy = spec.strategy or "generate"
         self.pool = labelled_pool(spec.task, inputs)
@@ -154,16 +155,20 @@ class LabelledRun:
         else:
             final = self._part(strategy, self.quota, parts)
         final, extra = balance(final, self.classes)
-        check = self._check_labels(final)
-        if check.no_signal is not None:
-            verdict = hold_all(final, check.no_signal, self.spec.model, kind="label_check")
-        else:
-            validation, why = self._estimate(check.rows)
-            verdict = decide(check.rows, validation, why, self.spec.model, model_signal=check.signal)
-            verdict.held += check.held
-            verdict.held_rows += check.held_rows
+        verdict = self.gate(final)
         verdict.held += extra
         return self._publish(output, strategy, verdict, trials, final, extra)
+
+    def gate(self, rows: list[dict[str, Any]]) -> Verdict:
+        """The gate on rows whose classes are even: the model's label check, then validation on the pool."""
+        check = self._check_labels(rows)
+        if check.no_signal is not None:
+            return hold_all(rows, check.no_signal, self.spec.model, kind="label_check")
+        validation, why = self._estimate(check.rows)
+        verdict = decide(check.rows, validation, why, self.spec.model, model_signal=check.signal)
+        verdict.held += check.held
+        verdict.held_rows += check.held_rows
+        return verdict
 
     def _check_labels(self, rows: list[dict[str, Any]]) -> LabelCheck:
         """The model's own few-shot classify prompt (shown two pool examples per class) on every row, where it
@@ -185,8 +190,7 @@ class LabelledRun:
             print(f"judging labels: {len(rows)} rows, after {len(self.pool)} pool examples", file=sys.stderr)
         start = time.perf_counter()
         try:
-            judge = classify_judge(self.spec.task, self.pool, self.llm, self.spec.task.language, self.spec.seed)
-            skill = competence(judge, self.pool)
+            judge, skill = self._classify()
             self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "rows": len(rows)}
             if not skill.competent:
                 self.notices.append(untrusted(skill))
@@ -212,6 +216,13 @@ class LabelledRun:
             return LabelCheck(agreed, held, held_rows, signal=True)
         finally:
             self.validating += time.perf_counter() - start
+
+    def _classify(self) -> tuple[Any, Any]:
+        """The model's classify prompt as a judge, and its skill on the pool: measured once per run."""
+        if self._judge is None:
+            judge = classify_judge(self.spec.task, self.pool, self.llm, self.spec.task.language, self.spec.seed)
+            self._judge = judge, competence(judge, self.pool)
+        return self._judge
 
     def _trusted_judge(self) -> str | None:
         """`--verify-label auto`: the model's classify prompt judges each row as it is made where it labels the pool
