@@ -47,6 +47,8 @@ class KnownRun:
     gain: dict[str, float]
     saved_gain: dict[str, float]
     line: str | None = None
+    evidence: dict[str, Any] | None = None
+    """What the gate read: the pool validation's summary and the model's label check, where each ran."""
 
     @property
     def effect(self) -> float:
@@ -153,6 +155,7 @@ def check_gate(
                 _gain(real, sets[kind], test, embedder, base),
                 _gain(real, verdict.kept, test, embedder, base),
                 verdict.line,
+                {"validation": verdict.validation, "label_check": gate.checked},
             )
             runs.append(run)
             if done is not None:

@@ -74,7 +74,7 @@ class KeepHelpful:
 
     def __init__(self, real):
         self.pool = [{"id": f"p-{i}", **r} for i, r in enumerate(real)]
-        self.calls = 0
+        self.calls, self.checked = 0, {"agreement": 1.0}
 
     def gate(self, rows):
         from runners.run.gate import Verdict
@@ -100,6 +100,7 @@ def test_check_gate_scores_what_was_saved_and_resumes(tmp_path):
     assert all(r.saved_gain == dict.fromkeys(r.saved_gain, 0.0) for r in runs if r.saved == 0)
     assert all(r.saved_gain == r.gain for r in runs if r.saved)
     assert sum(g.calls for g in gates) == 6 and len(done.read_text().splitlines()) == 6
+    assert runs[0].evidence == {"validation": None, "label_check": {"agreement": 1.0}}
     # a second call reads the finished runs back and judges none again
     again = check_gate("toy", data, gate_for, Embedder(toy_embed), [0, 1], 4, 10, 40, done=done, log=lambda _: None)
     assert again == runs and sum(g.calls for g in gates) == 6
