@@ -8,7 +8,7 @@ half of its class (as the class selector deals them):
 - noise: strings of letters as long as those rows, with their labels.
 Each set goes through the gate as generated rows do (the model's label check, then validation on the pool). Its
 real effect, and that of what the gate saved, is the test-set accuracy gain over the pool alone, the mean of
-TF-IDF + LR and MiniLM + LR. The issue's goals are then counted over the runs whose rows move accuracy by more
+TF-IDF + LR and MiniLM + LR. The gate's goals are then counted over the runs whose rows move accuracy by more
 than `EFFECT` points either way.
 """
 
@@ -30,9 +30,8 @@ from runners.experiments.scoring import draw, split
 KINDS = ("help", "hurt", "noise")
 # A run helps or hurts where all its rows move test accuracy by more than this many points.
 EFFECT = 2.0
-# Harm the gate may let through on a harmful run (points), and the goal's shares.
+# What the gate's saved rows may lose on a harmful run and still count as safe (points).
 LOSS_ALLOWED = 1.0
-GOALS = {"help saved": 0.80, "gain kept": 0.75, "hurt safe": 0.80}
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,8 @@ def check_gate(
     log: Callable[[str], None] = print,
 ) -> list[KnownRun]:
     """Every kind of set on every seed through the gate of `gate_for(real, seed)` (a `LabelledRun` on those real
-    examples as its pool), each run appended to `done` (a JSONL file) as it finishes; runs already there are read back, not run again."""
+    examples as its pool). Each run is appended to `done` (a JSONL file) as it finishes; runs already there are
+    read back, not run again."""
     finished = {}
     if done is not None and done.exists():
         for line in done.read_text(encoding="utf-8").splitlines():
@@ -166,7 +166,7 @@ def check_gate(
 
 
 def summary(runs: list[KnownRun]) -> dict[str, Any]:
-    """The issue's gate goals over `runs`: of the runs whose rows help by more than `EFFECT` points, the share
+    """The gate's goals over `runs`: of the runs whose rows help by more than `EFFECT` points, the share
     saved and the share of their gain kept; of those that hurt by more, the share where what was saved loses at
     most `LOSS_ALLOWED`."""
     helpful = [r for r in runs if r.effect > EFFECT]
@@ -198,7 +198,7 @@ def table(runs: list[KnownRun]) -> str:
                     f"{sum(r.saved > 0 for r in group)} of {len(group)} | "
                     f"{', '.join(f'{r.saved_effect:+.1f}' for r in group)} |"
                 )
-    lines += ["", "| data | help runs | saved | gain kept | hurt runs | saved rows lose at most 1 point |"]
+    lines += ["", "| data | helpful runs | saved | gain kept | harmful runs | saved rows lose at most 1 point |"]
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     groups = {data: [r for r in runs if r.data == data] for data in dict.fromkeys(r.data for r in runs)}
     for data, group in {**groups, "all": runs}.items():

@@ -1,5 +1,5 @@
 """`gate-check`: row sets of known effect are built as the gate would see generated rows, and counted by the
-issue's goals."""
+gate's goals."""
 
 import json
 
