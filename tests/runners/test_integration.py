@@ -276,6 +276,9 @@ def test_a_run_killed_at_several_points_resumes_to_exactly_the_quota(tmp_path):
         "--output",
         str(out),
         "--quiet",
+        # What is tested is the resume; the gate's verdict on the small model's rows varies with the dtype
+        # (float32 or bfloat16) and with where the kills fall, so held rows are saved too.
+        "--keep-held",
     ]
 
     def lines_in_output():
@@ -303,7 +306,8 @@ def test_a_run_killed_at_several_points_resumes_to_exactly_the_quota(tmp_path):
     assert len({dedup_key(r["output"]) for r in rows}) == 24
     parser = parser_for(load_task("labeled"))
     assert all(parser.parse(r["raw"]) == r["output"] for r in rows)
-    assert json.loads((tmp_path / "killed.manifest.json").read_text())["counts"]["accepted"] == 24
+    counts = json.loads((tmp_path / "killed.manifest.json").read_text())["counts"]
+    assert counts["accepted"] == sum("gate" not in r for r in rows)
 
 
 def test_compare_selectors_prints_one_row_per_selector_and_zero_shot(tmp_path, capsys):
