@@ -164,7 +164,7 @@ def cmd_gate_check(args: argparse.Namespace) -> int:
         setup = Setup(context=dataset.context, descriptions=dataset.descriptions, language=dataset.language)
 
         def gate_for(real: list[dict[str, str]], seed: int, setup: Setup = setup, name: str = name) -> Any:
-            return labelled_run(real, f"{name}-seed{seed}", llm, model.name, setup, seed, embedder)[2]
+            return labelled_run(real, f"{name}-seed{seed}", llm, model.name, setup, seed, embedder)
 
         try:
             runs += check_gate(

@@ -63,9 +63,9 @@ def labelled_run(
     setup: Setup,
     seed: int,
     embedder: Embedder,
-) -> tuple[Any, Any, Any]:
-    """The `labeled` run that `generate` would set up on the `real` examples as its pool, with `build` unset:
-    its spec, its inputs and the `LabelledRun` (whose `gate` judges rows made elsewhere)."""
+) -> Any:
+    """The `LabelledRun` that `generate` would set up on the `real` examples as its pool, with `build` unset (its
+    `gate` judges rows made elsewhere)."""
     from chains import load_task
     from runners.run.inputs import default_inputs
     from runners.run.pool import adapt_task
@@ -75,7 +75,7 @@ def labelled_run(
     task = adapt_task(task, _examples(real, name), None, setup.context, setup.descriptions)
     inputs = default_inputs(task)
     spec = _spec(task, llm, model, setup, seed, name, setup.n * len(real) // len(task.classes))
-    return spec, inputs, LabelledRun(spec, llm, inputs, embedder, None, label_check=setup.label_check)
+    return LabelledRun(spec, llm, inputs, embedder, None, label_check=setup.label_check)
 
 
 def _examples(real: list[dict[str, str]], name: str) -> list[dict[str, str]]:
@@ -127,9 +127,9 @@ def generate_for(
         return build_generator(run_spec, llm, run_inputs, progress=setup.progress)
 
     if setup.task == "labeled":
-        spec, inputs, run = labelled_run(real, name, llm, model, setup, seed, embedder)
+        run = labelled_run(real, name, llm, model, setup, seed, embedder)
         run.build = build
-        RunStore(output).check(spec.manifest())
+        RunStore(output).check(run.spec.manifest())
         outcome = run.run(output)
         verdict = outcome.verdict
         return Generated(verdict.kept, outcome.candidates, verdict.validation, outcome.strategy)

@@ -39,7 +39,7 @@ from runners.run.gate import (
     too_small,
 )
 from runners.run.inputs import Inputs, default_inputs
-from runners.run.pool import classify_judge, trusted_judge, untrusted
+from runners.run.pool import classify_judge, untrusted
 from runners.run.quotas import Summary
 from runners.run.spec import RunSpec
 from runners.run.store import RunStore, read_jsonl, sidecar, write_jsonl_atomic
@@ -232,7 +232,7 @@ class LabelledRun:
             print(f"judging labels: {len(self.pool)} pool examples, to decide on the label judge", file=sys.stderr)
         start = time.perf_counter()
         try:
-            _, skill = trusted_judge(self.spec.task, self.pool, self.llm, self.spec.task.language, self.spec.seed)
+            _, skill = self._classify()
         finally:
             self.validating += time.perf_counter() - start
         self.checked = {"skill": str(skill), **skill.to_dict(), "used": skill.competent, "while_generating": True}
